@@ -1,0 +1,26 @@
+/** The side-effect deps of every script, with real defaults; tests pass their own. */
+import { createRunner, type Runner } from "./run.ts";
+import { createUi, type Ui } from "./ui.ts";
+
+export interface Deps {
+  readonly runner: Runner;
+  readonly ui: Ui;
+  readonly env: Readonly<Record<string, string | undefined>>;
+  readonly cwd: string;
+  readonly signal?: AbortSignal;
+  readonly now: () => Date;
+}
+
+/** Real deps: processes through zx, terminal through dax, this process's env and cwd. */
+export function defaultDeps(signal?: AbortSignal): Deps {
+  const env = Deno.env.toObject();
+  const cwd = Deno.cwd();
+  return {
+    runner: createRunner({ env, cwd, signal }),
+    ui: createUi(env),
+    env,
+    cwd,
+    signal,
+    now: () => new Date(),
+  };
+}

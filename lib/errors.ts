@@ -1,0 +1,74 @@
+/**
+ * Errors that fleet throws in lib/ and turns into exit codes at the edge (mod.ts, scripts).
+ * 2 = usage or configuration (nothing ran), 1 = an operation failed, 130 = interrupted.
+ */
+
+/** Base class: a message people can act on, plus an optional hint (the next step). */
+export class FleetError extends Error {
+  readonly exitCode: number = 1;
+  readonly hint?: string;
+  constructor(message: string, opts: { hint?: string; cause?: unknown } = {}) {
+    super(message, { cause: opts.cause });
+    this.name = new.target.name;
+    this.hint = opts.hint;
+  }
+}
+
+/** A stage file is wrong: names the file, the key path and what would be valid. */
+export class ConfigError extends FleetError {
+  override readonly exitCode = 2;
+}
+
+/** The command line is wrong (unknown stage, bad flag combination, no terminal for a prompt). */
+export class UsageError extends FleetError {
+  override readonly exitCode = 2;
+}
+
+/** A docker command failed: carries its (redacted) argv and the end of its stderr. */
+export class CommandError extends FleetError {
+  override readonly exitCode = 1;
+  constructor(
+    message: string,
+    readonly argv: readonly string[] = [],
+    readonly stderrTail = "",
+    opts: { hint?: string; cause?: unknown } = {},
+  ) {
+    super(message, opts);
+  }
+}
+
+/** The user pressed Ctrl-C (SIGINT) or sent SIGTERM. */
+export class InterruptedError extends FleetError {
+  override readonly exitCode = 130;
+}
+
+/** The exit code for any thrown value: FleetError's own, 1 for anything else. */
+export function exitCodeOf(err: unknown): number {
+  return err instanceof FleetError ? err.exitCode : 1;
+}
+
+/** Render an error for stderr: `error: …`, the docker command and stderr tail, `hint: …`. */
+export function formatError(err: unknown, verbose = false): string {
+  const lines: string[] = [];
+  if (err instanceof FleetError) {
+    lines.push(`error: ${err.message}`);
+    if (err instanceof CommandError && err.argv.length > 0) {
+      lines.push(`  command: ${err.argv.join(" ")}`);
+    }
+    if (err instanceof CommandError && err.stderrTail.trim() !== "") {
+      lines.push(...err.stderrTail.trimEnd().split("\n").map((l) => `  | ${l}`));
+    }
+    if (err.hint) lines.push(`hint: ${err.hint}`);
+  } else {
+    lines.push(`error: ${err instanceof Error ? err.message : String(err)}`);
+  }
+  if (verbose) {
+    let cause: unknown = err;
+    while (cause instanceof Error) {
+      if (cause.stack) lines.push(cause.stack);
+      cause = cause.cause;
+      if (cause) lines.push("caused by:");
+    }
+  }
+  return lines.join("\n");
+}

@@ -1,0 +1,117 @@
+/**
+ * The ONLY module that starts processes (through zx). Every step is an argv array (zx quotes
+ * each element), with secrets passed in the child's environment or stdin and redacted from
+ * every line shown and every error raised.
+ */
+import process from "node:process";
+import { $ } from "zx";
+import { CommandError, InterruptedError } from "./errors.ts";
+
+// zx runs each (quoted) argv through a shell; Node warns about that pattern once per process.
+(process as unknown as { noDeprecation: boolean }).noDeprecation = true;
+
+/** One command to run: argv plus environment; `secretEnv` values and `input` are redacted. */
+export interface Step {
+  readonly title: string;
+  readonly argv: readonly string[];
+  readonly env?: Readonly<Record<string, string>>;
+  readonly secretEnv?: Readonly<Record<string, string>>;
+  readonly input?: string;
+}
+
+export interface RunOptions {
+  /** Called with each output line (redacted) as it arrives. */
+  readonly onLine?: (line: string, stream: "stdout" | "stderr") => void;
+  /** Throw a CommandError on a non-zero exit (default true). */
+  readonly check?: boolean;
+}
+
+export interface RunResult {
+  readonly code: number;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+export interface Runner {
+  run(step: Step, opts?: RunOptions): Promise<RunResult>;
+}
+
+/**
+ * Replace each secret in a text with `***` (longest first, so overlapping secrets vanish whole).
+ * @example redact("pw=hunter2", ["hunter2"]) // "pw=***"
+ */
+export function redact(text: string, secrets: readonly string[]): string {
+  let out = text;
+  for (const s of [...secrets].filter((s) => s.length > 0).sort((a, b) => b.length - a.length)) {
+    out = out.split(s).join("***");
+  }
+  return out;
+}
+
+/** The secrets of a step: its secretEnv values and its stdin. */
+export function secretsOf(step: Step): string[] {
+  const s = Object.values(step.secretEnv ?? {});
+  if (step.input) s.push(step.input.trim(), step.input);
+  return s;
+}
+
+/** The last `n` lines of a text. */
+export function tail(text: string, n = 15): string {
+  return text.trimEnd().split("\n").slice(-n).join("\n");
+}
+
+/** A runner that spawns real processes; `signal` aborts (kills) whatever is running. */
+export function createRunner(opts: {
+  env: Readonly<Record<string, string>>;
+  cwd: string;
+  signal?: AbortSignal;
+}): Runner {
+  return {
+    async run(step, ro = {}) {
+      if (opts.signal?.aborted) throw new InterruptedError("interrupted");
+      const secrets = secretsOf(step);
+      const p = $({
+        env: { ...opts.env, ...step.env, ...step.secretEnv },
+        cwd: opts.cwd,
+        input: step.input,
+        quiet: true,
+        nothrow: true,
+      })`${step.argv}`;
+      const kill = () => p.kill("SIGTERM").catch(() => {});
+      opts.signal?.addEventListener("abort", kill);
+      if (ro.onLine) {
+        const onLine = ro.onLine;
+        for (const stream of ["stdout", "stderr"] as const) {
+          let buf = "";
+          p[stream].on("data", (d: Uint8Array) => {
+            buf += new TextDecoder().decode(d);
+            const lines = buf.split(/\r?\n|\r/);
+            buf = lines.pop() ?? "";
+            for (const l of lines) onLine(redact(l, secrets), stream);
+          });
+          p[stream].on("end", () => buf && onLine(redact(buf, secrets), stream));
+        }
+      }
+      const r = await p;
+      opts.signal?.removeEventListener("abort", kill);
+      if (opts.signal?.aborted) throw new InterruptedError(`interrupted during: ${step.title}`);
+      const res = {
+        code: r.exitCode ?? 1,
+        stdout: redact(r.stdout, secrets),
+        stderr: redact(r.stderr, secrets),
+      };
+      if (res.code !== 0 && ro.check !== false) throw failed(step, res);
+      return res;
+    },
+  };
+}
+
+/** The CommandError for a failed step: its title, redacted argv and stderr tail. */
+export function failed(step: Step, res: RunResult): CommandError {
+  const secrets = secretsOf(step);
+  return new CommandError(
+    `${step.title} failed (exit ${res.code})`,
+    step.argv.map((a) => redact(a, secrets)),
+    tail(res.stderr || res.stdout),
+  );
+}

@@ -1,0 +1,156 @@
+/**
+ * The stage file schema (valibot, strict: unknown keys are errors) and the translation of
+ * valibot issues into messages of the form `services.api.prots: unknown key (did you mean "ports"?)`.
+ */
+import * as v from "valibot";
+
+export const NAME_RE = /^[a-z0-9][a-z0-9_-]*$/;
+const NAME_RULE = "[a-z0-9][a-z0-9_-]*";
+
+const Name = v.pipe(v.string(), v.regex(NAME_RE, `must match ${NAME_RULE}`));
+const Scalar = v.union([v.string(), v.number(), v.boolean()]);
+const StringList = v.array(v.string());
+const StringOrList = v.union([v.string(), StringList]);
+const Duration = v.union([v.string(), v.number()]);
+
+const BuildSchema = v.strictObject({
+  context: v.optional(v.string()),
+  dockerfile: v.optional(v.string()),
+  target: v.optional(v.string()),
+  args: v.optional(v.record(v.string(), Scalar)),
+});
+
+const HealthcheckSchema = v.strictObject({
+  test: v.optional(StringOrList),
+  interval: v.optional(Duration),
+  timeout: v.optional(Duration),
+  retries: v.optional(v.number()),
+  start_period: v.optional(Duration),
+  disable: v.optional(v.boolean()),
+});
+
+export const ServiceSchema = v.strictObject({
+  build: v.optional(v.union([BuildSchema, v.null()])),
+  image: v.optional(v.string()),
+  registry: v.optional(v.string()),
+  ports: v.optional(v.array(v.union([v.string(), v.number()]))),
+  environment: v.optional(
+    v.union([v.record(v.string(), v.nullable(Scalar)), StringList]),
+  ),
+  env_file: v.optional(StringOrList),
+  volumes: v.optional(StringList),
+  depends_on: v.optional(v.array(Name)),
+  command: v.optional(StringOrList),
+  restart: v.optional(v.picklist(["no", "always", "on-failure", "unless-stopped"])),
+  healthcheck: v.optional(HealthcheckSchema),
+  compose: v.optional(v.record(v.string(), v.unknown())),
+});
+
+export const StageFileSchema = v.strictObject({
+  project: v.optional(Name),
+  registry: v.optional(v.string()),
+  platform: v.optional(v.string()),
+  buildx: v.optional(v.boolean()),
+  tag: v.optional(
+    v.pipe(v.string(), v.regex(/^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/, "not a valid tag")),
+  ),
+  host: v.optional(v.pipe(
+    v.string(),
+    v.regex(/^(unix|tcp|ssh|npipe):\/\//, "must start with unix://, tcp:// or ssh://"),
+  )),
+  context: v.optional(v.string()),
+  confirm: v.optional(v.boolean()),
+  services: v.optional(v.record(Name, ServiceSchema)),
+});
+
+export type StageFile = v.InferOutput<typeof StageFileSchema>;
+export type ServiceFile = v.InferOutput<typeof ServiceSchema>;
+
+/** The keys allowed at a key path (for "did you mean"), or [] where any key goes. */
+export function keysAt(path: readonly string[]): string[] {
+  const p = path.slice(0, -1);
+  if (p.length === 0) return Object.keys(StageFileSchema.entries);
+  if (p[0] !== "services") return [];
+  if (p.length === 2) return Object.keys(ServiceSchema.entries);
+  if (p.length === 3 && p[2] === "build") return Object.keys(BuildSchema.entries);
+  if (p.length === 3 && p[2] === "healthcheck") return Object.keys(HealthcheckSchema.entries);
+  return [];
+}
+
+/** The closest candidate within edit distance 2 (or a shared prefix), if any. */
+export function didYouMean(word: string, candidates: readonly string[]): string | undefined {
+  let best: string | undefined;
+  let bestD = Infinity;
+  for (const c of candidates) {
+    const d = editDistance(word.toLowerCase(), c.toLowerCase());
+    if (d < bestD) [best, bestD] = [c, d];
+  }
+  const limit = Math.max(2, Math.floor(word.length / 3));
+  return bestD <= limit ? best : undefined;
+}
+
+function editDistance(a: string, b: string): number {
+  const row = Array.from({ length: b.length + 1 }, (_, i) => i);
+  for (let i = 1; i <= a.length; i++) {
+    let prev = row[0];
+    row[0] = i;
+    for (let j = 1; j <= b.length; j++) {
+      const cur = row[j];
+      const swap = i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1];
+      row[j] = Math.min(row[j] + 1, row[j - 1] + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
+      if (swap) row[j] = Math.min(row[j], prev); // transposition ("prots" → "ports") costs 1
+      prev = cur;
+    }
+  }
+  return row[b.length];
+}
+
+/** One schema problem: the key path and the message after it. */
+export interface Problem {
+  readonly path: string[];
+  readonly message: string;
+}
+
+/** Validate a merged stage document; returns the typed value or the problems found. */
+export function validateStageFile(
+  doc: unknown,
+): { ok: true; value: StageFile } | { ok: false; problems: Problem[] } {
+  const r = v.safeParse(StageFileSchema, doc, { abortEarly: false });
+  if (r.success) return { ok: true, value: r.output };
+  const problems = r.issues.map(toProblem);
+  // a union reports one issue per branch at the same path: keep the first of each path
+  const seen = new Set<string>();
+  return {
+    ok: false,
+    problems: problems.filter((p) => {
+      const k = p.path.join(".");
+      return seen.has(k) ? false : (seen.add(k), true);
+    }),
+  };
+}
+
+function toProblem(issue: v.BaseIssue<unknown>): Problem {
+  const path = (issue.path ?? []).map((p) => String(p.key));
+  const last = path.at(-1) ?? "";
+  if (issue.type === "strict_object" && issue.expected === "never") {
+    const guess = didYouMean(last, keysAt(path));
+    const valid = keysAt(path);
+    return {
+      path,
+      message: guess
+        ? `unknown key (did you mean "${guess}"?)`
+        : `unknown key (valid keys: ${valid.join(", ")})`,
+    };
+  }
+  if (issue.type === "regex" && path[0] === "services" && path.length === 2) {
+    return { path, message: `invalid service name "${last}" (names must match ${NAME_RULE})` };
+  }
+  if (issue.type === "regex" && last === "project") {
+    return { path, message: `invalid project name ${issue.received} (must match ${NAME_RULE})` };
+  }
+  if (issue.type === "regex") return { path, message: `${issue.received}: ${issue.message}` };
+  if (issue.type === "picklist") {
+    return { path, message: `expected one of ${issue.expected}, got ${issue.received}` };
+  }
+  return { path, message: `expected ${issue.expected}, got ${issue.received}` };
+}

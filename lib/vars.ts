@@ -1,0 +1,59 @@
+/**
+ * `${VAR}` and `${VAR:-default}` in stage files. Values are never stored: they are looked up
+ * when a command runs, and handed to Docker through the child process's environment.
+ */
+
+/** One `${…}` reference found in a value. */
+export interface VarRef {
+  readonly name: string;
+  readonly fallback?: string;
+}
+
+const VAR_RE = /\$\{([A-Za-z_][A-Za-z0-9_]*)(?::?-([^}]*))?\}/g;
+
+/** Every `${VAR}` reference in a value (strings, arrays and maps, walked deeply). */
+export function findVars(value: unknown): VarRef[] {
+  const found: VarRef[] = [];
+  const walk = (x: unknown): void => {
+    if (typeof x === "string") {
+      for (const m of x.matchAll(VAR_RE)) {
+        found.push(m[2] === undefined ? { name: m[1] } : { name: m[1], fallback: m[2] });
+      }
+    } else if (Array.isArray(x)) x.forEach(walk);
+    else if (x && typeof x === "object") Object.values(x).forEach(walk);
+  };
+  walk(value);
+  return found;
+}
+
+/** Names of the references that have no default and are unset in `env`, sorted, unique. */
+export function missingVars(value: unknown, env: Record<string, string | undefined>): string[] {
+  const names = findVars(value).filter((r) => r.fallback === undefined && env[r.name] === undefined)
+    .map((r) => r.name);
+  return [...new Set(names)].sort();
+}
+
+/**
+ * Replace each `${VAR}` in a string with its value from `env` (or its default).
+ * @example interpolate("v${A:-1}", {}) // "v1"
+ */
+export function interpolate(text: string, env: Record<string, string | undefined>): string {
+  return text.replace(
+    VAR_RE,
+    (_m, name: string, fallback?: string) => env[name] ?? fallback ?? "",
+  );
+}
+
+/** True when a string holds at least one `${VAR}` reference. */
+export function hasVars(text: string): boolean {
+  return findVars(text).length > 0;
+}
+
+/**
+ * The values (from `env`, or defaults) of every variable a value refers to: these are the
+ * strings that must never appear in argv, output or files.
+ */
+export function secretValues(value: unknown, env: Record<string, string | undefined>): string[] {
+  const out = findVars(value).map((r) => env[r.name] ?? r.fallback ?? "");
+  return [...new Set(out.filter((s) => s.length >= 3))];
+}

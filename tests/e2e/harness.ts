@@ -1,0 +1,172 @@
+/**
+ * The e2e harness: brings the test bed up once per test process (tests/e2e/testbed.sh up),
+ * hands tests its endpoints, and makes names unique to each run. Where no engine can be had,
+ * e2e tests skip with a printed reason; with FLEET_E2E=required (CI) they fail instead.
+ */
+import { join } from "node:path";
+
+export interface Testbed {
+  readonly dir: string;
+  readonly engine1: string; // DOCKER_HOST of the local engine
+  readonly engine2: string; // DOCKER_HOST of the "cloud host" engine (unix socket)
+  readonly sshHost: string; // DOCKER_HOST reaching engine 2 over ssh
+  readonly sshBin: string; // put first on PATH: an `ssh` that uses the test-only config
+  readonly registry: string; // 127.0.0.1:port, no auth
+  readonly authRegistry: string; // 127.0.0.1:port, htpasswd
+  readonly authUser: string;
+  readonly authPassword: string;
+}
+
+const ROOT = new URL("../../", import.meta.url).pathname;
+let cached: Promise<Testbed | string> | undefined;
+
+/** Start (or reuse) the test bed; a string is the reason it is absent. */
+export function testbed(): Promise<Testbed | string> {
+  cached ??= start();
+  return cached;
+}
+
+async function start(): Promise<Testbed | string> {
+  if (Deno.env.get("FLEET_E2E") === "skip") return "FLEET_E2E=skip";
+  const out = await new Deno.Command("bash", {
+    args: [join(ROOT, "tests/e2e/testbed.sh"), "up"],
+    stdout: "piped",
+    stderr: "piped",
+  }).output().catch((e) => ({
+    success: false,
+    stdout: new Uint8Array(),
+    stderr: new TextEncoder().encode(String(e)),
+  }));
+  const err = new TextDecoder().decode(out.stderr);
+  if (!out.success) {
+    return `test bed did not come up: ${err.trim().split("\n").slice(-5).join(" / ")}`;
+  }
+  const envFile = new TextDecoder().decode(out.stdout).trim() || "/tmp/fleet-testbed/env";
+  const kv = Object.fromEntries(
+    Deno.readTextFileSync(envFile).split("\n").filter(Boolean).map((l) => {
+      const i = l.indexOf("=");
+      return [l.slice(0, i), l.slice(i + 1)];
+    }),
+  );
+  if (!printed) {
+    printed = true;
+    console.error(
+      err.trim().split("\n").filter((l) => l.includes("up:") || l.includes("start")).join("\n"),
+    );
+  }
+  return {
+    dir: kv.FLEET_TESTBED_DIR,
+    engine1: kv.FLEET_TESTBED_ENGINE1,
+    engine2: kv.FLEET_TESTBED_ENGINE2,
+    sshHost: kv.FLEET_TESTBED_SSH_HOST,
+    sshBin: kv.FLEET_TESTBED_SSH_BIN,
+    registry: kv.FLEET_TESTBED_REGISTRY,
+    authRegistry: kv.FLEET_TESTBED_AUTH_REGISTRY,
+    authUser: kv.FLEET_TESTBED_AUTH_USER,
+    authPassword: Deno.readTextFileSync(kv.FLEET_TESTBED_AUTH_PASSWORD_FILE).trim(),
+  };
+}
+let printed = false;
+
+/**
+ * Define an e2e test: it gets the test bed, or is skipped with a printed reason
+ * (and fails when FLEET_E2E=required).
+ */
+export function e2e(name: string, fn: (tb: Testbed) => Promise<void>): void {
+  Deno.test({
+    name: `e2e: ${name}`,
+    sanitizeOps: false,
+    sanitizeResources: false,
+    async fn(t) {
+      const tb = await testbed();
+      if (typeof tb === "string") {
+        if (Deno.env.get("FLEET_E2E") === "required") {
+          throw new Error(`FLEET_E2E=required but ${tb}`);
+        }
+        console.error(`skipped (${tb})`);
+        return;
+      }
+      void t;
+      await fn(tb);
+    },
+  });
+}
+
+/** A name unique to this run (engines keep state between runs). */
+export function uniqueName(prefix: string): string {
+  return `${prefix}${Date.now().toString(36)}${Math.floor(Math.random() * 1296).toString(36)}`;
+}
+
+/** A free TCP port on 127.0.0.1. */
+export function freePort(): number {
+  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = (l.addr as Deno.NetAddr).port;
+  l.close();
+  return port;
+}
+
+export interface FleetRun {
+  readonly code: number;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/** Run fleet (mod.ts) as a subprocess in `cwd` with extra env; stdin is closed (no terminal). */
+export async function fleet(
+  args: string[],
+  opts: { cwd: string; env?: Record<string, string>; entry?: string },
+): Promise<FleetRun> {
+  const entry = opts.entry ?? join(ROOT, "mod.ts");
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", "--quiet", entry, ...args],
+    cwd: opts.cwd,
+    env: { NO_COLOR: "1", ...opts.env },
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  return {
+    code: out.code,
+    stdout: new TextDecoder().decode(out.stdout),
+    stderr: new TextDecoder().decode(out.stderr),
+  };
+}
+
+/** Run docker against a host; returns stdout (throws with stderr on failure). */
+export async function docker(
+  host: string,
+  args: string[],
+  extraEnv: Record<string, string> = {},
+): Promise<string> {
+  const out = await new Deno.Command("docker", {
+    args,
+    env: { DOCKER_HOST: host, ...extraEnv },
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const stdout = new TextDecoder().decode(out.stdout);
+  if (!out.success) {
+    throw new Error(`docker ${args.join(" ")}: ${new TextDecoder().decode(out.stderr)}`);
+  }
+  return stdout;
+}
+
+/**
+ * A recording docker shim: a dir to put first on PATH whose `docker` logs its argv (one line
+ * per call) and its environment's secret-looking values, then runs the real docker.
+ */
+export function dockerShim(): { bin: string; log: string; calls: () => string[] } {
+  const bin = Deno.makeTempDirSync({ prefix: "fleet-shim-" });
+  const log = join(bin, "calls.log");
+  const real = new TextDecoder().decode(
+    new Deno.Command("sh", { args: ["-c", "command -v docker"], stdout: "piped" }).outputSync()
+      .stdout,
+  ).trim();
+  Deno.writeTextFileSync(
+    join(bin, "docker"),
+    `#!/bin/sh\nprintf '%s\\n' "$*" >> "${log}"\nexec "${real}" "$@"\n`,
+  );
+  Deno.chmodSync(join(bin, "docker"), 0o755);
+  Deno.writeTextFileSync(log, "");
+  return { bin, log, calls: () => Deno.readTextFileSync(log).split("\n").filter(Boolean) };
+}

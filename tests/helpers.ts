@@ -1,0 +1,69 @@
+/** Test doubles shared by the unit and script tests: temp projects, a recording runner and UI. */
+import { join } from "node:path";
+import type { Deps } from "../lib/deps.ts";
+import type { Runner, RunOptions, RunResult, Step } from "../lib/run.ts";
+import { failed } from "../lib/run.ts";
+import type { Ui } from "../lib/ui.ts";
+
+/** Write files (path → content) into a fresh temp dir; returns its path. */
+export function tempProject(files: Record<string, string>): string {
+  const dir = Deno.makeTempDirSync({ prefix: "fleet-test-" });
+  for (const [rel, text] of Object.entries(files)) {
+    const p = join(dir, rel);
+    Deno.mkdirSync(join(p, ".."), { recursive: true });
+    Deno.writeTextFileSync(p, text);
+  }
+  return dir;
+}
+
+/** A runner that records each step and answers from `reply` (default: exit 0, no output). */
+export function recordingRunner(
+  reply: (step: Step) => Partial<RunResult> | undefined = () => undefined,
+): Runner & { steps: Step[]; argvs: () => string[] } {
+  const steps: Step[] = [];
+  return {
+    steps,
+    argvs: () => steps.map((s) => s.argv.join(" ")),
+    run(step: Step, opts: RunOptions = {}) {
+      steps.push(step);
+      const r = { code: 0, stdout: "", stderr: "", ...reply(step) };
+      for (const l of r.stdout.split("\n").filter(Boolean)) opts.onLine?.(l, "stdout");
+      if (r.code !== 0 && opts.check !== false) return Promise.reject(failed(step, r));
+      return Promise.resolve(r);
+    },
+  };
+}
+
+/** A UI that records what it would print; `answer` is what confirm() returns. */
+export function recordingUi(
+  opts: { interactive?: boolean; answer?: boolean } = {},
+): Ui & { text: () => string; asked: string[] } {
+  const lines: string[] = [];
+  const asked: string[] = [];
+  return {
+    text: () => lines.join("\n"),
+    asked,
+    out: (s) => lines.push(s),
+    info: (s) => lines.push(s),
+    step: (s) => lines.push(`==> ${s}`),
+    warn: (s) => lines.push(`warning: ${s}`),
+    line: (p, s) => lines.push(`${p} | ${s}`),
+    confirm: (q) => (asked.push(q), Promise.resolve(opts.answer ?? false)),
+    interactive: opts.interactive ?? false,
+  };
+}
+
+/** Deps for script tests: recording runner and UI, a fixed clock, `cwd` = the temp project. */
+export function testDeps(cwd: string, over: Partial<Deps> = {}): Deps & {
+  runner: ReturnType<typeof recordingRunner>;
+  ui: ReturnType<typeof recordingUi>;
+} {
+  return {
+    runner: recordingRunner(),
+    ui: recordingUi(),
+    env: {},
+    cwd,
+    now: () => new Date("2026-01-02T03:04:05Z"),
+    ...over,
+  } as Deps & { runner: ReturnType<typeof recordingRunner>; ui: ReturnType<typeof recordingUi> };
+}
