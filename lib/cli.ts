@@ -2,8 +2,12 @@
  * Command-line definitions shared by the router (mod.ts) and the scripts run directly, and
  * the edge that turns errors into exit codes. Light on purpose: importing it loads no zx or dax.
  */
-import { Command, Option } from "@commander-js/extra-typings";
+import { Command, Option, type OptionValues } from "@commander-js/extra-typings";
 import { exitCodeOf, formatError, InterruptedError, UsageError } from "./errors.ts";
+
+// commander's generics track each command's arguments and options; these helpers take any command
+// deno-lint-ignore no-explicit-any
+type AnyCommand = Command<any, any, any>;
 
 const collect = (v: string, prev: string[]) => [...prev, v];
 const seconds = (v: string) => {
@@ -13,7 +17,9 @@ const seconds = (v: string) => {
 };
 
 /** -C/--dir and --verbose, accepted by every command. */
-export function withGlobals<C extends Command<any, any, any>>(cmd: C) {
+export function withGlobals<A extends unknown[], O extends OptionValues, G extends OptionValues>(
+  cmd: Command<A, O, G>,
+) {
   return cmd
     .addOption(
       new Option("-C, --dir <path>", "project root (default: nearest dir with stages/)").env(
@@ -120,7 +126,7 @@ export async function runEdge(
 }
 
 /** Commander's own usage errors (unknown option, missing argument) exit 2, like ours. */
-export function usageExits<C extends Command<any, any, any>>(cmd: C): C {
+export function usageExits<C extends AnyCommand>(cmd: C): C {
   cmd.exitOverride((e) => {
     if (
       e.code === "commander.helpDisplayed" || e.code === "commander.version" ||
