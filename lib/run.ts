@@ -24,6 +24,8 @@ export interface RunOptions {
   readonly onLine?: (line: string, stream: "stdout" | "stderr") => void;
   /** Throw a CommandError on a non-zero exit (default true). */
   readonly check?: boolean;
+  /** Run even after an interrupt, and do not kill it on one (cleanup: unlock, report). */
+  readonly uninterruptible?: boolean;
 }
 
 export interface RunResult {
@@ -68,7 +70,8 @@ export function createRunner(opts: {
 }): Runner {
   return {
     async run(step, ro = {}) {
-      if (opts.signal?.aborted) throw new InterruptedError("interrupted");
+      const signal = ro.uninterruptible ? undefined : opts.signal;
+      if (signal?.aborted) throw new InterruptedError("interrupted");
       const secrets = secretsOf(step);
       const p = $({
         env: { ...opts.env, ...step.env, ...step.secretEnv },
@@ -78,7 +81,7 @@ export function createRunner(opts: {
         nothrow: true,
       })`${step.argv}`;
       const kill = () => p.kill("SIGTERM").catch(() => {});
-      opts.signal?.addEventListener("abort", kill);
+      signal?.addEventListener("abort", kill);
       if (ro.onLine) {
         const onLine = ro.onLine;
         for (const stream of ["stdout", "stderr"] as const) {
@@ -93,8 +96,8 @@ export function createRunner(opts: {
         }
       }
       const r = await p;
-      opts.signal?.removeEventListener("abort", kill);
-      if (opts.signal?.aborted) throw new InterruptedError(`interrupted during: ${step.title}`);
+      signal?.removeEventListener("abort", kill);
+      if (signal?.aborted) throw new InterruptedError(`interrupted during: ${step.title}`);
       const res = {
         code: r.exitCode ?? 1,
         stdout: redact(r.stdout, secrets),

@@ -1,0 +1,111 @@
+/**
+ * The wait after `up`: every deployed container running, and healthy where it has a
+ * healthcheck. `assess` is the pure verdict; `waitHealthy` polls the host until a verdict.
+ */
+import type { Deps } from "./deps.ts";
+import { CommandError, InterruptedError } from "./errors.ts";
+import { type ContainerState, containerStates, listContainers } from "./host.ts";
+import { type ComposeContext, composeStep } from "./plan_deploy.ts";
+import { tail } from "./run.ts";
+
+/** The verdict on a set of container states. */
+export type Verdict =
+  | { readonly kind: "ready" }
+  | { readonly kind: "waiting"; readonly why: string }
+  | { readonly kind: "failed"; readonly service: string; readonly why: string };
+
+/**
+ * Ready when each expected service has a running container that is healthy (or has no
+ * healthcheck); failed as soon as one exited, died or is unhealthy.
+ * @example assess([{ service: "web", status: "running", health: "" , …}], ["web"]) // ready
+ */
+export function assess(states: readonly ContainerState[], services: readonly string[]): Verdict {
+  for (const s of states) {
+    if (s.status === "exited" || s.status === "dead") {
+      return {
+        kind: "failed",
+        service: s.service,
+        why: `container ${s.status} (exit code ${s.exitCode})`,
+      };
+    }
+    if (s.health === "unhealthy") {
+      return { kind: "failed", service: s.service, why: "healthcheck failed (unhealthy)" };
+    }
+  }
+  for (const svc of services) {
+    const mine = states.filter((s) => s.service === svc);
+    if (mine.length === 0) return { kind: "waiting", why: `${svc}: no container yet` };
+    const bad = mine.find((s) =>
+      s.status !== "running" || (s.health !== "" && s.health !== "healthy")
+    );
+    if (bad) {
+      return {
+        kind: "waiting",
+        why: `${svc}: ${bad.status}${bad.health ? `, ${bad.health}` : ""}`,
+      };
+    }
+  }
+  return { kind: "ready" };
+}
+
+/** Resolve after `ms`, or reject at once on an interrupt. */
+export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) return reject(new InterruptedError("interrupted"));
+    const t = setTimeout(() => {
+      signal?.removeEventListener("abort", onAbort);
+      resolve();
+    }, ms);
+    const onAbort = () => {
+      clearTimeout(t);
+      reject(new InterruptedError("interrupted while waiting for the release to become healthy"));
+    };
+    signal?.addEventListener("abort", onAbort, { once: true });
+  });
+}
+
+/**
+ * Poll until the services are ready; throw a CommandError (with the failing service's last
+ * log lines) when one fails or the timeout passes.
+ */
+export async function waitHealthy(
+  deps: Deps,
+  ctx: ComposeContext,
+  services: readonly string[],
+  timeoutSec: number,
+  intervalMs = 250,
+): Promise<void> {
+  const deadline = Date.now() + timeoutSec * 1000;
+  let last = "";
+  for (;;) {
+    const ids = (await listContainers(deps, ctx.target, ctx.project))
+      .filter((c) => services.includes(c.service)).map((c) => c.id);
+    const v = assess(await containerStates(deps, ctx.target, ids), services);
+    if (v.kind === "ready") return;
+    if (v.kind === "failed") throw await failure(deps, ctx, v.service, v.why);
+    if (v.why !== last) deps.ui.info(`    waiting: ${(last = v.why)}`);
+    if (Date.now() >= deadline) {
+      const svc = v.why.split(":")[0];
+      throw await failure(deps, ctx, svc, `not ready after ${timeoutSec}s (${v.why})`);
+    }
+    await sleep(intervalMs, deps.signal);
+  }
+}
+
+async function failure(
+  deps: Deps,
+  ctx: ComposeContext,
+  service: string,
+  why: string,
+): Promise<CommandError> {
+  const logs = await deps.runner.run(
+    composeStep(ctx, `logs ${service}`, ["logs", "--no-color", "--tail", "20", service]),
+    { check: false, uninterruptible: true },
+  );
+  return new CommandError(
+    `service ${service} did not become ready: ${why}`,
+    [],
+    `last log lines of ${service}:\n${tail(logs.stdout + logs.stderr, 20) || "(no output)"}`,
+    { hint: `fleet logs ${ctx.stage.name} -n ${service}` },
+  );
+}

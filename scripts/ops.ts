@@ -1,0 +1,128 @@
+/**
+ * Day-to-day commands on a stage's host: `ps`, `logs`, `down`, `history`, `unlock`.
+ * Needs lib/: stage, plan_deploy, compose, images, vars, release, run, ui, deps, errors.
+ */
+import type { Deps } from "../lib/deps.ts";
+import { FleetError } from "../lib/errors.ts";
+import { findRoot, loadStage } from "../lib/stage.ts";
+import {
+  type ComposeContext,
+  composeContext,
+  composeStep,
+  targetServices,
+} from "../lib/plan_deploy.ts";
+import { listReleases, readLock, unlock as removeLock } from "../lib/release.ts";
+import { refuseWithoutTerminal, runStep } from "../lib/release_flow.ts";
+import { table } from "../lib/inspect.ts";
+
+interface OpsOptions {
+  readonly dir?: string;
+  readonly yes?: boolean;
+}
+
+function contextOf(stageName: string, opts: OpsOptions, deps: Deps): ComposeContext {
+  return composeContext(loadStage(findRoot(deps.cwd, opts.dir), stageName), deps.env);
+}
+
+/** `fleet ps <stage>`: the stage's containers (Compose's own table). */
+export async function ps(stage: string, opts: OpsOptions, deps: Deps): Promise<void> {
+  const ctx = contextOf(stage, opts, deps);
+  const r = await deps.runner.run(composeStep(ctx, "ps", ["ps", "--all"]));
+  deps.ui.out(r.stdout.trimEnd());
+}
+
+/** `fleet logs <stage> [-n svc] [-f] [--tail N]`. */
+export async function logs(
+  stage: string,
+  opts: OpsOptions & { service?: string[]; follow?: boolean; tail?: string },
+  deps: Deps,
+): Promise<void> {
+  const ctx = contextOf(stage, opts, deps);
+  const names = targetServices(ctx.stage, opts.service ?? []).map((s) => s.name);
+  const args = [
+    "logs",
+    "--no-color",
+    "--tail",
+    opts.tail ?? "100",
+    ...(opts.follow ? ["--follow"] : []),
+  ];
+  await deps.runner.run(
+    composeStep(ctx, "logs", [...args, ...(opts.service?.length ? names : [])]),
+    {
+      onLine: (l) => deps.ui.out(l),
+    },
+  );
+}
+
+/** `fleet down <stage>`: stop and remove the containers; named volumes are kept. */
+export async function down(stage: string, opts: OpsOptions, deps: Deps): Promise<void> {
+  const ctx = contextOf(stage, opts, deps);
+  const o = { yes: opts.yes ?? false, dryRun: false };
+  refuseWithoutTerminal(deps, ctx, "take down", {
+    ...o,
+    timeout: 0,
+    rollback: false,
+    changedOnly: false,
+    lockWait: 0,
+    only: false,
+  });
+  if (
+    !o.yes && ctx.stage.confirm &&
+    !(await deps.ui.confirm(`stop and remove every container of ${stage}?`))
+  ) {
+    throw new FleetError("down cancelled: nothing was changed");
+  }
+  await runStep(deps, composeStep(ctx, "down", ["down", "--remove-orphans"]));
+  deps.ui.out(`${ctx.project}: containers removed (volumes kept)`);
+}
+
+/** `fleet history <stage>`: releases recorded on the host, newest first. */
+export async function history(stage: string, opts: OpsOptions, deps: Deps): Promise<void> {
+  const ctx = contextOf(stage, opts, deps);
+  const rels = await listReleases(deps, ctx.target, ctx.project);
+  if (rels.length === 0) {
+    return deps.ui.out(`no releases of ${stage} recorded on ${ctx.target.label}`);
+  }
+  const rows = [["RELEASE", "WHEN", "WHO", "COMMIT", "KIND", "RESULT", "SERVICES", "NOTE"]];
+  for (const r of rels) {
+    const svcs = Object.entries(r.services).map(([s, i]) =>
+      `${s}=${i.id.replace(/^sha256:/, "").slice(0, 12)}`
+    );
+    rows.push([
+      r.id,
+      r.time.replace("T", " ").replace(/\.\d+Z$/, "Z"),
+      r.who,
+      r.commit,
+      r.kind,
+      r.result,
+      svcs.join(" "),
+      (r.note ?? "").slice(0, 60),
+    ]);
+  }
+  deps.ui.out(table(rows));
+}
+
+/** `fleet unlock <stage>`: clear a lock left by a killed process (says whose it was). */
+export async function unlock(stage: string, opts: OpsOptions, deps: Deps): Promise<void> {
+  const ctx = contextOf(stage, opts, deps);
+  const held = await readLock(deps, ctx.target, ctx.project);
+  if (!held) return deps.ui.out(`${stage} is not locked`);
+  deps.ui.info(
+    `${stage} is locked by ${held.holder} (${held.command || "deploy"}) since ${held.since}`,
+  );
+  const o = {
+    yes: opts.yes ?? false,
+    dryRun: false,
+    timeout: 0,
+    rollback: false,
+    changedOnly: false,
+    lockWait: 0,
+    only: false,
+  };
+  refuseWithoutTerminal(deps, { ...ctx, stage: { ...ctx.stage, confirm: true } }, "unlock", o);
+  if (!o.yes && !(await deps.ui.confirm(`remove that lock? (only if that process is gone)`))) {
+    throw new FleetError("unlock cancelled: the lock is still held");
+  }
+  await removeLock(deps, ctx.target, ctx.project);
+  deps.ui.out(`${stage}: lock of ${held.holder} removed`);
+}

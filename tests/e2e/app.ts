@@ -1,0 +1,121 @@
+/** A tiny app for e2e deploys: busybox httpd serving CONTENT, images pushed to the test registry. */
+import { join } from "node:path";
+import { docker, fleet, type FleetRun, freePort, type Testbed, uniqueName } from "./harness.ts";
+import { tempProject } from "../helpers.ts";
+
+export const DOCKERFILE = `FROM busybox
+ARG CONTENT=v1
+RUN mkdir -p /www /data && echo "$CONTENT" > /www/index.html
+CMD ["httpd", "-f", "-p", "8080", "-h", "/www"]
+`;
+
+export interface App {
+  readonly tb: Testbed;
+  readonly dir: string;
+  readonly project: string;
+  readonly port: number;
+  readonly host: string; // DOCKER_HOST the stage deploys to
+  readonly repo: string; // registry/repo of the web service (stage dev)
+  /** Write stages/dev.yaml with these extra lines under services.web (and extra top-level lines). */
+  stage(webExtra?: string, top?: string, more?: string): void;
+  /** Build CONTENT into the web image and push it with this tag. */
+  push(content: string, tag?: string): Promise<void>;
+  run(args: string[], env?: Record<string, string>): Promise<FleetRun>;
+  get(path?: string): Promise<string>;
+  containers(): Promise<Record<string, string>>;
+  cleanup(): Promise<void>;
+}
+
+/** A fresh project deploying to `host` (engine 2 socket by default, or over ssh). */
+export function makeApp(
+  tb: Testbed,
+  opts: { ssh?: boolean; dir?: string; project?: string } = {},
+): App {
+  const project = opts.project ?? uniqueName("e2e");
+  const dir = opts.dir ?? tempProject({ "Dockerfile": DOCKERFILE });
+  const port = freePort();
+  const host = opts.ssh ? tb.sshHost : tb.engine2;
+  const repo = `${tb.registry}/${project}-web-dev`;
+  const path = { PATH: `${tb.sshBin}:${Deno.env.get("PATH")}` };
+  const env = { ...path, DOCKER_HOST: "" }; // fleet must take the host from the stage file
+  const app: App = {
+    tb,
+    dir,
+    project,
+    port,
+    host,
+    repo,
+    stage(webExtra = "", top = "", more = "") {
+      Deno.writeTextFileSync(
+        join(dir, "stages/dev.yaml"),
+        `project: ${project}\nregistry: ${tb.registry}\nhost: ${host}\n${top}services:\n  web:\n    build: {}\n` +
+          `    ports: ["127.0.0.1:${port}:8080"]\n    volumes: ["data:/data"]\n${webExtra}${more}`,
+      );
+    },
+    async push(content, tag = "latest") {
+      await docker(tb.engine1, [
+        "build",
+        "-q",
+        "--build-arg",
+        `CONTENT=${content}`,
+        "-t",
+        `${repo}:${tag}`,
+        dir,
+      ]);
+      await docker(tb.engine1, ["push", "-q", `${repo}:${tag}`]);
+    },
+    run: (args, extra = {}) => fleet(args, { cwd: dir, env: { ...env, ...extra } }),
+    async get(path = "/") {
+      let last = "";
+      for (let i = 0; i < 50; i++) {
+        try {
+          const r = await fetch(`http://127.0.0.1:${port}${path}`);
+          return (await r.text()).trim();
+        } catch (e) {
+          last = String(e);
+          await new Promise((r) => setTimeout(r, 100));
+        }
+      }
+      throw new Error(`nothing serves on ${port}: ${last}`);
+    },
+    async containers() {
+      const out = await docker(host, [
+        "ps",
+        "-a",
+        "--filter",
+        `label=com.docker.compose.project=${project}-dev`,
+        "--format",
+        '{{.Label "com.docker.compose.service"}} {{.ID}}',
+      ], path);
+      return Object.fromEntries(out.trim().split("\n").filter(Boolean).map((l) => l.split(" ")));
+    },
+    async cleanup() {
+      const p = `${project}-dev`;
+      const h = (args: string[]) => docker(host, args, path).catch(() => "");
+      const ids = (await h(["ps", "-aq", "--filter", `label=com.docker.compose.project=${p}`]))
+        .trim().split("\n").filter(Boolean);
+      if (ids.length) await h(["rm", "-f", ...ids]);
+      await h(["rm", "-f", `fleet-lock-${p}`]);
+      const vols = (await h(["volume", "ls", "-q", "--filter", `name=${p}`])).trim().split("\n")
+        .filter(Boolean);
+      if (vols.length) await h(["volume", "rm", "-f", ...vols]);
+      await h(["network", "rm", `${p}_default`]);
+      const imgs = (await h(["images", "-q", repo])).trim().split("\n").filter(Boolean);
+      if (imgs.length) await h(["rmi", "-f", ...new Set(imgs)]);
+      const local = (await docker(tb.engine1, ["images", "-q", repo]).catch(() => "")).trim().split(
+        "\n",
+      ).filter(Boolean);
+      if (local.length) await docker(tb.engine1, ["rmi", "-f", ...new Set(local)]).catch(() => "");
+    },
+  };
+  Deno.mkdirSync(join(dir, "stages"), { recursive: true });
+  app.stage();
+  return app;
+}
+
+/** Indexes of the compose subcommands in a docker shim's log. */
+export function composeOrder(calls: string[], sub: string): number[] {
+  return calls.flatMap((c, i) =>
+    (c.includes(" compose ") || c.startsWith("compose ")) && c.includes(` -f - ${sub} `) ? [i] : []
+  );
+}
