@@ -241,13 +241,18 @@ function resolveService(
 
 /** The Dockerfile of a built service: the one set, or the first of the SPEC's candidates. */
 export function findDockerfile(svc: Service, exists: (p: string) => boolean): string | undefined {
-  if (!svc.build) return undefined;
-  if (svc.build.dockerfile) return exists(svc.build.dockerfile) ? svc.build.dockerfile : undefined;
+  return dockerfileCandidates(svc).find(exists);
+}
+
+/** The Dockerfiles looked for, in order: the one set, else the SPEC's four (absolute paths). */
+export function dockerfileCandidates(svc: Service): string[] {
+  if (!svc.build) return [];
+  if (svc.build.dockerfile) return [svc.build.dockerfile];
   const c = svc.build.context;
   return [
     join(c, "services", svc.name, "Dockerfile"),
     join(c, svc.name, "Dockerfile"),
     join(c, `Dockerfile.${svc.name}`),
     join(c, "Dockerfile"),
-  ].find(exists);
+  ];
 }

@@ -25,7 +25,10 @@ Deno.test("image names follow SPEC §3", () => {
   assert.equal(ref("pinned"), "reg.example.com/team/myapp-pinned-live:latest");
   assert.equal(ref("db"), "postgres:16");
   assert.equal(ref("myapp", { tag: "v2" }), "ghcr.io/myorg/myapp-live:v2");
-  assert.equal(ref("pinned", { registry: "cli.example/x/" }), "cli.example/x/myapp-pinned-live:latest");
+  assert.equal(
+    ref("pinned", { registry: "cli.example/x/" }),
+    "cli.example/x/myapp-pinned-live:latest",
+  );
 });
 
 Deno.test("registry from _base applies when the stage has none", () => {

@@ -18,7 +18,8 @@ function errorOf(fn: () => unknown): Error {
 Deno.test("loads a stage with _base merged and cloud defaults", () => {
   const root = tempProject({
     "stages/_base.yaml": base + "services:\n  myapp:\n    build: {}\n    ports: ['1:1']\n",
-    "stages/live.yaml": "host: ssh://deploy@203.0.113.10\nservices:\n  myapp:\n    ports: ['8080:8080']\n",
+    "stages/live.yaml":
+      "host: ssh://deploy@203.0.113.10\nservices:\n  myapp:\n    ports: ['8080:8080']\n",
   });
   const s = loadStage(root, "live");
   assert.equal(s.project, "myapp");
@@ -54,7 +55,10 @@ Deno.test("unknown key: file, key path, did you mean", () => {
   });
   const e = errorOf(() => loadStage(root, "live"));
   assert.ok(e instanceof ConfigError);
-  assert.equal(e.message, `stages/live.yaml: services.api.prots: unknown key (did you mean "ports"?)`);
+  assert.equal(
+    e.message,
+    `stages/live.yaml: services.api.prots: unknown key (did you mean "ports"?)`,
+  );
 });
 
 Deno.test("unknown key in _base is reported against _base", () => {
@@ -69,18 +73,27 @@ Deno.test("unknown key in _base is reported against _base", () => {
 Deno.test("unknown key with nothing close lists the valid keys", () => {
   const root = tempProject({ "stages/dev.yaml": base + "zzzzzzzz: 1\n" });
   const e = errorOf(() => loadStage(root, "dev"));
-  assert.match(e.message, /^stages\/dev\.yaml: zzzzzzzz: unknown key \(valid keys: project, registry, /);
+  assert.match(
+    e.message,
+    /^stages\/dev\.yaml: zzzzzzzz: unknown key \(valid keys: project, registry, /,
+  );
 });
 
 Deno.test("keys under compose: pass through", () => {
   const root = tempProject({
-    "stages/dev.yaml": base + "services:\n  api:\n    image: x\n    compose: { cap_add: [NET_ADMIN], anything: 1 }\n",
+    "stages/dev.yaml": base +
+      "services:\n  api:\n    image: x\n    compose: { cap_add: [NET_ADMIN], anything: 1 }\n",
   });
-  assert.deepEqual(loadStage(root, "dev").services[0].compose, { cap_add: ["NET_ADMIN"], anything: 1 });
+  assert.deepEqual(loadStage(root, "dev").services[0].compose, {
+    cap_add: ["NET_ADMIN"],
+    anything: 1,
+  });
 });
 
 Deno.test("YAML syntax error carries the line", () => {
-  const root = tempProject({ "stages/dev.yaml": "project: myapp\nservices:\n  api:\n   image: x\n  - bad\n" });
+  const root = tempProject({
+    "stages/dev.yaml": "project: myapp\nservices:\n  api:\n   image: x\n  - bad\n",
+  });
   const e = errorOf(() => loadStage(root, "dev"));
   assert.ok(e instanceof ConfigError);
   assert.match(e.message, /^stages\/dev\.yaml:5:\d+: YAML syntax error: /);
@@ -99,7 +112,11 @@ Deno.test("unknown stage lists the stages", () => {
 });
 
 Deno.test("files starting with _ are never stages", () => {
-  const root = tempProject({ "stages/_base.yaml": base, "stages/_x.yml": "", "stages/pre.yaml": "" });
+  const root = tempProject({
+    "stages/_base.yaml": base,
+    "stages/_x.yml": "",
+    "stages/pre.yaml": "",
+  });
   assert.deepEqual(listStages(root), ["pre"]);
   assert.match(errorOf(() => loadStage(root, "_base")).message, /unknown stage "_base"/);
 });
@@ -128,21 +145,32 @@ Deno.test("bad project name, wrong types, and several problems at once", () => {
 
 Deno.test("project is required; host and context exclude each other; depends_on must exist", () => {
   const r1 = tempProject({ "stages/dev.yaml": "services: {}\n" });
-  assert.match(errorOf(() => loadStage(r1, "dev")).message, /^stages\/dev\.yaml: project: required/);
+  assert.match(
+    errorOf(() => loadStage(r1, "dev")).message,
+    /^stages\/dev\.yaml: project: required/,
+  );
   const r2 = tempProject({ "stages/dev.yaml": base + "host: ssh://a\ncontext: b\n" });
   assert.match(errorOf(() => loadStage(r2, "dev")).message, /set either host or context, not both/);
-  const r3 = tempProject({ "stages/dev.yaml": base + "services:\n  a:\n    image: x\n    depends_on: [b]\n" });
+  const r3 = tempProject({
+    "stages/dev.yaml": base + "services:\n  a:\n    image: x\n    depends_on: [b]\n",
+  });
   assert.equal(
     errorOf(() => loadStage(r3, "dev")).message,
     `stages/dev.yaml: services.a.depends_on: unknown service "b" (services: a)`,
   );
   const r4 = tempProject({ "stages/dev.yaml": base + "host: http://x\n" });
-  assert.match(errorOf(() => loadStage(r4, "dev")).message, /host: "http:\/\/x": must start with unix:\/\//);
+  assert.match(
+    errorOf(() => loadStage(r4, "dev")).message,
+    /host: "http:\/\/x": must start with unix:\/\//,
+  );
 });
 
 Deno.test("a service needs build: or image:", () => {
   const root = tempProject({ "stages/dev.yaml": base + "services:\n  a:\n    ports: ['1:1']\n" });
-  assert.equal(errorOf(() => loadStage(root, "dev")).message, "stages/dev.yaml: services.a: needs build: or image:");
+  assert.equal(
+    errorOf(() => loadStage(root, "dev")).message,
+    "stages/dev.yaml: services.a: needs build: or image:",
+  );
 });
 
 Deno.test("findRoot walks up to the nearest stages/, and -C must have one", () => {
@@ -157,6 +185,14 @@ Deno.test("Dockerfile discovery order", () => {
   const svc = loadStage(root, "dev").services[0];
   const seen: string[] = [];
   assert.equal(findDockerfile(svc, (p) => (seen.push(p.slice(root.length + 1)), false)), undefined);
-  assert.deepEqual(seen, ["services/api/Dockerfile", "api/Dockerfile", "Dockerfile.api", "Dockerfile"]);
-  assert.equal(findDockerfile(svc, (p) => p.endsWith("Dockerfile.api")), join(root, "Dockerfile.api"));
+  assert.deepEqual(seen, [
+    "services/api/Dockerfile",
+    "api/Dockerfile",
+    "Dockerfile.api",
+    "Dockerfile",
+  ]);
+  assert.equal(
+    findDockerfile(svc, (p) => p.endsWith("Dockerfile.api")),
+    join(root, "Dockerfile.api"),
+  );
 });

@@ -1,0 +1,157 @@
+#!/usr/bin/env -S deno run -A
+/**
+ * fleet build <stage> — build the Docker images of a stage's services (SPEC §4).
+ *
+ *   deno run -A scripts/build.ts <stage> [-n <service>]... [--push] [--tag <tag>]
+ *     [--registry <registry>] [--platform <platform>] [--no-cache] [--dry-run] [-j <n>] [-C <dir>]
+ *
+ * `local` builds natively with `docker build` and never pushes; other stages run
+ * `docker buildx build --platform …` with the registry's layer cache, and push with --push.
+ * Services build concurrently (-j, default 3), each output line prefixed with its service; one
+ * line per service at the end (image, digest when pushed, time). With FLEET_REGISTRY_USER and
+ * FLEET_REGISTRY_PASSWORD (or GITHUB_ACTOR and GITHUB_TOKEN for ghcr.io) it logs in to the
+ * registry for this run only, in a temporary DOCKER_CONFIG that is removed afterwards.
+ *
+ * Needs lib/: build_inputs, cli, deps, docker_config, errors, images, inspect, plan_build, pool,
+ * registry_login, run, schema, stage, ui, vars (.ts); deno.json imports: commander,
+ * @commander-js/extra-typings, yaml, valibot, zx, dax.
+ */
+import { join } from "node:path";
+import { type BuildOptions, resolveBuilds } from "../lib/build_inputs.ts";
+import { buildCommand, runEdge, stageArg, usageExits } from "../lib/cli.ts";
+import { defaultDeps, type Deps } from "../lib/deps.ts";
+import { makeDockerConfig, userDockerConfigDir } from "../lib/docker_config.ts";
+import { CommandError, formatError, InterruptedError } from "../lib/errors.ts";
+import { table } from "../lib/inspect.ts";
+import { type BuildPlan, planBuild, type ServicePlan, showStep } from "../lib/plan_build.ts";
+import { runPool } from "../lib/pool.ts";
+import { findRoot, loadStage } from "../lib/stage.ts";
+
+/** The options of `fleet build` (commander's parse of buildCommand()). */
+export interface BuildCliOptions extends BuildOptions {
+  readonly dryRun?: boolean;
+  readonly jobs?: number;
+  readonly dir?: string;
+}
+
+/** The outcome of one service's build. */
+export interface Built {
+  readonly service: string;
+  readonly ref: string;
+  readonly digest?: string;
+  readonly seconds: number;
+  readonly error?: unknown;
+}
+
+/** Build a stage's images: parse → resolve → plan → run. Throws (exit 2 before any docker run). */
+export async function build(stage: string, opts: BuildCliOptions, deps: Deps): Promise<Built[]> {
+  const s = loadStage(findRoot(deps.cwd, opts.dir), stage);
+  const builds = resolveBuilds(s, opts, deps.env, exists);
+  if (opts.dryRun) {
+    const tmp = join(deps.env.TMPDIR || "/tmp", "fleet-build-XXXXXX");
+    printPlan(planBuild(s, builds, opts, { tmp, env: deps.env }), deps);
+    return [];
+  }
+  const tmp = await Deno.makeTempDir({ prefix: "fleet-build-" });
+  try {
+    const plan = planBuild(s, builds, opts, { tmp, env: deps.env });
+    if (plan.dockerConfig) {
+      await makeDockerConfig(plan.dockerConfig, userDockerConfigDir(deps.env), plan.loginHosts);
+    }
+    for (const step of plan.logins) {
+      deps.ui.step(step.title);
+      await deps.runner.run(step); // its output (a warning about the temp file) is not shown
+    }
+    const settled = await runPool(plan.services, opts.jobs ?? 3, (p) => run(p, deps), deps.signal);
+    const built = settled.map((r) => {
+      if (r.status === "rejected") throw r.reason; // interrupted
+      return r.value;
+    });
+    report(built, deps);
+    return built;
+  } finally {
+    await Deno.remove(tmp, { recursive: true }).catch(() => {});
+  }
+}
+
+function exists(path: string): boolean {
+  try {
+    Deno.statSync(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function printPlan(plan: BuildPlan, deps: Deps): void {
+  for (const step of [...plan.logins, ...plan.services.flatMap((p) => p.steps)]) {
+    deps.ui.out(`# ${step.title}\n${showStep(step)}`);
+  }
+  deps.ui.info("dry run: nothing was run");
+}
+
+/** One service's steps in order; a failure is returned (so the others finish), not thrown. */
+async function run(p: ServicePlan, deps: Deps): Promise<Built> {
+  const start = deps.now().getTime();
+  const seconds = () => (deps.now().getTime() - start) / 1000;
+  deps.ui.step(`build ${p.service} → ${p.ref}`);
+  let digest: string | undefined;
+  try {
+    for (const step of p.steps) {
+      const pushing = step.argv[1] === "push";
+      await deps.runner.run(step, {
+        onLine: (line) => {
+          deps.ui.line(p.service, line);
+          if (pushing) digest = line.match(/digest: (sha256:[0-9a-f]{64})/)?.[1] ?? digest;
+        },
+      });
+    }
+  } catch (error) {
+    if (error instanceof InterruptedError) throw error;
+    return { service: p.service, ref: p.ref, seconds: seconds(), error };
+  }
+  if (p.push && p.metadataFile) digest = await metadataDigest(p.metadataFile);
+  return {
+    service: p.service,
+    ref: p.ref,
+    digest: p.push ? digest : undefined,
+    seconds: seconds(),
+  };
+}
+
+async function metadataDigest(file: string): Promise<string | undefined> {
+  try {
+    const d = JSON.parse(await Deno.readTextFile(file))["containerimage.digest"];
+    return typeof d === "string" ? d : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** One line per service on stdout; then, if any failed, their errors and a CommandError. */
+function report(built: readonly Built[], deps: Deps): void {
+  deps.ui.out(table(built.map((b) => [
+    b.service,
+    b.ref,
+    b.error ? "FAILED" : b.digest ?? "-",
+    `${b.seconds.toFixed(1)}s`,
+  ])));
+  const failed = built.filter((b) => b.error !== undefined);
+  if (failed.length === 0) return;
+  for (const f of failed) deps.ui.info(formatError(f.error));
+  throw new CommandError(
+    `${failed.length} of ${built.length} builds failed: ${failed.map((f) => f.service).join(", ")}`,
+    [],
+    "",
+    { hint: "each service's output is above, every line prefixed with its name" },
+  );
+}
+
+if (import.meta.main) {
+  const env = Deno.env.toObject();
+  let code = 0;
+  await usageExits(buildCommand()).action(async (stage, opts) => {
+    code = await runEdge((signal) => build(stageArg(stage, env), opts, defaultDeps(signal)));
+  }).parseAsync(Deno.args, { from: "user" });
+  Deno.exit(code);
+}
