@@ -5,6 +5,7 @@
  */
 import { composeProject, type ImageOptions, imageRef, registryOf } from "./images.ts";
 import { composeYaml } from "./compose.ts";
+import { parse, stringify } from "yaml";
 import { interpolate, missingVars } from "./vars.ts";
 import { ConfigError } from "./errors.ts";
 import type { Step } from "./run.ts";
@@ -72,10 +73,7 @@ export function composeContext(
       },
     );
   }
-  const secretEnv: Record<string, string> = {};
-  for (const m of JSON.stringify(settings).matchAll(/\$\{([A-Za-z_][A-Za-z0-9_]*)/g)) {
-    if (env[m[1]] !== undefined) secretEnv[m[1]] = env[m[1]]!;
-  }
+  const secretEnv = varsOf(settings, env);
   return {
     stage,
     target: targetOf(stage, env),
@@ -83,6 +81,42 @@ export function composeContext(
     model: composeYaml(stage, opts),
     secretEnv,
   };
+}
+
+/**
+ * The context of an earlier release: its recorded Compose model, with some services pinned to
+ * other images (the tags that kept them). Variables resolve from today's environment.
+ * @example contextFromModel(ctx, release.model, { web: "repo:fleet-r1" }).model
+ */
+export function contextFromModel(
+  ctx: ComposeContext,
+  model: string,
+  images: Readonly<Record<string, string>>,
+  env: Readonly<Record<string, string | undefined>>,
+): ComposeContext {
+  const m = parse(model) as { services: Record<string, { image?: string }> };
+  for (const [svc, ref] of Object.entries(images)) {
+    if (m.services?.[svc]) m.services[svc].image = ref;
+  }
+  const missing = missingVars(m.services, env);
+  if (missing.length) {
+    throw new ConfigError(`the recorded release needs \${${missing[0]}}, which is not set`, {
+      hint: `set ${missing.join(", ")} in the environment`,
+    });
+  }
+  return { ...ctx, model: stringify(m, { lineWidth: 0 }), secretEnv: varsOf(m.services, env) };
+}
+
+/** The values of the variables a value refers to, for the child's environment. */
+function varsOf(
+  x: unknown,
+  env: Readonly<Record<string, string | undefined>>,
+): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const m of JSON.stringify(x).matchAll(/\$\{([A-Za-z_][A-Za-z0-9_]*)/g)) {
+    if (env[m[1]] !== undefined) out[m[1]] = env[m[1]]!;
+  }
+  return out;
 }
 
 /**

@@ -28,6 +28,8 @@ export interface Release {
   readonly result: "ok" | "failed" | "rolled-back" | "interrupted";
   readonly services: Readonly<Record<string, ReleaseImage>>;
   readonly note?: string;
+  /** The Compose model deployed (`${VAR}` unresolved: it holds no secret values). */
+  readonly model?: string;
 }
 
 /** A new release id from a time (sortable) and a short random suffix. */
@@ -54,6 +56,7 @@ export function releaseLabels(r: Release): string[] {
     result: r.result,
     services: JSON.stringify(r.services),
     ...(r.note ? { note: r.note } : {}),
+    ...(r.model ? { model: r.model } : {}),
   };
   return Object.entries(l).flatMap(([k, v]) => ["--label", `${P}${k}=${v}`]);
 }
@@ -75,7 +78,8 @@ export function parseRelease(labels: Record<string, string>): Release | undefine
     kind: (g("kind") ?? "deploy") as Release["kind"],
     result: (g("result") ?? "ok") as Release["result"],
     services,
-    note: g("note"),
+    ...(g("note") ? { note: g("note") } : {}),
+    ...(g("model") ? { model: g("model") } : {}),
   };
 }
 

@@ -44,7 +44,8 @@ export interface Runner {
  */
 export function redact(text: string, secrets: readonly string[]): string {
   let out = text;
-  for (const s of [...secrets].filter((s) => s.length > 0).sort((a, b) => b.length - a.length)) {
+  // 1–2 character values would mask every such letter in the output; they are no secrets
+  for (const s of [...secrets].filter((s) => s.length >= 3).sort((a, b) => b.length - a.length)) {
     out = out.split(s).join("***");
   }
   return out;

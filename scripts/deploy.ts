@@ -20,14 +20,13 @@ import {
   releaseSteps,
   targetServices,
 } from "../lib/plan_deploy.ts";
-import { listReleases } from "../lib/release.ts";
 import {
   type FlowOptions,
-  pickRollback,
   refuseWithoutTerminal,
   runRelease,
   type Selection,
 } from "../lib/release_flow.ts";
+import { pickRollback } from "../lib/rollback.ts";
 
 export interface DeployOptions {
   readonly dir?: string;
@@ -81,25 +80,18 @@ export async function rollback(
   const base = composeContext(stage, deps.env);
   const fo = flowOptions(opts);
   refuseWithoutTerminal(deps, base, "rollback", fo);
-  const releases = await listReleases(deps, base.target, base.project);
-  const { release, images } = await pickRollback(
-    deps,
-    base,
-    releases,
-    services.map((s) => s.name),
-    opts.to,
-  );
-  const ctx = composeContext(stage, deps.env, { images: { ...imagesOf(stage), ...images } });
-  const names = Object.keys(images);
+  const names = services.map((s) => s.name);
+  const { release, images, ctx } = await pickRollback(deps, base, names, opts.to);
   const sel: Selection = {
     kind: "rollback",
-    services: names,
+    services: Object.keys(images),
     images: { ...imagesOf(stage), ...images },
     toPull: [],
     unpullable: [],
     note: `rollback to ${release.id}`,
   };
-  await runRelease(deps, ctx, sel, releaseSteps(ctx, names, [], { pull: false, only: true }), fo);
+  const steps = releaseSteps(ctx, sel.services, [], { pull: false, only: true });
+  await runRelease(deps, ctx, sel, steps, fo);
 }
 
 if (import.meta.main) {

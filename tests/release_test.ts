@@ -28,6 +28,7 @@ Deno.test("a release round-trips through labels", () => {
     result: "ok",
     services: { web: { ref: "x:latest", id: "sha256:1" } },
     note: "first",
+    model: "name: app-dev\nservices:\n  web:\n    image: x:latest\n    environment: { T: ${T} }\n",
   };
   const args = releaseLabels(r);
   const labels = Object.fromEntries(
