@@ -27,6 +27,7 @@ import {
   type Selection,
 } from "../lib/release_flow.ts";
 import { pickRollback } from "../lib/rollback.ts";
+import { withSharedSsh } from "../lib/ssh_mux.ts";
 
 export interface DeployOptions {
   readonly dir?: string;
@@ -56,7 +57,7 @@ function flowOptions(o: DeployOptions & { to?: string }): FlowOptions {
 export async function deploy(stageName: string, opts: DeployOptions, deps: Deps): Promise<void> {
   const stage = loadStage(findRoot(deps.cwd, opts.dir), stageName);
   const services = targetServices(stage, opts.service ?? []);
-  const ctx = composeContext(stage, deps.env);
+  const plain = composeContext(stage, deps.env);
   const pull = opts.pull ?? true;
   const sel: Selection = {
     kind: "deploy",
@@ -65,8 +66,12 @@ export async function deploy(stageName: string, opts: DeployOptions, deps: Deps)
     toPull: pull ? services.filter((s) => pullable(stage, s)).map((s) => s.name) : [],
     unpullable: services.filter((s) => !pullable(stage, s)).map((s) => s.name),
   };
-  const steps = releaseSteps(ctx, sel.services, sel.toPull, { pull, only: flowOptions(opts).only });
-  await runRelease(deps, ctx, sel, steps, flowOptions(opts));
+  const fo = flowOptions(opts);
+  refuseWithoutTerminal(deps, plain, "deploy", fo);
+  await withSharedSsh(deps, plain, (ctx) => {
+    const steps = releaseSteps(ctx, sel.services, sel.toPull, { pull, only: fo.only });
+    return runRelease(deps, ctx, sel, steps, fo);
+  }, !fo.dryRun);
 }
 
 /** Go back to the previous successful release (or `--to <id>`), through the same flow. */
@@ -81,17 +86,19 @@ export async function rollback(
   const fo = flowOptions(opts);
   refuseWithoutTerminal(deps, base, "rollback", fo);
   const names = services.map((s) => s.name);
-  const { release, images, ctx } = await pickRollback(deps, base, names, opts.to);
-  const sel: Selection = {
-    kind: "rollback",
-    services: Object.keys(images),
-    images: { ...imagesOf(stage), ...images },
-    toPull: [],
-    unpullable: [],
-    note: `rollback to ${release.id}`,
-  };
-  const steps = releaseSteps(ctx, sel.services, [], { pull: false, only: true });
-  await runRelease(deps, ctx, sel, steps, fo);
+  await withSharedSsh(deps, base, async (shared) => {
+    const { release, images, ctx } = await pickRollback(deps, shared, names, opts.to);
+    const sel: Selection = {
+      kind: "rollback",
+      services: Object.keys(images),
+      images: { ...imagesOf(stage), ...images },
+      toPull: [],
+      unpullable: [],
+      note: `rollback to ${release.id}`,
+    };
+    const steps = releaseSteps(ctx, sel.services, [], { pull: false, only: true });
+    await runRelease(deps, ctx, sel, steps, fo);
+  }, !fo.dryRun);
 }
 
 if (import.meta.main) {

@@ -14,6 +14,7 @@ import {
 import { listReleases, readLock, unlock as removeLock } from "../lib/release.ts";
 import { refuseWithoutTerminal, runStep } from "../lib/release_flow.ts";
 import { table } from "../lib/inspect.ts";
+import { withSharedSsh } from "../lib/ssh_mux.ts";
 
 interface OpsOptions {
   readonly dir?: string;
@@ -26,9 +27,10 @@ function contextOf(stageName: string, opts: OpsOptions, deps: Deps): ComposeCont
 
 /** `fleet ps <stage>`: the stage's containers (Compose's own table). */
 export async function ps(stage: string, opts: OpsOptions, deps: Deps): Promise<void> {
-  const ctx = contextOf(stage, opts, deps);
-  const r = await deps.runner.run(composeStep(ctx, "ps", ["ps", "--all"]));
-  deps.ui.out(r.stdout.trimEnd());
+  await withSharedSsh(deps, contextOf(stage, opts, deps), async (ctx) => {
+    const r = await deps.runner.run(composeStep(ctx, "ps", ["ps", "--all"]));
+    deps.ui.out(r.stdout.trimEnd());
+  });
 }
 
 /** `fleet logs <stage> [-n svc] [-f] [--tail N]`. */
@@ -79,7 +81,7 @@ export async function down(stage: string, opts: OpsOptions, deps: Deps): Promise
 /** `fleet history <stage>`: releases recorded on the host, newest first. */
 export async function history(stage: string, opts: OpsOptions, deps: Deps): Promise<void> {
   const ctx = contextOf(stage, opts, deps);
-  const rels = await listReleases(deps, ctx.target, ctx.project);
+  const rels = await withSharedSsh(deps, ctx, (c) => listReleases(deps, c.target, c.project));
   if (rels.length === 0) {
     return deps.ui.out(`no releases of ${stage} recorded on ${ctx.target.label}`);
   }

@@ -6,7 +6,8 @@ import { tempProject } from "../helpers.ts";
 export const DOCKERFILE = `FROM busybox
 ARG CONTENT=v1
 RUN mkdir -p /www /data && echo "$CONTENT" > /www/index.html
-CMD ["httpd", "-f", "-p", "8080", "-h", "/www"]
+# PID 1 ignores SIGTERM unless it handles it: without this, every stop waits 10s for a SIGKILL
+CMD ["sh", "-c", "trap 'exit 0' TERM; httpd -f -p 8080 -h /www & wait"]
 `;
 
 export interface App {

@@ -151,13 +151,27 @@ start_registry() { # start_registry <name> <port> [htpasswd]
   wait_for 20 "registry $name" sh -c "curl -sS -o /dev/null -w '%{http_code}' http://127.0.0.1:$port/v2/ | grep -qE '200|401'"
 }
 
+# The ssh user: like a real deploy user, in the docker group with a plain shell (root's shell
+# startup files on a developer machine can cost a second per session). Without root: ourselves.
+ssh_user() {
+  if is_root && getent group docker >/dev/null; then
+    id fleet-deploy >/dev/null 2>&1 ||
+      useradd --system --create-home --shell /bin/sh --groups docker fleet-deploy
+    usermod -p '*' fleet-deploy # no password, but not "locked": sshd (without PAM) refuses those
+    echo fleet-deploy
+  else
+    id -un
+  fi
+}
+
 start_sshd() {
-  local d="$DIR/ssh"
+  local d="$DIR/ssh" user
+  user=$(ssh_user)
   mkdir -p "$d" "$DIR/bin" "$DIR/home"
   [ -f "$d/host_key" ] || ssh-keygen -q -t ed25519 -N '' -f "$d/host_key"
   [ -f "$d/client_key" ] || ssh-keygen -q -t ed25519 -N '' -f "$d/client_key"
   cp "$d/client_key.pub" "$d/authorized_keys"
-  chmod 600 "$d/authorized_keys"
+  chmod 644 "$d/authorized_keys" # sshd reads it as the ssh user
   cat >"$d/sshd_config" <<EOF
 Port $SSH_PORT
 ListenAddress 127.0.0.1
@@ -178,7 +192,7 @@ EOF
 Host fleet-testhost
   HostName 127.0.0.1
   Port $SSH_PORT
-  User $(id -un)
+  User $user
   IdentityFile $d/client_key
   IdentitiesOnly yes
   UserKnownHostsFile $d/known_hosts
@@ -192,10 +206,12 @@ exec /usr/bin/ssh -F "$d/ssh_config" "\$@"
 EOF
   chmod +x "$DIR/bin/ssh"
   if [ -f "$d/sshd.pid" ] && kill -0 "$(cat "$d/sshd.pid")" 2>/dev/null; then
+    kill -HUP "$(cat "$d/sshd.pid")" # re-read the config written above
+    wait_for 20 "sshd" "$DIR/bin/ssh" fleet-testhost true
     say "sshd already on 127.0.0.1:$SSH_PORT"; return 0
   fi
   mkdir -p /run/sshd 2>/dev/null || true
-  say "starting sshd on 127.0.0.1:$SSH_PORT (engine 2 behind it)"
+  say "starting sshd on 127.0.0.1:$SSH_PORT (user $user; engine 2 behind it)"
   /usr/sbin/sshd -f "$d/sshd_config" -E "$d/sshd.log"
   wait_for 20 "sshd" "$DIR/bin/ssh" fleet-testhost true
 }
