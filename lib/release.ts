@@ -165,14 +165,14 @@ const L = "dev.fleet.lock.";
 /** The lock container's name for a Compose project. */
 export const lockName = (project: string) => `fleet-lock-${project}`;
 
-/** Try to take the lock once: true when taken, else who holds it. */
+/** Try to take the lock once: true when taken, "free" when it was released meanwhile (try again), else who holds it. */
 export async function tryLock(
   deps: Deps,
   target: Target,
   project: string,
   image: string,
   info: LockInfo,
-): Promise<true | LockInfo> {
+): Promise<true | "free" | LockInfo> {
   const r = await deps.runner.run(
     dockerStep(target, "take deploy lock", [
       "create",
@@ -197,6 +197,8 @@ export async function tryLock(
   if (r.code === 0) return true;
   const held = await readLock(deps, target, project);
   if (held) return held;
+  // the name was taken, and is free again: its holder let go between our two calls
+  if (/conflict|already in use/i.test(r.stderr)) return "free";
   throw new FleetError(`could not take the deploy lock: ${r.stderr.trim()}`);
 }
 

@@ -164,6 +164,7 @@ async function takeLock(
   for (let announced = false;;) {
     const r = await tryLock(deps, ctx.target, ctx.project, image, info);
     if (r === true) return;
+    if (r === "free") continue;
     const msg = `${ctx.stage.name} is locked by ${r.holder} (${
       r.command || "deploy"
     }) since ${r.since}`;
@@ -279,17 +280,49 @@ async function release(a: Attempt, steps: readonly Step[]) {
   }
 }
 
-/** Tag the release's images so `fleet rollback` can find them later. */
+/** Tag the release's images so `fleet rollback` can find them later; drop the oldest tags. */
 async function keep(a: Attempt) {
+  const repos = new Set<string>();
   for (const s of a.services) {
     const img = a.fresh[s];
-    const step = dockerStep(a.ctx.target, `keep ${s}`, [
-      "tag",
-      img.id,
-      keepTag(img.ref, a.meta.id),
-    ]);
-    await a.deps.runner.run(step, { check: false });
+    const tag = keepTag(img.ref, a.meta.id);
+    await a.deps.runner.run(dockerStep(a.ctx.target, `keep ${s}`, ["tag", img.id, tag]), {
+      check: false,
+    });
+    repos.add(tag.slice(0, tag.lastIndexOf(":")));
   }
+  for (const repo of repos) await retain(a, repo);
+}
+
+/** Releases whose images stay on the host for `fleet rollback` (per repository). */
+export const KEEP_RELEASES = 5;
+
+/**
+ * The kept tags to drop from a repository's tag list: release tags (`fleet-r…`) beyond the
+ * newest `keep`. An image loses only that name; Docker removes it once nothing else uses it.
+ * @example staleTags(["latest", "fleet-r2", "fleet-r1", "fleet-r3"], 2) // ["fleet-r1"]
+ */
+export function staleTags(tags: readonly string[], keep = KEEP_RELEASES): string[] {
+  return tags.filter((t) => /^fleet-r\d{8}T\d{6}Z-[0-9a-z]+$/.test(t)).sort().reverse().slice(keep);
+}
+
+async function retain(a: Attempt, repo: string) {
+  const r = await a.deps.runner.run(
+    dockerStep(a.ctx.target, `list kept images of ${repo}`, [
+      "image",
+      "ls",
+      "--format",
+      "{{.Tag}}",
+      repo,
+    ]),
+    { check: false },
+  );
+  const stale = staleTags(r.stdout.split("\n").map((t) => t.trim()));
+  if (stale.length === 0) return;
+  const refs = stale.map((t) => `${repo}:${t}`);
+  await a.deps.runner.run(dockerStep(a.ctx.target, "drop old kept images", ["rmi", ...refs]), {
+    check: false,
+  });
 }
 
 async function reportState(a: Attempt) {

@@ -236,3 +236,19 @@ Deno.test("rollback with no release history says so", async () => {
   const { deps } = setup();
   await assert.rejects(rollback("dev", opts, deps), /no earlier successful release of dev differs/);
 });
+
+Deno.test("a lock released between our create and our read is taken on the next try", async () => {
+  const { host, deps, kinds } = setup();
+  let conflicts = 1;
+  const reply = host.reply;
+  host.reply = (s: Step) => {
+    if (s.argv[1] === "create" && conflicts-- > 0) {
+      return { code: 1, stderr: "Conflict. The container name is already in use" };
+    }
+    return reply(s);
+  };
+  const d = { ...deps, runner: recordingRunner(host.reply) };
+  await deploy("dev", opts, d);
+  assert.equal(d.runner.steps.filter((s) => s.title === "take deploy lock").length, 2);
+  void kinds;
+});

@@ -39,3 +39,16 @@ Deno.test("a release round-trips through labels", () => {
   assert.deepEqual(parseRelease(labels), r);
   assert.equal(parseRelease({ "other.label": "x" }), undefined);
 });
+
+Deno.test("only the newest kept release tags stay", async () => {
+  const { staleTags } = await import("../lib/release_flow.ts");
+  const tags = [
+    "latest",
+    "fleet-prev-app-dev-web",
+    "fleet-r20260101T000000Z-aaaa",
+    "fleet-r20260103T000000Z-cccc",
+    "fleet-r20260102T000000Z-bbbb",
+  ];
+  assert.deepEqual(staleTags(tags, 2), ["fleet-r20260101T000000Z-aaaa"]);
+  assert.deepEqual(staleTags(tags), []);
+});

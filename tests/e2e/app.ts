@@ -93,20 +93,27 @@ export function makeApp(
     async cleanup() {
       const p = `${project}-dev`;
       const h = (args: string[]) => docker(host, args, path).catch(() => "");
-      const ids = (await h(["ps", "-aq", "--filter", `label=com.docker.compose.project=${p}`]))
-        .trim().split("\n").filter(Boolean);
-      if (ids.length) await h(["rm", "-f", ...ids]);
+      const list = async (args: string[]) => (await h(args)).trim().split("\n").filter(Boolean);
+      const cs = await list(["ps", "-aq", "--filter", `label=com.docker.compose.project=${p}`]);
+      if (cs.length) await h(["rm", "-f", ...cs]);
       await h(["rm", "-f", `fleet-lock-${p}`]);
-      const vols = (await h(["volume", "ls", "-q", "--filter", `name=${p}`])).trim().split("\n")
-        .filter(Boolean);
+      const vols = await list(["volume", "ls", "-q", "--filter", `name=${p}`]);
+      // the tags fleet kept: fleet-<release id> (any repository) and fleet-prev-<project>-<service>
+      const ids = vols.map((v) => v.replace(`fleet-release-${p}-`, "")).filter((v) =>
+        v.startsWith("r")
+      );
+      const kept = (await list(["images", "--format", "{{.Repository}}:{{.Tag}}"])).filter((t) =>
+        t.includes(`:fleet-prev-${p}-`) || ids.some((id) => t.endsWith(`:fleet-${id}`))
+      );
+      if (kept.length) await h(["rmi", ...kept]);
       if (vols.length) await h(["volume", "rm", "-f", ...vols]);
       await h(["network", "rm", `${p}_default`]);
-      const imgs = (await h(["images", "-q", repo])).trim().split("\n").filter(Boolean);
+      const imgs = await list(["images", "-q", repo]);
       if (imgs.length) await h(["rmi", "-f", ...new Set(imgs)]);
-      const local = (await docker(tb.engine1, ["images", "-q", repo]).catch(() => "")).trim().split(
-        "\n",
-      ).filter(Boolean);
-      if (local.length) await docker(tb.engine1, ["rmi", "-f", ...new Set(local)]).catch(() => "");
+      const local = (await docker(tb.engine1, ["images", "-q", repo]).catch(() => "")).trim();
+      if (local) {
+        await docker(tb.engine1, ["rmi", "-f", ...new Set(local.split("\n"))]).catch(() => "");
+      }
     },
   };
   Deno.mkdirSync(join(dir, "stages"), { recursive: true });
