@@ -252,3 +252,16 @@ Deno.test("a lock released between our create and our read is taken on the next 
   assert.equal(d.runner.steps.filter((s) => s.title === "take deploy lock").length, 2);
   void kinds;
 });
+
+Deno.test("--changed-only redeploys only services whose image changed (with --no-deps)", async () => {
+  const { host, deps } = setup();
+  await deploy("dev", { ...opts, changedOnly: true }, deps);
+  const touched = deps.runner.steps.filter((s) => ["stop", "rm", "up"].includes(s.title));
+  assert.deepEqual(touched.map((s) => s.argv.slice(s.argv.indexOf("-") + 1)), [
+    ["stop", "web"],
+    ["rm", "--force", "--stop", "web"],
+    ["up", "--detach", "--no-build", "--pull", "never", "--no-deps", "web"],
+  ]);
+  assert.match(deps.ui.text(), /db {2}postgres:16 {2}unchanged pg {2}\(skipped \(unchanged\)\)/);
+  assert.equal(host.running.get("web"), "sha256:new");
+});
