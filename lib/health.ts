@@ -1,12 +1,13 @@
 /**
  * The wait after `up`: every deployed container running, and healthy where it has a
- * healthcheck. `assess` is the pure verdict; `waitHealthy` polls the host until a verdict.
+ * healthcheck. Compose waits (`up --wait`); when it fails, `assess` (the pure verdict on the
+ * containers' states) says which service and why.
  */
 import type { Deps } from "./deps.ts";
 import { CommandError, InterruptedError } from "./errors.ts";
 import { type ContainerState, containerStates, listContainers } from "./host.ts";
 import { type ComposeContext, composeStep } from "./plan_deploy.ts";
-import { tail } from "./run.ts";
+import { type Step, tail } from "./run.ts";
 
 /** The verdict on a set of container states. */
 export type Verdict =
@@ -58,38 +59,56 @@ export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
     }, ms);
     const onAbort = () => {
       clearTimeout(t);
-      reject(new InterruptedError("interrupted while waiting for the release to become healthy"));
+      reject(new InterruptedError("interrupted while waiting"));
     };
     signal?.addEventListener("abort", onAbort, { once: true });
   });
 }
 
+/** Run one step, streaming its output prefixed with the step's first word. */
+export async function runStep(deps: Deps, step: Step): Promise<void> {
+  deps.ui.step(step.title);
+  await deps.runner.run(step, { onLine: (l) => deps.ui.line(step.title.split(" ")[0], l) });
+}
+
 /**
- * Poll until the services are ready; throw a CommandError (with the failing service's last
- * log lines) when one fails or the timeout passes.
+ * Run the release steps (stop → rm → up, `up` waiting with Compose's --wait). When `up` fails,
+ * say which service did not get ready and why, with its last log lines.
  */
-export async function waitHealthy(
+export async function applySteps(
+  deps: Deps,
+  ctx: ComposeContext,
+  steps: readonly Step[],
+  services: readonly string[],
+  timeoutSec: number,
+): Promise<void> {
+  for (const step of steps) {
+    try {
+      await runStep(deps, step);
+    } catch (e) {
+      if (step.title !== "up" || !(e instanceof CommandError)) throw e;
+      throw await explainWait(deps, ctx, services, timeoutSec, e);
+    }
+  }
+}
+
+/** Why `up` failed: a service that exited, is unhealthy, or was not ready in time (else `cause`). */
+async function explainWait(
   deps: Deps,
   ctx: ComposeContext,
   services: readonly string[],
   timeoutSec: number,
-  intervalMs = 250,
-): Promise<void> {
-  const deadline = Date.now() + timeoutSec * 1000;
-  let last = "";
-  for (;;) {
-    const ids = (await listContainers(deps, ctx.target, ctx.project))
-      .filter((c) => services.includes(c.service)).map((c) => c.id);
-    const v = assess(await containerStates(deps, ctx.target, ids), services);
-    if (v.kind === "ready") return;
-    if (v.kind === "failed") throw await failure(deps, ctx, v.service, v.why);
-    if (v.why !== last) deps.ui.info(`    waiting: ${(last = v.why)}`);
-    if (Date.now() >= deadline) {
-      const svc = v.why.split(":")[0];
-      throw await failure(deps, ctx, svc, `not ready after ${timeoutSec}s (${v.why})`);
-    }
-    await sleep(intervalMs, deps.signal);
+  cause: CommandError,
+): Promise<CommandError> {
+  const ids = (await listContainers(deps, ctx.target, ctx.project))
+    .filter((c) => services.includes(c.service)).map((c) => c.id);
+  const v = assess(await containerStates(deps, ctx.target, ids), services);
+  if (v.kind === "failed") return await failure(deps, ctx, v.service, v.why);
+  if (v.kind === "waiting" && /not healthy after|deadline/i.test(cause.stderrTail)) {
+    const svc = v.why.split(":")[0];
+    return await failure(deps, ctx, svc, `not ready after ${timeoutSec}s (${v.why})`);
   }
+  return cause;
 }
 
 async function failure(

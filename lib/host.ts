@@ -62,12 +62,27 @@ export async function inspectImages(
   target: Target,
   refs: readonly string[],
 ): Promise<Map<string, string | undefined>> {
-  const out = new Map<string, string | undefined>();
-  for (const ref of new Set(refs)) {
-    const r = await deps.runner.run(
-      dockerStep(target, `inspect image ${ref}`, ["image", "inspect", "--format", "{{.Id}}", ref]),
+  const unique = [...new Set(refs)];
+  const inspect = (some: string[]) =>
+    deps.runner.run(
+      dockerStep(target, `inspect image ${some.join(" ")}`, [
+        "image",
+        "inspect",
+        "--format",
+        "{{.Id}}",
+        ...some,
+      ]),
       { check: false },
     );
+  // one call for all; only when one is missing does it take one call each
+  const all = await inspect(unique);
+  const ids = all.stdout.split("\n").map((l) => l.trim()).filter(Boolean);
+  if (all.code === 0 && ids.length === unique.length) {
+    return new Map(unique.map((r, i) => [r, ids[i]]));
+  }
+  const out = new Map<string, string | undefined>();
+  for (const ref of unique) {
+    const r = await inspect([ref]);
     out.set(ref, r.code === 0 ? r.stdout.trim() || undefined : undefined);
   }
   return out;

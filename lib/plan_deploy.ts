@@ -171,6 +171,8 @@ export function targetServices(stage: Stage, names: readonly string[]): Service[
 export interface ReleaseOptions {
   readonly pull: boolean;
   readonly only: boolean; // -n given: touch only these services (--no-deps)
+  /** Seconds `up` waits for running/healthy (Compose's --wait); 0 or absent: no wait. */
+  readonly wait?: number;
 }
 
 /**
@@ -194,6 +196,7 @@ export function releaseSteps(
     composeStep(ctx, "up", [
       "up",
       "--detach",
+      ...(opts.wait ? ["--wait", "--wait-timeout", String(Math.ceil(opts.wait))] : []),
       "--no-build",
       "--pull",
       "never",

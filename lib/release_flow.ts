@@ -6,7 +6,7 @@
 import type { Deps } from "./deps.ts";
 import { CommandError, FleetError, InterruptedError, UsageError } from "./errors.ts";
 import { type Container, inspectImages, listContainers } from "./host.ts";
-import { sleep, waitHealthy } from "./health.ts";
+import { applySteps, runStep, sleep } from "./health.ts";
 import { type ComposeContext, dockerStep, releaseSteps } from "./plan_deploy.ts";
 import type { Step } from "./run.ts";
 import {
@@ -57,12 +57,6 @@ export interface Attempt {
   readonly meta: { id: string; time: string; who: string; commit: string };
 }
 
-/** Run one step, streaming its output prefixed with the step's first word. */
-export async function runStep(deps: Deps, step: Step): Promise<void> {
-  deps.ui.step(step.title);
-  await deps.runner.run(step, { onLine: (l) => deps.ui.line(step.title.split(" ")[0], l) });
-}
-
 /** The whole flow. `steps` are pull? → stop → rm → up for `sel.services`. */
 export async function runRelease(
   deps: Deps,
@@ -74,10 +68,11 @@ export async function runRelease(
   if (o.dryRun) return dryRun(deps, ctx, sel, steps);
   refuseWithoutTerminal(deps, ctx, sel.kind, o);
   const pull = steps.find((s) => s.title === "pull");
+  const local = Promise.all([whoAmI(deps, ctx.stage.root), gitCommit(deps, ctx.stage.root)]);
   if (pull) await runStep(deps, pull);
   const fresh = await imagesOnHost(deps, ctx, sel);
   const now = deps.now();
-  const who = await whoAmI(deps, ctx.stage.root);
+  const [who, commit] = await local;
   const info = { holder: who, since: now.toISOString(), command: sel.kind };
   await takeLock(deps, ctx, fresh[sel.services[0]].id, info, o.lockWait);
   try {
@@ -90,11 +85,10 @@ export async function runRelease(
     if (!o.yes && ctx.stage.confirm && !(await deps.ui.confirm(`${sel.kind} ${ctx.stage.name}?`))) {
       throw new FleetError(`${sel.kind} cancelled: nothing was changed`);
     }
-    const commit = await gitCommit(deps, ctx.stage.root);
     const meta = { id: releaseId(now), time: now.toISOString(), who, commit };
     const a: Attempt = { deps, ctx, sel, o, services, before, fresh, meta };
     const rest = services.length < sel.services.length
-      ? releaseSteps(ctx, services, [], { pull: false, only: true })
+      ? releaseSteps(ctx, services, [], { pull: false, only: true, wait: o.timeout })
       : steps.filter((s) => s.title !== "pull");
     await protect(a);
     await release(a, rest);
@@ -210,11 +204,13 @@ function showPlan(
 
 /** Tag what runs now, so the previous release survives the pull, the rm and a prune. */
 async function protect(a: Attempt) {
-  for (const [s, img] of Object.entries(a.before)) {
-    await a.deps.runner.run(
-      dockerStep(a.ctx.target, `keep previous ${s}`, ["tag", img.id, prevTag(a.ctx, s, img)]),
-    );
-  }
+  await Promise.all(
+    Object.entries(a.before).map(([s, img]) =>
+      a.deps.runner.run(
+        dockerStep(a.ctx.target, `keep previous ${s}`, ["tag", img.id, prevTag(a.ctx, s, img)]),
+      )
+    ),
+  );
 }
 
 /** Write a record of this attempt (or of its rollback) on the host. */
@@ -245,9 +241,7 @@ export function record(
 async function release(a: Attempt, steps: readonly Step[]) {
   const { deps, ctx, sel, o, services } = a;
   try {
-    for (const step of steps) await runStep(deps, step);
-    deps.ui.step(`wait for ${services.join(", ")} (running, healthy; up to ${o.timeout}s)`);
-    await waitHealthy(deps, ctx, services, o.timeout);
+    await applySteps(deps, ctx, steps, services, o.timeout);
   } catch (e) {
     if (e instanceof InterruptedError) {
       await reportState(a);
@@ -271,8 +265,7 @@ async function release(a: Attempt, steps: readonly Step[]) {
       { hint: `the previous release serves again; see fleet history ${ctx.stage.name}` },
     );
   }
-  await keep(a);
-  await record(a, { kind: sel.kind, result: "ok", images: a.fresh });
+  await Promise.all([keep(a), record(a, { kind: sel.kind, result: "ok", images: a.fresh })]);
   const verb = sel.kind === "deploy" ? "deployed" : "rolled back";
   deps.ui.out(`${verb} ${ctx.stage.project} to ${ctx.stage.name}: release ${a.meta.id}`);
   for (const s of services) {
@@ -282,16 +275,18 @@ async function release(a: Attempt, steps: readonly Step[]) {
 
 /** Tag the release's images so `fleet rollback` can find them later; drop the oldest tags. */
 async function keep(a: Attempt) {
-  const repos = new Set<string>();
-  for (const s of a.services) {
-    const img = a.fresh[s];
-    const tag = keepTag(img.ref, a.meta.id);
-    await a.deps.runner.run(dockerStep(a.ctx.target, `keep ${s}`, ["tag", img.id, tag]), {
-      check: false,
-    });
-    repos.add(tag.slice(0, tag.lastIndexOf(":")));
-  }
-  for (const repo of repos) await retain(a, repo);
+  const tags = a.services.map((s) => ({
+    s,
+    id: a.fresh[s].id,
+    tag: keepTag(a.fresh[s].ref, a.meta.id),
+  }));
+  await Promise.all(
+    tags.map(({ s, id, tag }) =>
+      a.deps.runner.run(dockerStep(a.ctx.target, `keep ${s}`, ["tag", id, tag]), { check: false })
+    ),
+  );
+  const repos = new Set(tags.map(({ tag }) => tag.slice(0, tag.lastIndexOf(":"))));
+  await Promise.all([...repos].map((repo) => retain(a, repo)));
 }
 
 /** Releases whose images stay on the host for `fleet rollback` (per repository). */

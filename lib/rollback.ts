@@ -5,7 +5,7 @@
  */
 import type { Deps } from "./deps.ts";
 import { CommandError, FleetError, UsageError } from "./errors.ts";
-import { waitHealthy } from "./health.ts";
+import { applySteps, runStep } from "./health.ts";
 import { inspectImages, listContainers } from "./host.ts";
 import {
   type ComposeContext,
@@ -16,7 +16,7 @@ import {
 } from "./plan_deploy.ts";
 import { keepTag, listReleases, type Release, type ReleaseImage } from "./release.ts";
 import type { Attempt, Images } from "./release_flow.ts";
-import { record, runningImages, runStep } from "./release_flow.ts";
+import { record, runningImages } from "./release_flow.ts";
 
 /** The tag that keeps what a service ran before a release. */
 export function prevTag(ctx: ComposeContext, service: string, img: ReleaseImage): string {
@@ -49,10 +49,8 @@ export async function autoRollback(a: Attempt): Promise<void> {
         composeStep(rb, "rm (new services)", ["rm", "--force", "--stop", ...gone]),
       );
     }
-    for (const step of releaseSteps(rb, prev, [], { pull: false, only: true })) {
-      await runStep(deps, step);
-    }
-    await waitHealthy(deps, rb, prev, a.o.timeout);
+    const steps = releaseSteps(rb, prev, [], { pull: false, only: true, wait: a.o.timeout });
+    await applySteps(deps, rb, steps, prev, a.o.timeout);
   } catch (e) {
     await rec("failed", (e as Error).message);
     throw new CommandError(

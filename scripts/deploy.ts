@@ -69,7 +69,11 @@ export async function deploy(stageName: string, opts: DeployOptions, deps: Deps)
   const fo = flowOptions(opts);
   refuseWithoutTerminal(deps, plain, "deploy", fo);
   await withSharedSsh(deps, plain, (ctx) => {
-    const steps = releaseSteps(ctx, sel.services, sel.toPull, { pull, only: fo.only });
+    const steps = releaseSteps(ctx, sel.services, sel.toPull, {
+      pull,
+      only: fo.only,
+      wait: fo.timeout,
+    });
     return runRelease(deps, ctx, sel, steps, fo);
   }, !fo.dryRun);
 }
@@ -96,7 +100,11 @@ export async function rollback(
       unpullable: [],
       note: `rollback to ${release.id}`,
     };
-    const steps = releaseSteps(ctx, sel.services, [], { pull: false, only: true });
+    const steps = releaseSteps(ctx, sel.services, [], {
+      pull: false,
+      only: true,
+      wait: fo.timeout,
+    });
     await runRelease(deps, ctx, sel, steps, fo);
   }, !fo.dryRun);
 }

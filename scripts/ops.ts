@@ -12,7 +12,8 @@ import {
   targetServices,
 } from "../lib/plan_deploy.ts";
 import { listReleases, readLock, unlock as removeLock } from "../lib/release.ts";
-import { refuseWithoutTerminal, runStep } from "../lib/release_flow.ts";
+import { refuseWithoutTerminal } from "../lib/release_flow.ts";
+import { runStep } from "../lib/health.ts";
 import { table } from "../lib/inspect.ts";
 import { withSharedSsh } from "../lib/ssh_mux.ts";
 

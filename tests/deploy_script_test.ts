@@ -25,8 +25,11 @@ class FakeHost {
     }
     if (compose && a[0] === "up") {
       const model = parse(s.input!) as { services: Record<string, { image: string }> };
-      for (const svc of a.filter((x) => !x.startsWith("-") && x !== "up" && x !== "never")) {
-        this.running.set(svc, this.images.get(model.services[svc].image)!);
+      const started = a.filter((x) => model.services[x]);
+      for (const svc of started) this.running.set(svc, this.images.get(model.services[svc].image)!);
+      const sick = started.find((svc) => this.unhealthy.has(this.running.get(svc)!));
+      if (a.includes("--wait") && sick) {
+        return { code: 1, stderr: `container app-dev-${sick}-1 is unhealthy` };
       }
       return {};
     }
@@ -36,9 +39,13 @@ class FakeHost {
     }
     if (compose) return {};
     if (a[0] === "image" && a[1] === "inspect") {
-      const id = this.images.get(a.at(-1)!) ??
-        [...this.images.values()].find((i) => i === a.at(-1));
-      return id ? { stdout: id + "\n" } : { code: 1, stderr: "No such image" };
+      const ids = a.slice(4).map((r) =>
+        this.images.get(r) ?? [...this.images.values()].find((i) => i === r)
+      );
+      const found = ids.filter(Boolean).join("\n");
+      return ids.every(Boolean)
+        ? { stdout: found + "\n" }
+        : { code: 1, stdout: found, stderr: "No such image" };
     }
     if (a[0] === "tag") return (this.images.set(a[2], a[1]), {});
     if (a[0] === "ps") return { stdout: this.ps() };
@@ -260,7 +267,18 @@ Deno.test("--changed-only redeploys only services whose image changed (with --no
   assert.deepEqual(touched.map((s) => s.argv.slice(s.argv.indexOf("-") + 1)), [
     ["stop", "web"],
     ["rm", "--force", "--stop", "web"],
-    ["up", "--detach", "--no-build", "--pull", "never", "--no-deps", "web"],
+    [
+      "up",
+      "--detach",
+      "--wait",
+      "--wait-timeout",
+      "5",
+      "--no-build",
+      "--pull",
+      "never",
+      "--no-deps",
+      "web",
+    ],
   ]);
   assert.match(deps.ui.text(), /db {2}postgres:16 {2}unchanged pg {2}\(skipped \(unchanged\)\)/);
   assert.equal(host.running.get("web"), "sha256:new");

@@ -65,6 +65,23 @@ Deno.test("--no-pull drops the pull; -n adds --no-deps", () => {
   ]);
 });
 
+Deno.test("with a wait, up waits through Compose (--wait, whole seconds)", () => {
+  const ctx = composeContext(live, env);
+  const up = releaseSteps(ctx, ["db"], [], { pull: false, only: true, wait: 7.5 }).at(-1)!;
+  assert.deepEqual(up.argv.slice(P.length), [
+    "up",
+    "--detach",
+    "--wait",
+    "--wait-timeout",
+    "8",
+    "--no-build",
+    "--pull",
+    "never",
+    "--no-deps",
+    "db",
+  ]);
+});
+
 Deno.test("context: goes to --context, host: to DOCKER_HOST", () => {
   assert.deepEqual(targetOf(loadStage(root, "ctx"), {}).dockerArgv, [
     "docker",

@@ -120,7 +120,7 @@ e2e("SIGINT during the wait releases the lock and reports the state", async (tb)
     }).spawn();
     let err = "";
     const reader = child.stderr.pipeThrough(new TextDecoderStream()).getReader();
-    while (!err.includes("waiting: web")) {
+    while (!/up \| .*Waiting/.test(err)) {
       const { value, done } = await reader.read();
       if (done) break;
       err += value;
