@@ -4,7 +4,6 @@
  * every line shown and every error raised.
  */
 import process from "node:process";
-import { $ } from "zx";
 import { CommandError, InterruptedError } from "./errors.ts";
 
 // zx runs each (quoted) argv through a shell; Node warns about that pattern once per process.
@@ -74,6 +73,8 @@ export function createRunner(opts: {
       const signal = ro.uninterruptible ? undefined : opts.signal;
       if (signal?.aborted) throw new InterruptedError("interrupted");
       const secrets = secretsOf(step);
+      // loaded on first use (~70 ms): --help, config and dry runs start no process
+      const { $ } = await import("zx");
       const p = $({
         env: { ...opts.env, ...step.env, ...step.secretEnv },
         cwd: opts.cwd,

@@ -2,7 +2,6 @@
  * The ONLY module that prompts or draws progress (dax). Progress and messages go to stderr;
  * results (tables, rendered config) go to stdout. NO_COLOR is respected.
  */
-import $ from "dax";
 
 export interface Ui {
   /** A result line, on stdout. */
@@ -45,7 +44,11 @@ export function createUi(
       if (!colors.has(prefix)) colors.set(prefix, palette[colors.size % palette.length]);
       err(`${paint(colors.get(prefix)!, prefix)} | ${text}`);
     },
-    confirm: (question) => $.confirm(question, { default: false, noClear: true }),
+    async confirm(question) {
+      // loaded on first use: most commands never prompt, and dax costs ~40 ms to load
+      const { default: $ } = await import("dax");
+      return $.confirm(question, { default: false, noClear: true });
+    },
     interactive: Deno.stdin.isTerminal(),
   };
 }
