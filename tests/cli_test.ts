@@ -30,6 +30,19 @@ Deno.test("FLEET_STAGE supplies the stage; FLEET_DIR the root", async () => {
   assert.match(r.stdout, /^stage: live\n/);
 });
 
+Deno.test("--verbose adds the stack to an error", async () => {
+  const files = { "stages/live.yaml": "project: a\nprots: 1\n" };
+  const plain = await fleet(["config", "live"], { cwd: tempProject(files) });
+  const verbose = await fleet(["config", "live", "--verbose"], { cwd: tempProject(files) });
+  assert.equal(plain.code, 2);
+  assert.ok(!plain.stderr.includes("    at "), plain.stderr);
+  assert.equal(verbose.code, 2);
+  assert.match(
+    verbose.stderr,
+    /ConfigError: stages\/live\.yaml: prots: unknown key[\s\S]*\n\s+at .*stage\.ts/,
+  );
+});
+
 Deno.test("--version and --help", async () => {
   const v = await fleet(["--version"], { cwd: REPO });
   assert.deepEqual([v.code, v.stdout.trim()], [0, VERSION]);

@@ -42,6 +42,32 @@ e2e("deploy over ssh:// brings the service up", async (tb) => {
   }
 });
 
+e2e("deploy through a Docker context (context: in the stage file)", async (tb) => {
+  const app = makeApp(tb);
+  const ctxName = `fleet-${app.project}`;
+  await docker(tb.engine1, ["context", "create", ctxName, "--docker", `host=${tb.engine2}`]);
+  try {
+    await app.push("via-context");
+    const file = join(app.dir, "stages/dev.yaml");
+    Deno.writeTextFileSync(
+      file,
+      Deno.readTextFileSync(file).replace(/^host: .*$/m, `context: ${ctxName}`),
+    );
+    const shim = dockerShim();
+    const r = await app.run(["deploy", "dev", "--yes"], {
+      PATH: `${shim.bin}:${Deno.env.get("PATH")}`,
+    });
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(await app.get(), "via-context");
+    const stray = shim.calls().filter((c) => !c.startsWith(`--context ${ctxName} `));
+    assert.deepEqual(stray, [], "every docker call goes through the context");
+    assert.ok((await app.containers()).web, "the container runs on engine 2");
+  } finally {
+    await app.cleanup();
+    await docker(tb.engine1, ["context", "rm", "-f", ctxName]).catch(() => "");
+  }
+});
+
 e2e(
   "redeploy: new content, the named volume keeps its data, -n leaves others alone, --no-pull",
   async (tb) => {
@@ -115,6 +141,9 @@ e2e("a healthcheck that never passes fails within the timeout, with its logs", a
     );
     assert.match(r.stderr, /booting-web/, "the container's last log lines are shown");
     assert.ok(took < 30, `gave up after ${took}s`);
+    const logs = await app.run(["logs", "dev", "-n", "web", "--tail", "5"]);
+    assert.equal(logs.code, 0, logs.stderr);
+    assert.match(logs.stdout, /booting-web/);
   } finally {
     await app.cleanup();
   }

@@ -164,7 +164,8 @@ export function dockerShim(): { bin: string; log: string; calls: () => string[] 
   ).trim();
   Deno.writeTextFileSync(
     join(bin, "docker"),
-    `#!/bin/sh\nprintf '%s\\n' "$*" >> "${log}"\nexec "${real}" "$@"\n`,
+    // one line per call: arguments that hold newlines (a label with YAML) are folded
+    `#!/bin/sh\nprintf '%s' "$*" | tr '\\n' ' ' >> "${log}"\necho >> "${log}"\nexec "${real}" "$@"\n`,
   );
   Deno.chmodSync(join(bin, "docker"), 0o755);
   Deno.writeTextFileSync(log, "");
