@@ -7,21 +7,20 @@ import type { Deps } from "./deps.ts";
 import { CommandError, FleetError, InterruptedError, UsageError } from "./errors.ts";
 import { type Container, inspectImages, listContainers } from "./host.ts";
 import { applySteps, runStep, sleep } from "./health.ts";
-import { type ComposeContext, dockerStep, releaseSteps } from "./plan_deploy.ts";
+import { type ComposeContext, releaseSteps } from "./plan_deploy.ts";
 import type { Step } from "./run.ts";
 import {
   gitCommit,
-  keepTag,
-  type LockInfo,
   recordRelease,
   type Release,
   releaseId,
   type ReleaseImage,
-  tryLock,
-  unlock,
   whoAmI,
 } from "./release.ts";
-import { autoRollback, prevTag } from "./rollback.ts";
+import { type LockInfo, tryLock, unlock } from "./lock.ts";
+import { autoRollback } from "./rollback.ts";
+import { dryRun, reportState, short, showPlan } from "./release_view.ts";
+import { keep, protect } from "./kept_images.ts";
 
 export interface FlowOptions {
   readonly yes: boolean;
@@ -174,45 +173,6 @@ async function takeLock(
   }
 }
 
-/** A short image ID for people. */
-export const short = (
-  id: string | undefined,
-) => (id ? id.replace(/^sha256:/, "").slice(0, 12) : "none");
-
-function showPlan(
-  deps: Deps,
-  ctx: ComposeContext,
-  sel: Selection,
-  before: Images,
-  fresh: Images,
-  services: readonly string[],
-) {
-  const what = sel.note ?? sel.kind;
-  deps.ui.step(
-    `${what} ${ctx.stage.project} to ${ctx.stage.name} on ${ctx.target.label} (project ${ctx.project})`,
-  );
-  for (const s of sel.services) {
-    const change = !before[s]
-      ? `new ${short(fresh[s].id)}`
-      : before[s].id === fresh[s].id
-      ? `unchanged ${short(fresh[s].id)}`
-      : `${short(before[s].id)} → ${short(fresh[s].id)}`;
-    const how = services.includes(s) ? "stop → rm → up: a short outage" : "skipped (unchanged)";
-    deps.ui.info(`    ${s}  ${sel.images[s]}  ${change}  (${how})`);
-  }
-}
-
-/** Tag what runs now, so the previous release survives the pull, the rm and a prune. */
-async function protect(a: Attempt) {
-  await Promise.all(
-    Object.entries(a.before).map(([s, img]) =>
-      a.deps.runner.run(
-        dockerStep(a.ctx.target, `keep previous ${s}`, ["tag", img.id, prevTag(a.ctx, s, img)]),
-      )
-    ),
-  );
-}
-
 /** Write a record of this attempt (or of its rollback) on the host. */
 export function record(
   a: Attempt,
@@ -271,82 +231,4 @@ async function release(a: Attempt, steps: readonly Step[]) {
   for (const s of services) {
     deps.ui.out(`  ${s}  ${a.fresh[s].ref}  ${short(a.fresh[s].id)}  ready`);
   }
-}
-
-/** Tag the release's images so `fleet rollback` can find them later; drop the oldest tags. */
-async function keep(a: Attempt) {
-  const tags = a.services.map((s) => ({
-    s,
-    id: a.fresh[s].id,
-    tag: keepTag(a.fresh[s].ref, a.meta.id),
-  }));
-  await Promise.all(
-    tags.map(({ s, id, tag }) =>
-      a.deps.runner.run(dockerStep(a.ctx.target, `keep ${s}`, ["tag", id, tag]), { check: false })
-    ),
-  );
-  const repos = new Set(tags.map(({ tag }) => tag.slice(0, tag.lastIndexOf(":"))));
-  await Promise.all([...repos].map((repo) => retain(a, repo)));
-}
-
-/** Releases whose images stay on the host for `fleet rollback` (per repository). */
-export const KEEP_RELEASES = 5;
-
-/**
- * The kept tags to drop from a repository's tag list: release tags (`fleet-r…`) beyond the
- * newest `keep`. An image loses only that name; Docker removes it once nothing else uses it.
- * @example staleTags(["latest", "fleet-r2", "fleet-r1", "fleet-r3"], 2) // ["fleet-r1"]
- */
-export function staleTags(tags: readonly string[], keep = KEEP_RELEASES): string[] {
-  return tags.filter((t) => /^fleet-r\d{8}T\d{6}Z-[0-9a-z]+$/.test(t)).sort().reverse().slice(keep);
-}
-
-async function retain(a: Attempt, repo: string) {
-  const r = await a.deps.runner.run(
-    dockerStep(a.ctx.target, `list kept images of ${repo}`, [
-      "image",
-      "ls",
-      "--format",
-      "{{.Tag}}",
-      repo,
-    ]),
-    { check: false },
-  );
-  const stale = staleTags(r.stdout.split("\n").map((t) => t.trim()));
-  if (stale.length === 0) return;
-  const refs = stale.map((t) => `${repo}:${t}`);
-  await a.deps.runner.run(dockerStep(a.ctx.target, "drop old kept images", ["rmi", ...refs]), {
-    check: false,
-  });
-}
-
-async function reportState(a: Attempt) {
-  const now = runningImages(await listContainers(a.deps, a.ctx.target, a.ctx.project), a.services);
-  a.deps.ui.warn(`interrupted: the deploy lock is released; state of ${a.ctx.stage.name}:`);
-  for (const s of a.services) {
-    const which = !now[s]
-      ? "no container"
-      : now[s].id === a.fresh[s]?.id
-      ? "new release"
-      : now[s].id === a.before[s]?.id
-      ? "previous release"
-      : "another image";
-    a.deps.ui.warn(`  ${s}: ${which} (${short(now[s]?.id)})`);
-  }
-}
-
-function dryRun(deps: Deps, ctx: ComposeContext, sel: Selection, steps: readonly Step[]) {
-  const what = sel.note ?? sel.kind;
-  deps.ui.out(
-    `${what} ${ctx.stage.project} to ${ctx.stage.name} on ${ctx.target.label} (project ${ctx.project})`,
-  );
-  for (const s of sel.services) deps.ui.out(`  ${s}  ${sel.images[s]}`);
-  deps.ui.out(
-    `would run (Compose model on stdin, see \`fleet config ${ctx.stage.name} --compose\`):`,
-  );
-  for (const s of steps) {
-    const env = Object.keys({ ...s.env, ...s.secretEnv }).filter((k) => k !== "COMPOSE_PROGRESS");
-    deps.ui.out(`  ${env.length ? `[env: ${env.join(", ")}] ` : ""}${s.argv.join(" ")}`);
-  }
-  deps.ui.out("  then wait until running and healthy, and record the release on the host");
 }

@@ -11,7 +11,8 @@ import {
   composeStep,
   targetServices,
 } from "../lib/plan_deploy.ts";
-import { listReleases, readLock, unlock as removeLock } from "../lib/release.ts";
+import { listReleases } from "../lib/release.ts";
+import { readLock, unlock as removeLock } from "../lib/lock.ts";
 import { refuseWithoutTerminal } from "../lib/release_flow.ts";
 import { runStep } from "../lib/health.ts";
 import { table } from "../lib/inspect.ts";

@@ -41,7 +41,7 @@ Deno.test("a release round-trips through labels", () => {
 });
 
 Deno.test("only the newest kept release tags stay", async () => {
-  const { staleTags } = await import("../lib/release_flow.ts");
+  const { staleTags } = await import("../lib/kept_images.ts");
   const tags = [
     "latest",
     "fleet-prev-app-dev-web",
