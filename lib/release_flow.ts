@@ -101,9 +101,9 @@ export function refuseWithoutTerminal(
   deps: Deps,
   ctx: ComposeContext,
   kind: string,
-  o: FlowOptions,
+  o: { readonly yes?: boolean; readonly dryRun?: boolean; readonly always?: boolean },
 ): void {
-  if (o.yes || o.dryRun || !ctx.stage.confirm || deps.ui.interactive) return;
+  if (o.yes || o.dryRun || !(ctx.stage.confirm || o.always) || deps.ui.interactive) return;
   throw new UsageError(
     `refusing to ${kind} ${ctx.stage.name} without confirmation: stdin is not a terminal`,
     {

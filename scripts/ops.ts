@@ -61,19 +61,9 @@ export async function logs(
 /** `fleet down <stage>`: stop and remove the containers; named volumes are kept. */
 export async function down(stage: string, opts: OpsOptions, deps: Deps): Promise<void> {
   const ctx = contextOf(stage, opts, deps);
-  const o = { yes: opts.yes ?? false, dryRun: false };
-  refuseWithoutTerminal(deps, ctx, "take down", {
-    ...o,
-    timeout: 0,
-    rollback: false,
-    changedOnly: false,
-    lockWait: 0,
-    only: false,
-  });
-  if (
-    !o.yes && ctx.stage.confirm &&
-    !(await deps.ui.confirm(`stop and remove every container of ${stage}?`))
-  ) {
+  refuseWithoutTerminal(deps, ctx, "take down", opts);
+  const question = `stop and remove every container of ${stage}?`;
+  if (!opts.yes && ctx.stage.confirm && !(await deps.ui.confirm(question))) {
     throw new FleetError("down cancelled: nothing was changed");
   }
   await runStep(deps, composeStep(ctx, "down", ["down", "--remove-orphans"]));
@@ -109,22 +99,13 @@ export async function history(stage: string, opts: OpsOptions, deps: Deps): Prom
 /** `fleet unlock <stage>`: clear a lock left by a killed process (says whose it was). */
 export async function unlock(stage: string, opts: OpsOptions, deps: Deps): Promise<void> {
   const ctx = contextOf(stage, opts, deps);
+  // taking away someone's lock is always asked (or --yes), whatever the stage's confirm:
+  refuseWithoutTerminal(deps, ctx, "unlock", { ...opts, always: true });
   const held = await readLock(deps, ctx.target, ctx.project);
   if (!held) return deps.ui.out(`${stage} is not locked`);
-  deps.ui.info(
-    `${stage} is locked by ${held.holder} (${held.command || "deploy"}) since ${held.since}`,
-  );
-  const o = {
-    yes: opts.yes ?? false,
-    dryRun: false,
-    timeout: 0,
-    rollback: false,
-    changedOnly: false,
-    lockWait: 0,
-    only: false,
-  };
-  refuseWithoutTerminal(deps, { ...ctx, stage: { ...ctx.stage, confirm: true } }, "unlock", o);
-  if (!o.yes && !(await deps.ui.confirm(`remove that lock? (only if that process is gone)`))) {
+  const since = `${held.holder} (${held.command || "deploy"}) since ${held.since}`;
+  deps.ui.info(`${stage} is locked by ${since}`);
+  if (!opts.yes && !(await deps.ui.confirm(`remove that lock? (only if that process is gone)`))) {
     throw new FleetError("unlock cancelled: the lock is still held");
   }
   await removeLock(deps, ctx.target, ctx.project);

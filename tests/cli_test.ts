@@ -121,3 +121,17 @@ for (const [what, [files, args, message]] of Object.entries(broken)) {
     assert.deepEqual(shim.calls(), []);
   });
 }
+
+Deno.test("unlock and down without a terminal and without --yes: exit 2, no docker command", async () => {
+  const files = { "stages/dev.yaml": "project: a\nservices:\n  web:\n    image: x\n" };
+  for (const cmd of [["unlock", "dev"], ["down", "dev"]]) {
+    const shim = dockerShim();
+    const r = await fleet(cmd, {
+      cwd: tempProject(files),
+      env: { PATH: `${shim.bin}:${Deno.env.get("PATH")}` },
+    });
+    assert.equal(r.code, 2, r.stderr);
+    assert.match(r.stderr, /without confirmation: stdin is not a terminal/);
+    assert.deepEqual(shim.calls(), [], cmd.join(" "));
+  }
+});
