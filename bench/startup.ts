@@ -1,0 +1,72 @@
+/**
+ * Scenario 4, start-up: fleet's quick commands under `deno run` (warm cache) against
+ * `docker compose config` on the same rendered Compose model.
+ */
+import { join } from "node:path";
+import { exec, fleetArgv, fmtMs, type Group, measure, median, ROOT } from "./lib.ts";
+import type { Row, Side } from "./lib.ts";
+import type { Ctx } from "./run.ts";
+
+const COMMANDS = [
+  ["--help"],
+  ["stages"],
+  ["config", "dev"],
+  ["deploy", "local", "--dry-run"],
+] as const;
+
+/** Time each quick command against `docker compose config`, at least 10 runs each. */
+export async function startup(ctx: Ctx): Promise<Group> {
+  const runs = Math.max(10, ctx.runs);
+  // a copy of the repo's demo project, so nothing here reads or touches the checkout's state
+  const dir = Deno.makeTempDirSync({ prefix: "fleet-bench-startup-" });
+  try {
+    for (const d of ["stages", "demo"]) {
+      await exec(["cp", "-R", join(ROOT, d), join(dir, d)]);
+    }
+    const model = await exec(fleetArgv("config", "dev", "--compose"), { cwd: dir });
+    Deno.writeTextFileSync(join(dir, "compose.yml"), model.stdout);
+    const baseline: Side = {
+      name: "compose config",
+      run: async () =>
+        (await exec(["docker", "compose", "-f", "compose.yml", "config"], { cwd: dir })).ms,
+    };
+    // the floor under any deno CLI on this machine: `deno run` of an empty module
+    Deno.writeTextFileSync(join(dir, "empty.ts"), "export {};\n");
+    const empty = [Deno.execPath(), "run", "-A", "empty.ts"];
+    await exec(empty, { cwd: dir });
+    const floor: number[] = [];
+    for (let i = 0; i < runs; i++) floor.push((await exec(empty, { cwd: dir })).ms);
+    const rows: Row[] = [];
+    for (const args of COMMANDS) {
+      const label = `start-up: \`fleet ${args.join(" ")}\` vs \`docker compose config\``;
+      const fleet: Side = {
+        name: "fleet",
+        run: async () => (await exec(fleetArgv(...args), { cwd: dir })).ms,
+      };
+      const s = await measure(label, [fleet, baseline], runs, ctx.log);
+      rows.push({
+        label,
+        fleet: s.fleet,
+        baseline: s[baseline.name],
+        target: { kind: "ms", max: 200 },
+      });
+    }
+    return {
+      name: "startup",
+      title: "4. Start-up",
+      rows,
+      notes: [
+        "fleet runs as `deno run -A mod.ts <command>` (the module graph is cached by the warm-up run, " +
+        "no type check), in a copy of the repo's `stages/` + `demo/` project; `deploy local --dry-run` " +
+        "prints the plan and runs nothing that changes state.",
+        "Baseline: `docker compose -f compose.yml config` on `fleet config dev --compose`'s output " +
+        "(the Docker CLI plus the Compose plugin parsing, interpolating and printing the same model).",
+        "Target: fleet's median ≤ 200 ms per command; the ratio is context. The floor: " +
+        `\`deno run\` of an empty module took ${fmtMs(median(floor))} (median of ${runs}; ` +
+        `${fmtMs(Math.min(...floor))}–${fmtMs(Math.max(...floor))}) in the same run.`,
+      ],
+    };
+  } finally {
+    Deno.removeSync(dir, { recursive: true });
+  }
+}
