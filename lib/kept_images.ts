@@ -8,10 +8,13 @@ import { keepTag } from "./release.ts";
 import type { Attempt } from "./release_flow.ts";
 import { prevTag } from "./rollback.ts";
 
-/** Tag what runs now, so the previous release survives the pull, the rm and a prune. */
+/**
+ * Tag what runs now, so the previous release survives the pull, the rm and a prune. Not where
+ * the running image is the one being deployed: the new container keeps that one alive.
+ */
 export async function protect(a: Attempt) {
   await Promise.all(
-    Object.entries(a.before).map(([s, img]) =>
+    changed(a, Object.keys(a.before)).map((s) => [s, a.before[s]] as const).map(([s, img]) =>
       a.deps.runner.run(
         dockerStep(a.ctx.target, `keep previous ${s}`, ["tag", img.id, prevTag(a.ctx, s, img)]),
       )
@@ -19,9 +22,20 @@ export async function protect(a: Attempt) {
   );
 }
 
-/** Tag the release's images so `fleet rollback` can find them later; drop the oldest tags. */
+/** The services whose image differs from what ran before (or that ran nothing). */
+export function changed(
+  a: Pick<Attempt, "before" | "fresh">,
+  services: readonly string[],
+): string[] {
+  return services.filter((s) => a.before[s]?.id !== a.fresh[s]?.id);
+}
+
+/**
+ * Tag the release's new images so `fleet rollback` can find them later, and drop the oldest
+ * tags. An unchanged image is kept already, by the tag of the release that brought it.
+ */
 export async function keep(a: Attempt) {
-  const tags = a.services.map((s) => ({
+  const tags = changed(a, a.services).map((s) => ({
     s,
     id: a.fresh[s].id,
     tag: keepTag(a.fresh[s].ref, a.meta.id),

@@ -30,7 +30,11 @@ export async function autoRollback(a: Attempt): Promise<void> {
   const prev = a.services.filter((s) => a.before[s]);
   const gone = a.services.filter((s) => !a.before[s]);
   deps.ui.warn(`release failed: rolling back ${prev.join(", ")} to the previous release`);
-  const images = Object.fromEntries(prev.map((s) => [s, prevTag(ctx, s, a.before[s])]));
+  // an unchanged image was not tagged (lib/kept_images.ts): its ID names it, and it is alive
+  const images = Object.fromEntries(prev.map((s) => {
+    const same = a.before[s].id === a.fresh[s]?.id;
+    return [s, same ? a.before[s].id : prevTag(ctx, s, a.before[s])];
+  }));
   const rb = await previousContext(a, prev, images);
   const rec = (result: Release["result"], note: string) =>
     record(a, {

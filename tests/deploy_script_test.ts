@@ -283,3 +283,27 @@ Deno.test("--changed-only redeploys only services whose image changed (with --no
   assert.match(deps.ui.text(), /db {2}postgres:16 {2}unchanged pg {2}\(skipped \(unchanged\)\)/);
   assert.equal(host.running.get("web"), "sha256:new");
 });
+
+Deno.test("an unchanged image is neither tagged as previous nor kept again", async () => {
+  const { host, deps } = setup();
+  host.images.set("reg.test/app-web-dev:latest", "sha256:old"); // the registry has nothing new
+  await deploy("dev", opts, deps);
+  assert.deepEqual(deps.runner.steps.filter((s) => s.argv[1] === "tag"), []);
+});
+
+Deno.test("a config change with the same image rolls back to that image by its ID", async () => {
+  const { host, deps } = setup();
+  host.images.set("reg.test/app-web-dev:latest", "sha256:old");
+  host.unhealthy.add("sha256:old");
+  let ups = 0;
+  const reply = host.reply;
+  host.reply = (s: Step) => {
+    // the release fails its wait; the rollback (the second up) gets healthy
+    if (s.title === "up" && ++ups === 2) host.unhealthy.clear();
+    return reply(s);
+  };
+  const d = { ...deps, runner: recordingRunner(host.reply) };
+  await assert.rejects(deploy("dev", opts, d), /failed and was rolled back/);
+  const up2 = d.runner.steps.filter((s) => s.title === "up")[1];
+  assert.match(up2.input!, /image: sha256:old/);
+});

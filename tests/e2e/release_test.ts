@@ -40,6 +40,31 @@ e2e("a release that fails its healthcheck is rolled back; history shows both", a
   }
 });
 
+e2e(
+  "a config-only change that fails rolls back to the same image and the old config",
+  async (tb) => {
+    const app = makeApp(tb);
+    app.stage(HEALTHY);
+    try {
+      await app.push("same-image");
+      assert.equal((await app.run(["deploy", "dev", "--yes"])).code, 0);
+      app.stage(FAILING);
+      const r = await app.run(["deploy", "dev", "--yes", "--timeout", "60"]);
+      assert.equal(r.code, 1, r.stderr);
+      assert.match(
+        r.stderr,
+        /failed and was rolled back: service web did not become ready: healthcheck failed/,
+      );
+      assert.equal(await app.get(), "same-image");
+      const c = (await app.containers()).web;
+      const health = await docker(app.host, ["inspect", "-f", "{{.State.Health.Status}}", c]);
+      assert.equal(health.trim(), "healthy", "the old healthcheck is back");
+    } finally {
+      await app.cleanup();
+    }
+  },
+);
+
 e2e("fleet rollback after two good releases serves the first again", async (tb) => {
   const app = makeApp(tb);
   app.stage(HEALTHY);
