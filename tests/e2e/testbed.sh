@@ -79,13 +79,40 @@ install_plugins() {
   rm -rf "$t"
 }
 
+# A daemon from before that is still shutting down holds the pidfile and the socket: wait for it.
+wait_for_exit() { # wait_for_exit <seconds> <pgrep -f pattern>
+  for _ in $(seq 1 $(($1 * 5))); do
+    pgrep -f "$2" >/dev/null || return 0
+    sleep 0.2
+  done
+  die "an old process ($2) did not exit"
+}
+
+# Start a dockerd in the background and wait until `docker info` answers; fail fast if it dies.
+start_dockerd() { # start_dockerd <name> <DOCKER_HOST> <log> <dockerd args...>
+  local name=$1 host=$2 log=$3; shift 3
+  printf '\n==== %s: starting %s\n' "$(date -u +%FT%TZ)" "$name" >>"$log"
+  setsid dockerd "$@" >>"$log" 2>&1 </dev/null &
+  local pid=$!
+  for _ in $(seq 1 300); do
+    if DOCKER_HOST=$host docker info >/dev/null 2>&1; then return 0; fi
+    if ! kill -0 "$pid" 2>/dev/null; then
+      tail -n 15 "$log" | tr -d '\000' >&2
+      die "$name exited while starting (log: $log)"
+    fi
+    sleep 0.2
+  done
+  tail -n 15 "$log" | tr -d '\000' >&2
+  die "$name did not come up within 60s (log: $log)"
+}
+
 start_engine1() {
   if docker info >/dev/null 2>&1; then say "engine 1 already running"; return 0; fi
   is_root || die "no Docker engine reachable and not root to start one"
   mkdir -p "$DIR"
+  wait_for_exit 30 "^dockerd\$|^dockerd -H|^/usr/sbin/dockerd\$"
   say "starting engine 1 (dockerd, /var/run/docker.sock)"
-  setsid dockerd >"$DIR/engine1.log" 2>&1 </dev/null &
-  wait_for 60 "engine 1" docker info || { tail -20 "$DIR/engine1.log" >&2; exit 1; }
+  start_dockerd "engine 1" unix:///var/run/docker.sock "$DIR/engine1.log"
 }
 
 start_engine2() {
@@ -93,6 +120,7 @@ start_engine2() {
     say "engine 2 already running"; return 0
   fi
   mkdir -p "$DIR/engine2"
+  wait_for_exit 30 "dockerd --data-root $DIR/engine2/data"
   rm -f "$ENGINE2_SOCK"
   # its own bridge: with `--bridge none` dockerd deletes the docker0 of engine 1
   if ! ip link show fleet2br0 >/dev/null 2>&1; then
@@ -101,15 +129,12 @@ start_engine2() {
     ip link set fleet2br0 up
   fi
   say "starting engine 2 (the \"cloud host\", unix://$ENGINE2_SOCK)"
-  setsid dockerd \
+  start_dockerd "engine 2" "unix://$ENGINE2_SOCK" "$DIR/engine2.log" \
     --data-root "$DIR/engine2/data" --exec-root "$DIR/engine2/exec" \
     --pidfile "$DIR/engine2/docker.pid" -H "unix://$ENGINE2_SOCK" \
     --containerd-namespace fleet-engine2 --containerd-plugins-namespace fleet-engine2-plugins \
     --bridge fleet2br0 --iptables=false --ip-masq=false \
-    --default-address-pool base=10.213.0.0/16,size=24 \
-    >"$DIR/engine2.log" 2>&1 </dev/null &
-  wait_for 60 "engine 2" env DOCKER_HOST="unix://$ENGINE2_SOCK" docker info ||
-    { tail -20 "$DIR/engine2.log" >&2; exit 1; }
+    --default-address-pool base=10.213.0.0/16,size=24
 }
 
 # busybox:latest from the static busybox, so `FROM busybox` builds with no network.
