@@ -122,12 +122,18 @@ start_engine2() {
   mkdir -p "$DIR/engine2"
   wait_for_exit 30 "dockerd --data-root $DIR/engine2/data"
   rm -f "$ENGINE2_SOCK"
+  # On a restart, dockerd deletes the stale default "bridge" network from its store and, when
+  # --default-address-pool is set, also the interface docker0 (by that name: engine 1's bridge).
+  # Our engine 2 starts with an empty network store, so there is nothing stale to delete.
+  rm -f "$DIR/engine2/data/network/files/local-kv.db"
   # its own bridge: with `--bridge none` dockerd deletes the docker0 of engine 1
   if ! ip link show fleet2br0 >/dev/null 2>&1; then
     ip link add fleet2br0 type bridge
     ip addr add 10.213.255.1/24 dev fleet2br0
     ip link set fleet2br0 up
   fi
+  local had_docker0=no
+  ip link show docker0 >/dev/null 2>&1 && had_docker0=yes
   say "starting engine 2 (the \"cloud host\", unix://$ENGINE2_SOCK)"
   start_dockerd "engine 2" "unix://$ENGINE2_SOCK" "$DIR/engine2.log" \
     --data-root "$DIR/engine2/data" --exec-root "$DIR/engine2/exec" \
@@ -135,6 +141,9 @@ start_engine2() {
     --containerd-namespace fleet-engine2 --containerd-plugins-namespace fleet-engine2-plugins \
     --bridge fleet2br0 --iptables=false --ip-masq=false \
     --default-address-pool base=10.213.0.0/16,size=24
+  if [ "$had_docker0" = yes ] && ! ip link show docker0 >/dev/null 2>&1; then
+    die "starting engine 2 removed engine 1's bridge docker0: restart engine 1"
+  fi
 }
 
 # busybox:latest from the static busybox, so `FROM busybox` builds with no network.
