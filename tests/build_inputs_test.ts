@@ -1,5 +1,6 @@
 /** Config tests for `fleet build`: what is built, ${VAR} resolution, and the errors (exit 2). */
 import assert from "node:assert/strict";
+import { errorOf, stageFixture } from "./helpers.ts";
 import { type BuildOptions, interpolatePath, resolveBuilds } from "../lib/build_inputs.ts";
 import { ConfigError, UsageError } from "../lib/errors.ts";
 import type { Service, Stage } from "../lib/stage.ts";
@@ -8,20 +9,7 @@ const web: Service = { name: "web", build: { context: "/p", args: {} } };
 const db: Service = { name: "db", image: "postgres:16" };
 
 function stage(over: Partial<Stage> = {}, services: Service[] = [web, db]): Stage {
-  return {
-    name: "dev",
-    root: "/p",
-    file: "stages/dev.yaml",
-    project: "app",
-    local: false,
-    registry: "reg.example/team",
-    platform: "linux/amd64",
-    buildx: true,
-    tag: "latest",
-    confirm: true,
-    services,
-    ...over,
-  };
+  return stageFixture(services, over);
 }
 
 function resolve(
@@ -31,15 +19,6 @@ function resolve(
   files = ["/p", "/p/Dockerfile"],
 ) {
   return resolveBuilds(s, opts, env, (p) => files.includes(p));
-}
-
-function errorOf(fn: () => unknown): Error {
-  try {
-    fn();
-  } catch (e) {
-    return e as Error;
-  }
-  throw new Error("expected an error");
 }
 
 Deno.test("${VAR} in context, dockerfile and target is resolved into the path or name", () => {

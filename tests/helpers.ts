@@ -4,6 +4,7 @@ import type { Deps } from "../lib/deps.ts";
 import type { Runner, RunOptions, RunResult, Step } from "../lib/run.ts";
 import { failed } from "../lib/run.ts";
 import type { Ui } from "../lib/ui.ts";
+import type { Service, Stage } from "../lib/stage.ts";
 
 /** Write files (path → content) into a fresh temp dir; returns its path. */
 export function tempProject(files: Record<string, string>): string {
@@ -66,4 +67,32 @@ export function testDeps(cwd: string, over: Partial<Deps> = {}): Deps & {
     now: () => new Date("2026-01-02T03:04:05Z"),
     ...over,
   } as Deps & { runner: ReturnType<typeof recordingRunner>; ui: ReturnType<typeof recordingUi> };
+}
+
+/** A resolved `dev` stage for plan tests (cloud defaults, registry reg.example/team). */
+export function stageFixture(services: Service[], over: Partial<Stage> = {}): Stage {
+  return {
+    name: "dev",
+    root: "/p",
+    file: "stages/dev.yaml",
+    project: "app",
+    local: false,
+    registry: "reg.example/team",
+    platform: "linux/amd64",
+    buildx: true,
+    tag: "latest",
+    confirm: true,
+    services,
+    ...over,
+  };
+}
+
+/** The error a function throws (fails the test when it throws none). */
+export function errorOf(fn: () => unknown): Error {
+  try {
+    fn();
+  } catch (e) {
+    return e as Error;
+  }
+  throw new Error("expected an error");
 }

@@ -1,5 +1,6 @@
 /** Plan tests for `fleet build`: exact argv for each option (lib/plan_build.ts). */
 import assert from "node:assert/strict";
+import { stageFixture } from "./helpers.ts";
 import { type BuildOptions, resolveBuilds } from "../lib/build_inputs.ts";
 import { planBuild, showStep } from "../lib/plan_build.ts";
 import type { Service, Stage } from "../lib/stage.ts";
@@ -8,20 +9,7 @@ const web: Service = { name: "web", build: { context: "/p", args: {} } };
 const files = new Set(["/p", "/p/services/web/Dockerfile", "/p/Dockerfile.api", "/p/Dockerfile"]);
 
 function stage(over: Partial<Stage> = {}, services: Service[] = [web]): Stage {
-  return {
-    name: "dev",
-    root: "/p",
-    file: "stages/dev.yaml",
-    project: "app",
-    local: false,
-    registry: "reg.example/team",
-    platform: "linux/amd64",
-    buildx: true,
-    tag: "latest",
-    confirm: true,
-    services,
-    ...over,
-  };
+  return stageFixture(services, over);
 }
 
 const local = (over: Partial<Stage> = {}, services?: Service[]) =>

@@ -2,18 +2,9 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { deepMerge, findDockerfile, findRoot, listStages, loadStage } from "../lib/stage.ts";
 import { ConfigError, UsageError } from "../lib/errors.ts";
-import { tempProject } from "./helpers.ts";
+import { errorOf, tempProject } from "./helpers.ts";
 
 const base = `project: myapp\nregistry: ghcr.io/myorg\n`;
-
-function errorOf(fn: () => unknown): Error {
-  try {
-    fn();
-  } catch (e) {
-    return e as Error;
-  }
-  throw new Error("expected an error");
-}
 
 Deno.test("loads a stage with _base merged and cloud defaults", () => {
   const root = tempProject({
