@@ -83,13 +83,36 @@ export async function applySteps(
   timeoutSec: number,
 ): Promise<void> {
   for (const step of steps) {
+    const started = Date.now();
     try {
       await runStep(deps, step);
     } catch (e) {
       if (step.title !== "up" || !(e instanceof CommandError)) throw e;
       throw await explainWait(deps, ctx, services, timeoutSec, e);
     }
+    // Compose 2.x's `up --wait` can return 0 when --wait-timeout runs out (seen with 2.26):
+    // a success that arrives at the deadline is checked against the containers themselves.
+    if (step.title === "up" && timeoutSec > 0 && Date.now() - started >= (timeoutSec - 1) * 1000) {
+      const late = new CommandError(
+        "up --wait returned at its deadline",
+        [],
+        "not healthy after the timeout",
+      );
+      const v = await verdict(deps, ctx, services);
+      if (v.kind !== "ready") throw await explainWait(deps, ctx, services, timeoutSec, late, v);
+    }
   }
+}
+
+/** The verdict on the services' containers, as the host reports them now. */
+async function verdict(
+  deps: Deps,
+  ctx: ComposeContext,
+  services: readonly string[],
+): Promise<Verdict> {
+  const ids = (await listContainers(deps, ctx.target, ctx.project))
+    .filter((c) => services.includes(c.service)).map((c) => c.id);
+  return assess(await containerStates(deps, ctx.target, ids), services);
 }
 
 /** Why `up` failed: a service that exited, is unhealthy, or was not ready in time (else `cause`). */
@@ -99,10 +122,9 @@ async function explainWait(
   services: readonly string[],
   timeoutSec: number,
   cause: CommandError,
+  known?: Verdict,
 ): Promise<CommandError> {
-  const ids = (await listContainers(deps, ctx.target, ctx.project))
-    .filter((c) => services.includes(c.service)).map((c) => c.id);
-  const v = assess(await containerStates(deps, ctx.target, ids), services);
+  const v = known ?? await verdict(deps, ctx, services);
   if (v.kind === "failed") return await failure(deps, ctx, v.service, v.why);
   if (v.kind === "waiting" && /not healthy after|deadline/i.test(cause.stderrTail)) {
     const svc = v.why.split(":")[0];

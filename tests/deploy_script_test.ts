@@ -307,3 +307,31 @@ Deno.test("a config change with the same image rolls back to that image by its I
   const up2 = d.runner.steps.filter((s) => s.title === "up")[1];
   assert.match(up2.input!, /image: sha256:old/);
 });
+
+Deno.test("an `up --wait` that says 0 at its deadline is checked, and a not-ready service fails", async () => {
+  const { host, deps } = setup();
+  const reply = host.reply;
+  host.reply = (s: Step) => {
+    // Compose returning success when --wait-timeout ran out, with the container still starting
+    if (s.title === "up") {
+      const r = reply(s);
+      const until = Date.now() + 1100;
+      while (Date.now() < until) { /* the wait takes the whole (1 s) timeout */ }
+      return r;
+    }
+    return reply(s);
+  };
+  host.states = (ids: string[]) =>
+    ids.map((cid) =>
+      JSON.stringify({
+        Id: cid,
+        Config: { Labels: { "com.docker.compose.service": cid.slice(2) } },
+        State: { Status: "running", Health: { Status: "starting" } },
+      })
+    ).join("\n");
+  const d = { ...deps, runner: recordingRunner(host.reply) };
+  await assert.rejects(
+    deploy("dev", { yes: true, timeout: 1, rollback: false }, d),
+    /service web did not become ready: not ready after 1s \(web: running, starting\)/,
+  );
+});
