@@ -156,6 +156,11 @@ export function pullable(stage: Stage, svc: Service, opts: ImageOptions = {}): b
 
 /** The services a deploy touches: `-n` names (validated) or all, in file order. */
 export function targetServices(stage: Stage, names: readonly string[]): Service[] {
+  if (stage.services.length === 0) {
+    throw new ConfigError(`${stage.file}: services: the stage has no services to deploy`, {
+      hint: "add services: (here or in stages/_base.yaml)",
+    });
+  }
   if (names.length === 0) return [...stage.services];
   const known = stage.services.map((s) => s.name);
   const bad = names.filter((n) => !known.includes(n));

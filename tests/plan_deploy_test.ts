@@ -107,6 +107,13 @@ Deno.test("unknown -n service lists the services", () => {
   });
 });
 
+Deno.test("a stage without services is a config error, not a crash", () => {
+  const r = tempProject({ "stages/dev.yaml": "project: a\n" });
+  assert.throws(() => targetServices(loadStage(r, "dev"), []), {
+    message: "stages/dev.yaml: services: the stage has no services to deploy",
+  });
+});
+
 Deno.test("unset ${VAR} without default is a config error naming it", () => {
   assert.throws(() => composeContext(live, {}), {
     message: "stages/live.yaml: ${DATABASE_URL} is not set",
