@@ -12,6 +12,7 @@ import { Command } from "@commander-js/extra-typings";
 import {
   buildCommand,
   deployCommand,
+  logsCommand,
   rollbackCommand,
   runEdge,
   stageArg,
@@ -124,17 +125,7 @@ for (
 }
 
 program.addCommand(
-  usageExits(withGlobals(new Command("logs")))
-    .description("show the logs of the stage's services")
-    .argument("[stage]", "stage name (or FLEET_STAGE)")
-    .option(
-      "-n, --service <name>",
-      "only this service (repeatable)",
-      (v, p: string[]) => [...p, v],
-      [] as string[],
-    )
-    .option("-f, --follow", "follow the output")
-    .option("--tail <n>", "lines from the end of each log", "100")
+  usageExits(logsCommand())
     .action((stage, opts, cmd) =>
       edge(async (signal) => {
         const { logs } = await import("./scripts/ops.ts");

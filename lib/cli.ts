@@ -83,6 +83,18 @@ export function rollbackCommand() {
   );
 }
 
+/** `logs [stage]` and its options. */
+export function logsCommand() {
+  return withGlobals(
+    new Command("logs")
+      .description("show the logs of the stage's services")
+      .argument("[stage]", "stage name (or FLEET_STAGE)")
+      .option("-n, --service <name>", "only this service (repeatable)", collect, [] as string[])
+      .option("-f, --follow", "follow the output")
+      .option("--tail <n>", "lines from the end of each log", "100"),
+  );
+}
+
 /** The stage argument, else FLEET_STAGE, else a usage error. */
 export function stageArg(
   stage: string | undefined,

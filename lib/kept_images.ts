@@ -3,10 +3,15 @@
  * after the pull moved its tag, the rm, and a prune), and each release's images
  * (`<repo>:fleet-<release>`, for `fleet rollback`), the newest KEEP_RELEASES per repository.
  */
-import { dockerStep } from "./plan_deploy.ts";
-import { keepTag } from "./release.ts";
+import { type ComposeContext, dockerStep } from "./plan_deploy.ts";
+import { keepTag, type ReleaseImage } from "./release.ts";
 import type { Attempt } from "./release_flow.ts";
-import { prevTag } from "./rollback.ts";
+
+/** The tag that keeps what a service ran before a release. */
+export function prevTag(ctx: ComposeContext, service: string, img: ReleaseImage): string {
+  const ref = img.ref.startsWith("sha256:") ? `fleet-kept/${ctx.project}-${service}` : img.ref;
+  return keepTag(ref, `prev-${ctx.project}-${service}`);
+}
 
 /**
  * Tag what runs now, so the previous release survives the pull, the rm and a prune. Not where

@@ -6,7 +6,7 @@
 import { composeProject, type ImageOptions, imageRef, registryOf } from "./images.ts";
 import { composeYaml } from "./compose.ts";
 import { parse, stringify } from "yaml";
-import { interpolate, missingVars } from "./vars.ts";
+import { interpolate, missingVars, varEnv } from "./vars.ts";
 import { ConfigError } from "./errors.ts";
 import type { Step } from "./run.ts";
 import type { Service, Stage } from "./stage.ts";
@@ -73,7 +73,7 @@ export function composeContext(
       },
     );
   }
-  const secretEnv = varsOf(settings, env);
+  const secretEnv = varEnv(settings, env);
   return {
     stage,
     target: targetOf(stage, env),
@@ -104,19 +104,7 @@ export function contextFromModel(
       hint: `set ${missing.join(", ")} in the environment`,
     });
   }
-  return { ...ctx, model: stringify(m, { lineWidth: 0 }), secretEnv: varsOf(m.services, env) };
-}
-
-/** The values of the variables a value refers to, for the child's environment. */
-function varsOf(
-  x: unknown,
-  env: Readonly<Record<string, string | undefined>>,
-): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const m of JSON.stringify(x).matchAll(/\$\{([A-Za-z_][A-Za-z0-9_]*)/g)) {
-    if (env[m[1]] !== undefined) out[m[1]] = env[m[1]]!;
-  }
-  return out;
+  return { ...ctx, model: stringify(m, { lineWidth: 0 }), secretEnv: varEnv(m.services, env) };
 }
 
 /**

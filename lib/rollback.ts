@@ -14,15 +14,10 @@ import {
   contextFromModel,
   releaseSteps,
 } from "./plan_deploy.ts";
-import { keepTag, listReleases, type Release, type ReleaseImage } from "./release.ts";
+import { keepTag, listReleases, type Release } from "./release.ts";
 import type { Attempt, Images } from "./release_flow.ts";
 import { record, runningImages } from "./release_flow.ts";
-
-/** The tag that keeps what a service ran before a release. */
-export function prevTag(ctx: ComposeContext, service: string, img: ReleaseImage): string {
-  const ref = img.ref.startsWith("sha256:") ? `fleet-kept/${ctx.project}-${service}` : img.ref;
-  return keepTag(ref, `prev-${ctx.project}-${service}`);
-}
+import { prevTag } from "./kept_images.ts";
 
 /** Put back what ran before a failed attempt, wait for it, and record the rollback. */
 export async function autoRollback(a: Attempt): Promise<void> {

@@ -50,10 +50,17 @@ export function hasVars(text: string): boolean {
 }
 
 /**
- * The values (from `env`, or defaults) of every variable a value refers to: these are the
- * strings that must never appear in argv, output or files.
+ * The value of each variable a value refers to that is set in `env`, by name: the environment
+ * a child process needs to resolve them itself (Compose does), so values stay out of argv.
+ * @example varEnv({ e: "${PW}", f: "${X:-1}" }, { PW: "s3cret" }) // { PW: "s3cret" }
  */
-export function secretValues(value: unknown, env: Record<string, string | undefined>): string[] {
-  const out = findVars(value).map((r) => env[r.name] ?? r.fallback ?? "");
-  return [...new Set(out.filter((s) => s.length >= 3))];
+export function varEnv(
+  value: unknown,
+  env: Readonly<Record<string, string | undefined>>,
+): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const { name } of findVars(value)) {
+    if (env[name] !== undefined) out[name] = env[name]!;
+  }
+  return out;
 }

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { findVars, interpolate, missingVars, secretValues } from "../lib/vars.ts";
+import { findVars, interpolate, missingVars, varEnv } from "../lib/vars.ts";
 
 Deno.test("finds ${VAR} and ${VAR:-default} deeply", () => {
   assert.deepEqual(findVars({ a: ["x${A}y", { b: "${B:-dflt}" }], c: 1 }), [
@@ -12,7 +12,9 @@ Deno.test("missingVars ignores defaults and set values", () => {
   assert.deepEqual(missingVars(["${A}", "${B:-x}", "${C}", "${A}"], { C: "" }), ["A"]);
 });
 
-Deno.test("interpolate and secretValues", () => {
+Deno.test("interpolate and varEnv", () => {
   assert.equal(interpolate("v=${A:-1}/${B}", { B: "b" }), "v=1/b");
-  assert.deepEqual(secretValues({ e: "${PW}" }, { PW: "hunter22" }), ["hunter22"]);
+  assert.deepEqual(varEnv({ e: "${PW}", f: ["${X:-1}", "${PW}"] }, { PW: "hunter22" }), {
+    PW: "hunter22",
+  });
 });
