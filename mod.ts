@@ -18,8 +18,8 @@ import {
   stageArg,
   usageExits,
   withGlobals,
-} from "./lib/cli.ts";
-import { VERSION } from "./lib/version.ts";
+} from "./lib/cli/commands.ts";
+import { VERSION } from "./lib/core/version.ts";
 
 const env = Deno.env.toObject();
 let code = 0;
@@ -63,7 +63,7 @@ program.addCommand(
   usageExits(buildCommand()).action((stage, opts, cmd) =>
     edge(async (signal) => {
       const { build } = await import("./scripts/build.ts");
-      const { defaultDeps } = await import("./lib/deps.ts");
+      const { defaultDeps } = await import("./lib/core/deps.ts");
       await build(stageArg(stage, env), { ...cmd.optsWithGlobals(), ...opts }, defaultDeps(signal));
     })
   ),
@@ -73,7 +73,7 @@ program.addCommand(
   usageExits(deployCommand()).action((stage, opts, cmd) =>
     edge(async (signal) => {
       const { deploy } = await import("./scripts/deploy.ts");
-      const { defaultDeps } = await import("./lib/deps.ts");
+      const { defaultDeps } = await import("./lib/core/deps.ts");
       await deploy(
         stageArg(stage, env),
         { ...cmd.optsWithGlobals(), ...opts },
@@ -87,7 +87,7 @@ program.addCommand(
   usageExits(rollbackCommand()).action((stage, opts, cmd) =>
     edge(async (signal) => {
       const { rollback } = await import("./scripts/deploy.ts");
-      const { defaultDeps } = await import("./lib/deps.ts");
+      const { defaultDeps } = await import("./lib/core/deps.ts");
       await rollback(
         stageArg(stage, env),
         { ...cmd.optsWithGlobals(), ...opts },
@@ -113,7 +113,7 @@ for (
       .action((stage, opts, cmd) =>
         edge(async (signal) => {
           const ops = await import("./scripts/ops.ts");
-          const { defaultDeps } = await import("./lib/deps.ts");
+          const { defaultDeps } = await import("./lib/core/deps.ts");
           await ops[name](
             stageArg(stage, env),
             { ...cmd.optsWithGlobals(), ...opts },
@@ -129,7 +129,7 @@ program.addCommand(
     .action((stage, opts, cmd) =>
       edge(async (signal) => {
         const { logs } = await import("./scripts/ops.ts");
-        const { defaultDeps } = await import("./lib/deps.ts");
+        const { defaultDeps } = await import("./lib/core/deps.ts");
         await logs(
           stageArg(stage, env),
           { ...cmd.optsWithGlobals(), ...opts },

@@ -3,9 +3,9 @@
  * against the very `docker buildx build` calls fleet plans (lib/plan_build.ts), run one after
  * another; and a no-change rebuild (all cached) against the raw buildx no-ops.
  */
-import { resolveBuilds } from "../lib/build_inputs.ts";
-import { planBuild } from "../lib/plan_build.ts";
-import { loadStage } from "../lib/stage.ts";
+import { resolveBuilds } from "../lib/build/inputs.ts";
+import { planBuild } from "../lib/build/plan.ts";
+import { loadStage } from "../lib/config/stage.ts";
 import {
   exec,
   fleetArgv,

@@ -17,15 +17,15 @@
  * @commander-js/extra-typings, yaml, valibot, zx, dax.
  */
 import { join } from "node:path";
-import { type BuildOptions, resolveBuilds } from "../lib/build_inputs.ts";
-import { buildCommand, runEdge, stageArg, usageExits } from "../lib/cli.ts";
-import { defaultDeps, type Deps } from "../lib/deps.ts";
-import { makeDockerConfig, userDockerConfigDir } from "../lib/docker_config.ts";
-import { CommandError, formatError, InterruptedError } from "../lib/errors.ts";
-import { table } from "../lib/inspect.ts";
-import { type BuildPlan, planBuild, type ServicePlan, showStep } from "../lib/plan_build.ts";
-import { runPool } from "../lib/pool.ts";
-import { findRoot, loadStage } from "../lib/stage.ts";
+import { type BuildOptions, resolveBuilds } from "../lib/build/inputs.ts";
+import { buildCommand, runEdge, stageArg, usageExits } from "../lib/cli/commands.ts";
+import { defaultDeps, type Deps } from "../lib/core/deps.ts";
+import { makeDockerConfig, userDockerConfigDir } from "../lib/docker/docker_config.ts";
+import { CommandError, formatError, InterruptedError } from "../lib/core/errors.ts";
+import { table } from "../lib/report/stage_text.ts";
+import { type BuildPlan, planBuild, type ServicePlan, showStep } from "../lib/build/plan.ts";
+import { runPool } from "../lib/core/pool.ts";
+import { findRoot, loadStage } from "../lib/config/stage.ts";
 
 /** The options of `fleet build` (commander's parse of buildCommand()). */
 export interface BuildCliOptions extends BuildOptions {

@@ -11,23 +11,23 @@
  * release_flow, run, ui, deps, cli, errors, version; deno.json imports: yaml, valibot, zx, dax,
  * @commander-js/extra-typings, commander.
  */
-import type { Deps } from "../lib/deps.ts";
-import { findRoot, loadStage } from "../lib/stage.ts";
+import type { Deps } from "../lib/core/deps.ts";
+import { findRoot, loadStage } from "../lib/config/stage.ts";
 import {
   composeContext,
   imagesOf,
   pullable,
   releaseSteps,
   targetServices,
-} from "../lib/plan_deploy.ts";
+} from "../lib/engine/compose.ts";
 import {
   type FlowOptions,
   refuseWithoutTerminal,
   runRelease,
   type Selection,
-} from "../lib/release_flow.ts";
-import { pickRollback } from "../lib/rollback.ts";
-import { withSharedSsh } from "../lib/ssh_mux.ts";
+} from "../lib/release/flow.ts";
+import { pickRollback } from "../lib/release/rollback.ts";
+import { withSharedSsh } from "../lib/docker/ssh_mux.ts";
 
 export interface DeployOptions {
   readonly dir?: string;
@@ -110,8 +110,8 @@ export async function rollback(
 }
 
 if (import.meta.main) {
-  const { deployCommand, runEdge, stageArg, usageExits } = await import("../lib/cli.ts");
-  const { defaultDeps } = await import("../lib/deps.ts");
+  const { deployCommand, runEdge, stageArg, usageExits } = await import("../lib/cli/commands.ts");
+  const { defaultDeps } = await import("../lib/core/deps.ts");
   let code = 0;
   await usageExits(deployCommand()).action(async (stage, opts) => {
     code = await runEdge((signal) =>

@@ -2,10 +2,10 @@
  * `fleet stages` and `fleet config <stage> [--compose]`: read-only views of the stage files.
  * Needs: lib/stage.ts, lib/inspect.ts, lib/compose.ts, lib/images.ts (+ deno.json: yaml, valibot).
  */
-import { ConfigError } from "../lib/errors.ts";
-import { findRoot, listStages, loadStage, type Stage } from "../lib/stage.ts";
-import { configYaml, STAGE_HEADER, stageRow, table } from "../lib/inspect.ts";
-import { composeYaml } from "../lib/compose.ts";
+import { ConfigError } from "../lib/core/errors.ts";
+import { findRoot, listStages, loadStage, type Stage } from "../lib/config/stage.ts";
+import { configYaml, STAGE_HEADER, stageRow, table } from "../lib/report/stage_text.ts";
+import { composeYaml } from "../lib/engine/compose_model.ts";
 
 type Out = (text: string) => void;
 

@@ -2,21 +2,21 @@
  * Day-to-day commands on a stage's host: `ps`, `logs`, `down`, `history`, `unlock`.
  * Needs lib/: stage, plan_deploy, compose, images, vars, release, run, ui, deps, errors.
  */
-import type { Deps } from "../lib/deps.ts";
-import { FleetError } from "../lib/errors.ts";
-import { findRoot, loadStage } from "../lib/stage.ts";
+import type { Deps } from "../lib/core/deps.ts";
+import { FleetError } from "../lib/core/errors.ts";
+import { findRoot, loadStage } from "../lib/config/stage.ts";
 import {
   type ComposeContext,
   composeContext,
   composeStep,
   targetServices,
-} from "../lib/plan_deploy.ts";
-import { listReleases } from "../lib/release.ts";
-import { readLock, unlock as removeLock } from "../lib/lock.ts";
-import { refuseWithoutTerminal } from "../lib/release_flow.ts";
-import { runStep } from "../lib/health.ts";
-import { table } from "../lib/inspect.ts";
-import { withSharedSsh } from "../lib/ssh_mux.ts";
+} from "../lib/engine/compose.ts";
+import { listReleases } from "../lib/release/history.ts";
+import { readLock, unlock as removeLock } from "../lib/release/lock.ts";
+import { refuseWithoutTerminal } from "../lib/release/flow.ts";
+import { runStep } from "../lib/engine/compose_wait.ts";
+import { table } from "../lib/report/stage_text.ts";
+import { withSharedSsh } from "../lib/docker/ssh_mux.ts";
 
 interface OpsOptions {
   readonly dir?: string;

@@ -1,10 +1,10 @@
 /** Test doubles shared by the unit and script tests: temp projects, a recording runner and UI. */
 import { join } from "node:path";
-import type { Deps } from "../lib/deps.ts";
-import type { Runner, RunOptions, RunResult, Step } from "../lib/run.ts";
-import { failed } from "../lib/run.ts";
-import type { Ui } from "../lib/ui.ts";
-import type { Service, Stage } from "../lib/stage.ts";
+import type { Deps } from "../lib/core/deps.ts";
+import type { Runner, RunOptions, RunResult, Step } from "../lib/core/run.ts";
+import { failed } from "../lib/core/run.ts";
+import type { Ui } from "../lib/core/ui.ts";
+import type { Service, Stage } from "../lib/config/stage.ts";
 
 /** Write files (path → content) into a fresh temp dir; returns its path. */
 export function tempProject(files: Record<string, string>): string {

@@ -1,0 +1,212 @@
+/**
+ * What `fleet build` builds (SPEC §4): the services chosen with `-n`, checked against the
+ * options, with `${VAR}` in their build settings resolved. Pure: the environment and the file
+ * check are passed in. Every problem is a UsageError/ConfigError (exit 2) before docker runs.
+ *
+ * `${VAR}` in `build.context`, `build.dockerfile` and `build.target` is substituted into the
+ * path or name (these go on the command line, so they must not hold secrets); a value that is
+ * an absolute path starts the path over, as it would in the file. `${VAR}` in `build.args`
+ * never reaches argv: the resolved value goes to docker through the child's environment.
+ */
+import { relative, resolve } from "node:path";
+import { ConfigError, UsageError } from "../core/errors.ts";
+import { imageRef, registryOf } from "../docker/images.ts";
+import { didYouMean } from "../config/schema.ts";
+import { dockerfileCandidates, type Service, type Stage } from "../config/stage.ts";
+import { findVars, hasVars, interpolate } from "../config/vars.ts";
+
+/** The options of `fleet build` that decide what is built and how. */
+export interface BuildOptions {
+  readonly service?: readonly string[];
+  readonly push?: boolean;
+  readonly tag?: string;
+  readonly registry?: string;
+  readonly platform?: string;
+  /** false: --no-cache */
+  readonly cache?: boolean;
+}
+
+/** One service to build, every value resolved. */
+export interface BuildInput {
+  readonly service: string;
+  readonly ref: string;
+  readonly context: string;
+  readonly dockerfile: string;
+  readonly target?: string;
+  /** Literal values: `--build-arg K=V`. */
+  readonly args: Readonly<Record<string, string>>;
+  /** Values from `${VAR}`: `--build-arg K` on argv, K=value in the child's environment. */
+  readonly secretArgs: Readonly<Record<string, string>>;
+  /** The reference names a registry (or a repository namespace): it can be pushed and cached. */
+  readonly registry: boolean;
+}
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+const TAG_RE = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
+// names docker (or the shell around it) reads from its own environment
+const RESERVED_ENV = /^(PATH|HOME|DOCKER_.*|BUILDX_.*|BUILDKIT_HOST)$/;
+
+/**
+ * The services `-n` names (all with `build:` by default), in file order.
+ * @example selectServices(stage, { service: ["web"] }).map((s) => s.name) // ["web"]
+ */
+export function selectServices(stage: Stage, opts: BuildOptions): Service[] {
+  const buildable = stage.services.filter((s) => s.build);
+  const list = buildable.map((s) => s.name).join(", ") || "none";
+  if (buildable.length === 0) {
+    throw new UsageError(`stage "${stage.name}" has no service with build: (${stage.file})`, {
+      hint: "add `build: {}` to a service to build services/<name>/Dockerfile",
+    });
+  }
+  const names = [...new Set(opts.service ?? [])];
+  for (const n of names) {
+    const svc = stage.services.find((s) => s.name === n);
+    if (!svc) {
+      const guess = didYouMean(n, stage.services.map((s) => s.name));
+      throw new UsageError(
+        `unknown service "${n}"${guess ? ` (did you mean "${guess}"?)` : ""}` +
+          ` (buildable services: ${list})`,
+        { hint: `the services are those under services: in ${stage.file}` },
+      );
+    }
+    if (!svc.build) {
+      throw new UsageError(
+        `service "${n}" has no build: in ${stage.file}, nothing to build (buildable services: ${list})`,
+        { hint: svc.image ? `it uses the image ${svc.image} as is` : undefined },
+      );
+    }
+  }
+  return names.length ? buildable.filter((s) => names.includes(s.name)) : buildable;
+}
+
+/**
+ * Select, check and resolve every service to build; throws before anything runs.
+ * `exists` tells whether a path exists (the script passes a stat; tests a set).
+ */
+export function resolveBuilds(
+  stage: Stage,
+  opts: BuildOptions,
+  env: Env,
+  exists: (path: string) => boolean,
+): BuildInput[] {
+  const services = selectServices(stage, opts);
+  if (opts.tag !== undefined && !TAG_RE.test(opts.tag)) {
+    throw new UsageError(`--tag "${opts.tag}" is not a valid image tag`, {
+      hint: "a tag is up to 128 of [A-Za-z0-9_.-], not starting with . or -",
+    });
+  }
+  if (opts.push && stage.local) {
+    throw new UsageError(`--push is refused on stage "local": local images are never pushed`, {
+      hint: "push from a cloud stage (e.g. `fleet build dev --push`), or drop --push",
+    });
+  }
+  const unpushable = services.filter((s) => !hasRegistry(stage, s, opts)).map((s) => s.name);
+  if (opts.push && unpushable.length) {
+    throw new UsageError(`--push needs a registry, and none is set for ${unpushable.join(", ")}`, {
+      hint: `pass --registry <host/namespace>, or set registry: in ${stage.file} or ` +
+        "stages/_base.yaml, or registry: on the service",
+    });
+  }
+  return services.map((svc) => resolveOne(stage, svc, opts, env, exists));
+}
+
+/** A registry is set for the service, or its `image:` names a repository namespace. */
+function hasRegistry(stage: Stage, svc: Service, opts: BuildOptions): boolean {
+  return registryOf(stage, svc, opts) !== undefined || (svc.image?.includes("/") ?? false);
+}
+
+function resolveOne(
+  stage: Stage,
+  svc: Service,
+  opts: BuildOptions,
+  env: Env,
+  exists: (path: string) => boolean,
+): BuildInput {
+  const b = svc.build!;
+  const at = `${stage.file}: services.${svc.name}.build`;
+  checkVars(at, b, env);
+  const rel = (p: string) => relative(stage.root, p) || ".";
+  const context = interpolatePath(b.context, env);
+  if (!exists(context)) {
+    throw new ConfigError(`${at}.context: ${rel(context)} does not exist`, {
+      hint: "context is relative to the project root",
+    });
+  }
+  const resolved: Service = {
+    ...svc,
+    build: { ...b, context, dockerfile: b.dockerfile && interpolatePath(b.dockerfile, env) },
+  };
+  const candidates = dockerfileCandidates(resolved);
+  const dockerfile = candidates.find(exists);
+  if (!dockerfile) {
+    throw new ConfigError(
+      b.dockerfile
+        ? `${at}.dockerfile: ${rel(candidates[0])} does not exist`
+        : `${at}: no Dockerfile found (looked for ${candidates.map(rel).join(", ")})`,
+      { hint: "create one, or point build.dockerfile at it (relative to build.context)" },
+    );
+  }
+  const args: Record<string, string> = {};
+  const secretArgs: Record<string, string> = {};
+  for (const [k, v] of Object.entries(b.args)) {
+    if (!hasVars(v)) {
+      args[k] = v;
+      continue;
+    }
+    if (RESERVED_ENV.test(k)) {
+      throw new ConfigError(`${at}.args.${k}: a build arg set from \${…} cannot be named ${k}`, {
+        hint: "its value goes to docker through the environment, where docker reads that name",
+      });
+    }
+    secretArgs[k] = interpolate(v, env);
+  }
+  return {
+    service: svc.name,
+    ref: imageRef(stage, svc, opts),
+    context,
+    dockerfile,
+    target: b.target === undefined ? undefined : interpolate(b.target, env),
+    args,
+    secretArgs,
+    registry: hasRegistry(stage, svc, opts),
+  };
+}
+
+/** Unset `${VAR}` (no default) anywhere in the build settings: one ConfigError naming each. */
+function checkVars(at: string, b: NonNullable<Service["build"]>, env: Env): void {
+  const fields: [string, string | undefined][] = [
+    ["context", b.context],
+    ["dockerfile", b.dockerfile],
+    ["target", b.target],
+    ...Object.entries(b.args).map(([k, v]): [string, string] => [`args.${k}`, v]),
+  ];
+  const problems: string[] = [];
+  const names = new Set<string>();
+  for (const [key, value] of fields) {
+    for (const r of findVars(value ?? "")) {
+      if (r.fallback !== undefined || env[r.name] !== undefined) continue;
+      problems.push(`${at}.${key}: \${${r.name}} is not set (and has no default)`);
+      names.add(r.name);
+    }
+  }
+  if (problems.length) {
+    const first = [...names][0];
+    throw new ConfigError(problems.join("\n"), {
+      hint: `set ${
+        [...names].join(", ")
+      } in the environment, or give a default: \${${first}:-value}`,
+    });
+  }
+}
+
+/**
+ * `${VAR}` in an absolute path, segment by segment; an absolute value starts the path over.
+ * @example interpolatePath("/p/${D}/x", { D: "/srv" }) // "/srv/x"
+ */
+export function interpolatePath(path: string, env: Env): string {
+  if (!hasVars(path)) return path;
+  // split on "/" outside ${…}, so a default like ${D:-a/b} stays whole
+  const [head, ...rest] = path.split(/\/(?![^{]*\})/).map((s) => interpolate(s, env));
+  return resolve(head || "/", ...rest);
+}

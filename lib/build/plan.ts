@@ -1,0 +1,143 @@
+/**
+ * The docker commands of `fleet build` (pure): resolved builds (lib/build_inputs.ts) → steps.
+ * `local` and `buildx: false` stages use `docker build` (plus `docker push` when pushing);
+ * the others `docker buildx build`, which pushes (or loads) itself and reuses the registry cache.
+ */
+import { join } from "node:path";
+import type { BuildInput, BuildOptions } from "./inputs.ts";
+import { planLogins, registryHost } from "../docker/registry_login.ts";
+import type { Step } from "../core/run.ts";
+import type { Stage } from "../config/stage.ts";
+
+/** What a build needs besides the stage: the temp dir (metadata files, Docker config). */
+export interface PlanContext {
+  readonly tmp: string;
+  readonly env: Readonly<Record<string, string | undefined>>;
+}
+
+/** The steps of one service. */
+export interface ServicePlan {
+  readonly service: string;
+  readonly ref: string;
+  readonly push: boolean;
+  /** buildx writes the pushed digest here (`containerimage.digest`). */
+  readonly metadataFile?: string;
+  readonly steps: readonly Step[];
+}
+
+/** Every step of a build: logins first (in order), then each service's steps. */
+export interface BuildPlan {
+  readonly logins: readonly Step[];
+  /** The temporary DOCKER_CONFIG when logging in, and the hosts it logs in to. */
+  readonly dockerConfig?: string;
+  readonly loginHosts: readonly string[];
+  readonly services: readonly ServicePlan[];
+}
+
+/** `--build-arg K=V` for literal values, `--build-arg K` for values in the child's env. */
+export function buildArgArgv(b: BuildInput): string[] {
+  return [
+    ...Object.entries(b.args).flatMap(([k, v]) => ["--build-arg", `${k}=${v}`]),
+    ...Object.keys(b.secretArgs).flatMap((k) => ["--build-arg", k]),
+  ];
+}
+
+/**
+ * `docker build` (local, or `buildx: false`).
+ * @example dockerBuildArgv(web, {}) // ["docker", "build", "-t", "app-web-local:latest", "-f", "/p/Dockerfile", "/p"]
+ */
+export function dockerBuildArgv(
+  b: BuildInput,
+  o: { platform?: string; cache?: boolean },
+): string[] {
+  return [
+    "docker",
+    "build",
+    ...(o.platform ? ["--platform", o.platform] : []),
+    ...["-t", b.ref, "-f", b.dockerfile],
+    ...(b.target ? ["--target", b.target] : []),
+    ...buildArgArgv(b),
+    ...(o.cache === false ? ["--no-cache"] : []),
+    b.context,
+  ];
+}
+
+/**
+ * `docker buildx build`: pushes or loads, cache from the registry (unless --no-cache), inline
+ * cache exported with the image, the digest written to `metadataFile`.
+ * @example buildxArgv(web, { platform: "linux/amd64", push: true, metadataFile: "/t/web.json" })
+ */
+export function buildxArgv(
+  b: BuildInput,
+  o: { platform?: string; cache?: boolean; push?: boolean; metadataFile: string },
+): string[] {
+  const cacheFrom = b.registry && o.cache !== false;
+  return [
+    ...["docker", "buildx", "build"],
+    ...(o.platform ? ["--platform", o.platform] : []),
+    ...["--progress", "plain", "-t", b.ref, "-f", b.dockerfile],
+    ...(b.target ? ["--target", b.target] : []),
+    ...buildArgArgv(b),
+    ...(cacheFrom ? ["--cache-from", `type=registry,ref=${b.ref}`] : []),
+    ...["--cache-to", "type=inline"],
+    o.push ? "--push" : "--load",
+    ...["--metadata-file", o.metadataFile],
+    ...(o.cache === false ? ["--no-cache"] : []),
+    b.context,
+  ];
+}
+
+/** The hosts a build talks to: pushed refs, and buildx refs it reads cache from. */
+function contactedHosts(stage: Stage, builds: readonly BuildInput[], o: BuildOptions): string[] {
+  const talks = (b: BuildInput) => b.registry && (o.push || (stage.buildx && o.cache !== false));
+  return [...new Set(builds.filter(talks).map((b) => registryHost(b.ref)))];
+}
+
+/**
+ * The whole build as steps, given a temp dir for metadata files and the Docker config.
+ * @example planBuild(dev, builds, { push: true }, { tmp: "/t", env }).services[0].steps[0].argv
+ */
+export function planBuild(
+  stage: Stage,
+  builds: readonly BuildInput[],
+  opts: BuildOptions,
+  ctx: PlanContext,
+): BuildPlan {
+  const hosts = contactedHosts(stage, builds, opts);
+  const config = join(ctx.tmp, "docker-config");
+  const logins = planLogins(hosts, ctx.env, config);
+  const dockerConfig = logins.length ? config : undefined;
+  const env = dockerConfig ? { DOCKER_CONFIG: dockerConfig } : undefined;
+  const platform = opts.platform ?? stage.platform;
+  const services = builds.map((b): ServicePlan => {
+    const secretEnv = Object.keys(b.secretArgs).length ? b.secretArgs : undefined;
+    const step = (title: string, argv: string[]): Step => ({ title, argv, env, secretEnv });
+    const base = { service: b.service, ref: b.ref, push: opts.push === true };
+    if (stage.buildx) {
+      const metadataFile = join(ctx.tmp, `${b.service}.metadata.json`);
+      const argv = buildxArgv(b, { platform, cache: opts.cache, push: opts.push, metadataFile });
+      return { ...base, metadataFile, steps: [step(`build ${b.service}`, argv)] };
+    }
+    const steps = [step(`build ${b.service}`, dockerBuildArgv(b, { platform, cache: opts.cache }))];
+    if (opts.push) steps.push({ title: `push ${b.service}`, argv: ["docker", "push", b.ref], env });
+    return { ...base, steps };
+  });
+  return { logins, dockerConfig, loginHosts: dockerConfig ? hosts : [], services };
+}
+
+/**
+ * A step as a shell-like line for --dry-run: env first (secret values as ***), stdin noted.
+ * @example showStep({ title: "t", argv: ["docker", "build", "."], secretEnv: { A: "x" } }) // "A=*** docker build ."
+ */
+export function showStep(step: Step): string {
+  const env = [
+    ...Object.entries(step.env ?? {}).map(([k, v]) => `${k}=${quote(v)}`),
+    ...Object.keys(step.secretEnv ?? {}).map((k) => `${k}=***`),
+  ];
+  const stdin = step.input !== undefined ? " < (secret on stdin)" : "";
+  return [...env, ...step.argv.map(quote)].join(" ") + stdin;
+}
+
+function quote(s: string): string {
+  return /^[A-Za-z0-9_./:=@%+,-]+$/.test(s) ? s : `'${s.replaceAll("'", `'\\''`)}'`;
+}

@@ -1,0 +1,152 @@
+/**
+ * Command-line definitions shared by the router (mod.ts) and the scripts run directly, and
+ * the edge that turns errors into exit codes. Light on purpose: importing it loads no zx or dax.
+ */
+import { Command, Option, type OptionValues } from "@commander-js/extra-typings";
+import { exitCodeOf, formatError, InterruptedError, UsageError } from "../core/errors.ts";
+
+// commander's generics track each command's arguments and options; these helpers take any command
+// deno-lint-ignore no-explicit-any
+type AnyCommand = Command<any, any, any>;
+
+const collect = (v: string, prev: string[]) => [...prev, v];
+const seconds = (v: string) => {
+  const n = Number(v);
+  if (!Number.isFinite(n) || n < 0) throw new UsageError(`not a number of seconds: "${v}"`);
+  return n;
+};
+
+/** -C/--dir and --verbose, accepted by every command. */
+export function withGlobals<A extends unknown[], O extends OptionValues, G extends OptionValues>(
+  cmd: Command<A, O, G>,
+) {
+  return cmd
+    .addOption(
+      new Option("-C, --dir <path>", "project root (default: nearest dir with stages/)").env(
+        "FLEET_DIR",
+      ),
+    )
+    .option("--verbose", "show stack traces and causes of errors");
+}
+
+/** `build [stage]` and its options (SPEC §4). */
+export function buildCommand() {
+  return withGlobals(
+    new Command("build")
+      .description("build the images of a stage (docker build for local, buildx otherwise)")
+      .argument("[stage]", "stage name (or FLEET_STAGE)")
+      .option("-n, --service <name>", "only this service (repeatable)", collect, [] as string[])
+      .option("--push", "push the images (not for local)")
+      .option("--tag <tag>", "image tag (default: the stage's tag, else latest)")
+      .option("--registry <registry>", "registry prefix, e.g. ghcr.io/myorg")
+      .option("--platform <platform>", "target platform, e.g. linux/amd64")
+      .option("--no-cache", "build without cache")
+      .option("--dry-run", "print the commands, run nothing")
+      .option(
+        "-j, --jobs <n>",
+        "services built at once",
+        (v) => Math.max(1, Math.floor(seconds(v))),
+        3,
+      ),
+  );
+}
+
+/** `deploy [stage]` and its options (SPEC §5). */
+export function deployCommand() {
+  return withGlobals(
+    new Command("deploy")
+      .description("deploy a stage: pull → stop → rm → up, then wait until healthy")
+      .argument("[stage]", "stage name (or FLEET_STAGE)")
+      .option("-n, --service <name>", "only this service (repeatable)", collect, [] as string[])
+      .option("--no-pull", "use the images the host already has")
+      .option("-y, --yes", "do not ask for confirmation")
+      .option("--dry-run", "print the plan and the commands, change nothing")
+      .option("--timeout <seconds>", "how long to wait for running/healthy", seconds, 120)
+      .option("--no-rollback", "on a failed release, leave it as it is")
+      .option("--changed-only", "redeploy only services whose image changed")
+      .option("--lock-wait <seconds>", "wait this long for another deploy's lock", seconds, 0),
+  );
+}
+
+/** `rollback [stage]`: back to the previous successful release. */
+export function rollbackCommand() {
+  return withGlobals(
+    new Command("rollback")
+      .description("go back to the previous successful release (or --to <release>)")
+      .argument("[stage]", "stage name (or FLEET_STAGE)")
+      .option("-n, --service <name>", "only this service (repeatable)", collect, [] as string[])
+      .option("--to <release>", "release id from `fleet history`")
+      .option("-y, --yes", "do not ask for confirmation")
+      .option("--dry-run", "print the plan, change nothing")
+      .option("--timeout <seconds>", "how long to wait for running/healthy", seconds, 120)
+      .option("--lock-wait <seconds>", "wait this long for another deploy's lock", seconds, 0),
+  );
+}
+
+/** `logs [stage]` and its options. */
+export function logsCommand() {
+  return withGlobals(
+    new Command("logs")
+      .description("show the logs of the stage's services")
+      .argument("[stage]", "stage name (or FLEET_STAGE)")
+      .option("-n, --service <name>", "only this service (repeatable)", collect, [] as string[])
+      .option("-f, --follow", "follow the output")
+      .option("--tail <n>", "lines from the end of each log", "100"),
+  );
+}
+
+/** The stage argument, else FLEET_STAGE, else a usage error. */
+export function stageArg(
+  stage: string | undefined,
+  env: Record<string, string | undefined>,
+): string {
+  const s = stage ?? env.FLEET_STAGE;
+  if (!s) {
+    throw new UsageError("missing <stage>", {
+      hint: "name a stage (see `fleet stages`) or set FLEET_STAGE",
+    });
+  }
+  return s;
+}
+
+/**
+ * Run a command at the edge: Ctrl-C aborts `signal`, errors print as `error:`/`hint:`, and the
+ * returned number is the exit code (0, 1, 2, 130). The caller exits with it.
+ */
+export async function runEdge(
+  fn: (signal: AbortSignal) => Promise<unknown>,
+  verbose = () => Deno.args.includes("--verbose"),
+): Promise<number> {
+  const ctl = new AbortController();
+  let interrupts = 0;
+  const onSignal = () => {
+    if (++interrupts > 1) Deno.exit(130); // a second Ctrl-C: leave now
+    ctl.abort(new InterruptedError("interrupted"));
+  };
+  Deno.addSignalListener("SIGINT", onSignal);
+  Deno.addSignalListener("SIGTERM", onSignal);
+  try {
+    await fn(ctl.signal);
+    return ctl.signal.aborted ? 130 : 0;
+  } catch (err) {
+    console.error(formatError(err, verbose()));
+    return ctl.signal.aborted ? 130 : exitCodeOf(err);
+  } finally {
+    Deno.removeSignalListener("SIGINT", onSignal);
+    Deno.removeSignalListener("SIGTERM", onSignal);
+  }
+}
+
+/** Commander's own usage errors (unknown option, missing argument) exit 2, like ours. */
+export function usageExits<C extends AnyCommand>(cmd: C): C {
+  cmd.exitOverride((e) => {
+    if (
+      e.code === "commander.helpDisplayed" || e.code === "commander.version" ||
+      e.code === "commander.help"
+    ) {
+      Deno.exit(0);
+    }
+    Deno.exit(2);
+  });
+  return cmd;
+}

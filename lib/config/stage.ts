@@ -1,0 +1,258 @@
+/**
+ * Read `stages/*.yaml`, merge `_base`, validate, and resolve defaults into a typed Stage.
+ * The only place that reads stage files. Values of `${VAR}` are NOT resolved here.
+ */
+import { isMap, isScalar, LineCounter, parseDocument } from "yaml";
+import { join, resolve } from "node:path";
+import { ConfigError, UsageError } from "../core/errors.ts";
+import { NAME_RE, type ServiceFile, type StageFile, validateStageFile } from "./schema.ts";
+
+/** A service as fleet works with it: the file's settings plus its resolved build. */
+export interface Service extends Omit<ServiceFile, "build"> {
+  readonly name: string;
+  readonly build?: {
+    readonly context: string; // absolute
+    readonly dockerfile?: string; // absolute when set in the file; else discovered at build time
+    readonly target?: string;
+    readonly args: Readonly<Record<string, string>>;
+  };
+}
+
+/** A resolved stage: defaults applied, paths absolute, services in file order. */
+export interface Stage {
+  readonly name: string;
+  readonly root: string;
+  readonly file: string; // relative to root, e.g. stages/live.yaml
+  readonly project: string;
+  readonly local: boolean;
+  readonly registry?: string;
+  readonly platform?: string; // undefined = native
+  readonly buildx: boolean;
+  readonly tag: string;
+  readonly host?: string;
+  readonly context?: string;
+  readonly confirm: boolean;
+  readonly services: readonly Service[];
+}
+
+/** The project root: `dir` when given, else the nearest directory upwards that has `stages/`. */
+export function findRoot(cwd: string, dir?: string): string {
+  if (dir) {
+    const root = resolve(cwd, dir);
+    if (!isDir(join(root, "stages"))) {
+      throw new UsageError(`no stages/ directory in ${root}`, {
+        hint: "point -C/--dir (or FLEET_DIR) at a project that has stages/<stage>.yaml",
+      });
+    }
+    return root;
+  }
+  let cur = resolve(cwd);
+  for (;;) {
+    if (isDir(join(cur, "stages"))) return cur;
+    const up = resolve(cur, "..");
+    if (up === cur) {
+      throw new UsageError(`no stages/ directory in ${resolve(cwd)} or any parent`, {
+        hint: "run fleet inside a project with stages/<stage>.yaml, or pass -C <dir>",
+      });
+    }
+    cur = up;
+  }
+}
+
+function isDir(p: string): boolean {
+  try {
+    return Deno.statSync(p).isDirectory;
+  } catch {
+    return false;
+  }
+}
+
+/** Stage names (file names in stages/, without .yaml/.yml, not starting with `_`), sorted. */
+export function listStages(root: string): string[] {
+  const names: string[] = [];
+  for (const e of Deno.readDirSync(join(root, "stages"))) {
+    const m = e.name.match(/^(.+)\.ya?ml$/);
+    if (e.isFile && m && !m[1].startsWith("_")) names.push(m[1]);
+  }
+  const order = ["local", "dev", "pre", "live"];
+  const rank = (n: string) => (order.includes(n) ? order.indexOf(n) : order.length);
+  return names.sort((a, b) => rank(a) - rank(b) || a.localeCompare(b));
+}
+
+interface Loaded {
+  readonly file: string;
+  readonly data: Record<string, unknown>;
+  readonly doc: ReturnType<typeof parseDocument>;
+  readonly lines: LineCounter;
+}
+
+function stageFile(root: string, name: string): string | undefined {
+  for (const ext of [".yaml", ".yml"]) {
+    const rel = `stages/${name}${ext}`;
+    try {
+      if (Deno.statSync(join(root, rel)).isFile) return rel;
+    } catch { /* try the next one */ }
+  }
+  return undefined;
+}
+
+function readYaml(root: string, rel: string): Loaded {
+  const text = Deno.readTextFileSync(join(root, rel));
+  const lines = new LineCounter();
+  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
+  if (doc.errors.length > 0) {
+    const e = doc.errors[0];
+    const { line, col } = lines.linePos(e.pos[0]);
+    const what = e.message.split("\n")[0].replace(/ at line \d+, column \d+:?$/, "");
+    throw new ConfigError(`${rel}:${line}:${col}: YAML syntax error: ${what}`, {
+      hint: "fix the YAML at that line (indentation, a missing colon or quote)",
+    });
+  }
+  const data = doc.toJS() ?? {};
+  if (!isMap(doc.contents) && doc.contents !== null) {
+    throw new ConfigError(`${rel}: expected a map of settings at the top level`);
+  }
+  return { file: rel, data: data as Record<string, unknown>, doc, lines };
+}
+
+/** Deep merge: maps merge key by key, anything else (lists included) is replaced. */
+export function deepMerge(base: unknown, over: unknown): unknown {
+  if (isPlain(base) && isPlain(over)) {
+    const out: Record<string, unknown> = { ...base };
+    for (const [k, v] of Object.entries(over)) out[k] = k in out ? deepMerge(out[k], v) : v;
+    return out;
+  }
+  return over === undefined ? base : over;
+}
+
+function isPlain(x: unknown): x is Record<string, unknown> {
+  return typeof x === "object" && x !== null && !Array.isArray(x);
+}
+
+/** Load, merge and validate one stage; throws ConfigError/UsageError with file + key path. */
+export function loadStage(root: string, name: string): Stage {
+  const rel = NAME_RE.test(name) ? stageFile(root, name) : undefined;
+  if (!rel) {
+    const stages = listStages(root);
+    throw new UsageError(`unknown stage "${name}" (stages: ${stages.join(", ") || "none"})`, {
+      hint: stages.length ? undefined : `create stages/${name}.yaml`,
+    });
+  }
+  const baseRel = stageFile(root, "_base");
+  const base = baseRel ? readYaml(root, baseRel) : undefined;
+  const own = readYaml(root, rel);
+  const merged = deepMerge(base?.data ?? {}, own.data);
+  const r = validateStageFile(merged);
+  if (!r.ok) {
+    const msgs = r.problems.map((p) => {
+      const where = hasPath(own, p.path) || !base ? own : base;
+      return `${where.file}: ${p.path.join(".") || "(top)"}: ${p.message}`;
+    });
+    throw new ConfigError(msgs.join("\n"), { hint: "see the stage file reference in README.md" });
+  }
+  return resolveStage(root, name, rel, r.value, baseRel);
+}
+
+function hasPath(l: Loaded, path: string[]): boolean {
+  const node = path.length ? l.doc.getIn(path, true) : l.doc.contents;
+  if (node !== undefined) return true;
+  // an unknown key: the node is the key itself, look at the parent map's keys
+  const parent = l.doc.getIn(path.slice(0, -1), true);
+  return isMap(parent) &&
+    parent.items.some((it) => isScalar(it.key) && String(it.key.value) === path.at(-1));
+}
+
+function resolveStage(
+  root: string,
+  name: string,
+  file: string,
+  f: StageFile,
+  baseFile?: string,
+): Stage {
+  const local = name === "local";
+  if (!f.project) {
+    throw new ConfigError(
+      `${file}: project: required (set it here or in ${baseFile ?? "stages/_base.yaml"})`,
+      {
+        hint: "project: myapp   # [a-z0-9][a-z0-9_-]*",
+      },
+    );
+  }
+  if (f.host && f.context) {
+    throw new ConfigError(`${file}: context: set either host or context, not both`, {
+      hint: `host: is a DOCKER_HOST URL, context: a Docker context name`,
+    });
+  }
+  const services = Object.entries(f.services ?? {}).map(([svc, s]) =>
+    resolveService(root, svc, s, file, f.services ?? {})
+  );
+  return {
+    name,
+    root,
+    file,
+    project: f.project,
+    local,
+    registry: f.registry?.replace(/\/+$/, "") || undefined,
+    platform: f.platform ?? (local ? undefined : "linux/amd64"),
+    buildx: f.buildx ?? !local,
+    tag: f.tag ?? "latest",
+    host: f.host,
+    context: f.context,
+    confirm: f.confirm ?? !local,
+    services,
+  };
+}
+
+function resolveService(
+  root: string,
+  name: string,
+  s: ServiceFile,
+  file: string,
+  all: Record<string, unknown>,
+): Service {
+  for (const dep of s.depends_on ?? []) {
+    if (!(dep in all)) {
+      throw new ConfigError(
+        `${file}: services.${name}.depends_on: unknown service "${dep}" (services: ${
+          Object.keys(all).join(", ")
+        })`,
+      );
+    }
+  }
+  const { build, ...rest } = s;
+  if (!build && !s.image) {
+    throw new ConfigError(`${file}: services.${name}: needs build: or image:`, {
+      hint: "build: {} builds services/<name>/Dockerfile; image: uses an existing image",
+    });
+  }
+  if (!build) return { name, ...rest };
+  const context = resolve(root, build.context ?? ".");
+  return {
+    name,
+    ...rest,
+    build: {
+      context,
+      dockerfile: build.dockerfile ? resolve(context, build.dockerfile) : undefined,
+      target: build.target,
+      args: Object.fromEntries(Object.entries(build.args ?? {}).map(([k, v]) => [k, String(v)])),
+    },
+  };
+}
+
+/** The Dockerfile of a built service: the one set, or the first of the SPEC's candidates. */
+export function findDockerfile(svc: Service, exists: (p: string) => boolean): string | undefined {
+  return dockerfileCandidates(svc).find(exists);
+}
+
+/** The Dockerfiles looked for, in order: the one set, else the SPEC's four (absolute paths). */
+export function dockerfileCandidates(svc: Service): string[] {
+  if (!svc.build) return [];
+  if (svc.build.dockerfile) return [svc.build.dockerfile];
+  const c = svc.build.context;
+  return [
+    join(c, "services", svc.name, "Dockerfile"),
+    join(c, svc.name, "Dockerfile"),
+    join(c, `Dockerfile.${svc.name}`),
+    join(c, "Dockerfile"),
+  ];
+}

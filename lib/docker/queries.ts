@@ -1,0 +1,135 @@
+/**
+ * Questions fleet asks a stage's Docker host (through the runner): which images it has,
+ * which containers a Compose project runs, and their states. Parsing is pure and exported.
+ */
+import type { Deps } from "../core/deps.ts";
+import { dockerStep, type Target } from "../engine/compose.ts";
+
+/** A container of a Compose project, as `docker ps` reports it. */
+export interface Container {
+  readonly id: string;
+  readonly name: string;
+  readonly service: string;
+  readonly imageRef: string;
+  readonly imageId: string;
+  readonly state: string;
+}
+
+/** Parse `docker ps --format '{{json .}}'` lines (Compose labels carry service and image ID). */
+export function parseContainers(stdout: string): Container[] {
+  return stdout.split("\n").filter((l) => l.trim().startsWith("{")).map((l) => {
+    const j = JSON.parse(l) as Record<string, string>;
+    const labels = Object.fromEntries(
+      String(j.Labels ?? "").split(",").map((
+        kv,
+      ) => [kv.slice(0, kv.indexOf("=")), kv.slice(kv.indexOf("=") + 1)]),
+    );
+    return {
+      id: j.ID,
+      name: j.Names,
+      service: labels["com.docker.compose.service"] ?? "",
+      imageRef: j.Image,
+      imageId: labels["com.docker.compose.image"] ?? "",
+      state: j.State,
+    };
+  });
+}
+
+/** The containers of a Compose project on the target (all states). */
+export async function listContainers(
+  deps: Deps,
+  target: Target,
+  project: string,
+): Promise<Container[]> {
+  const r = await deps.runner.run(
+    dockerStep(target, "list containers", [
+      "ps",
+      "--all",
+      "--no-trunc",
+      "--filter",
+      `label=com.docker.compose.project=${project}`,
+      "--format",
+      "{{json .}}",
+    ]),
+    { uninterruptible: true },
+  );
+  return parseContainers(r.stdout);
+}
+
+/** Image ID of each reference present on the target; missing ones map to undefined. */
+export async function inspectImages(
+  deps: Deps,
+  target: Target,
+  refs: readonly string[],
+): Promise<Map<string, string | undefined>> {
+  const unique = [...new Set(refs)];
+  const inspect = (some: string[]) =>
+    deps.runner.run(
+      dockerStep(target, `inspect image ${some.join(" ")}`, [
+        "image",
+        "inspect",
+        "--format",
+        "{{.Id}}",
+        ...some,
+      ]),
+      { check: false },
+    );
+  // one call for all; only when one is missing does it take one call each
+  const all = await inspect(unique);
+  const ids = all.stdout.split("\n").map((l) => l.trim()).filter(Boolean);
+  if (all.code === 0 && ids.length === unique.length) {
+    return new Map(unique.map((r, i) => [r, ids[i]]));
+  }
+  const out = new Map<string, string | undefined>();
+  for (const ref of unique) {
+    const r = await inspect([ref]);
+    out.set(ref, r.code === 0 ? r.stdout.trim() || undefined : undefined);
+  }
+  return out;
+}
+
+/** The state of a container, as the health wait needs it. */
+export interface ContainerState {
+  readonly id: string;
+  readonly service: string;
+  readonly status: string; // created, running, restarting, exited, dead
+  readonly health: string; // "" (no healthcheck), starting, healthy, unhealthy
+  readonly exitCode: number;
+  readonly restarts: number;
+}
+
+/** Parse `docker inspect --format '{{json .}}'` output lines into states. */
+export function parseStates(stdout: string): ContainerState[] {
+  return stdout.split("\n").filter((l) => l.trim().startsWith("{")).map((l) => {
+    const j = JSON.parse(l);
+    return {
+      id: j.Id,
+      service: j.Config?.Labels?.["com.docker.compose.service"] ?? j.Name,
+      status: j.State?.Status ?? "",
+      health: j.State?.Health?.Status ?? "",
+      exitCode: j.State?.ExitCode ?? 0,
+      restarts: j.RestartCount ?? 0,
+    };
+  });
+}
+
+/** States of the given containers (one `docker inspect`). */
+export async function containerStates(
+  deps: Deps,
+  target: Target,
+  ids: readonly string[],
+): Promise<ContainerState[]> {
+  if (ids.length === 0) return [];
+  const r = await deps.runner.run(
+    dockerStep(target, "inspect containers", [
+      "inspect",
+      "--type",
+      "container",
+      "--format",
+      "{{json .}}",
+      ...ids,
+    ]),
+    { check: false },
+  );
+  return parseStates(r.stdout);
+}

@@ -1,0 +1,83 @@
+/**
+ * One SSH connection per command for `ssh://` hosts. Docker (and Compose) open a new SSH
+ * connection for every call, and a deploy makes a dozen calls: over a real network each costs a
+ * handshake. fleet puts an `ssh` first on the children's PATH that adds OpenSSH connection
+ * sharing (ControlMaster), and closes the shared connection when the command ends.
+ */
+import { join } from "node:path";
+import type { Deps } from "../core/deps.ts";
+import type { ComposeContext, Target } from "../engine/compose.ts";
+
+/** A target whose docker calls share one SSH connection, and how to close it. */
+export interface Mux {
+  readonly target: Target;
+  close(): Promise<void>;
+}
+
+/** The wrapper script: the real ssh, plus connection sharing through a socket in `dir`. */
+export function wrapperScript(realSsh: string, dir: string): string {
+  return [
+    "#!/bin/sh",
+    "# written by fleet for one command: share one SSH connection between docker's calls",
+    `exec "${realSsh}" -o ControlMaster=auto -o "ControlPath=${dir}/%C" -o ControlPersist=30 "$@"`,
+    "",
+  ].join("\n");
+}
+
+/**
+ * For an `ssh://` target, start sharing (lazily: the first docker call opens the connection);
+ * any other target is returned as it is. FLEET_SSH_MUX=0 turns it off.
+ */
+export async function shareSsh(deps: Deps, target: Target): Promise<Mux> {
+  const host = target.env.DOCKER_HOST ?? "";
+  if (!host.startsWith("ssh://") || deps.env.FLEET_SSH_MUX === "0") {
+    return { target, close: () => Promise.resolve() };
+  }
+  const path = deps.env.PATH ?? "/usr/bin:/bin";
+  const real = await findSsh(path);
+  if (!real) return { target, close: () => Promise.resolve() };
+  // a short path: unix socket paths are limited to ~100 bytes (macOS's TMPDIR is long)
+  const dir = await Deno.makeTempDir({ dir: "/tmp", prefix: "fleet-ssh-" });
+  await Deno.writeTextFile(join(dir, "ssh"), wrapperScript(real, dir), { mode: 0o700 });
+  return {
+    target: { ...target, env: { ...target.env, PATH: `${dir}:${path}` } },
+    async close() {
+      const dest = host.replace(/^ssh:\/\//, "").replace(/:\d+$/, "").replace(/\/.*$/, "");
+      const port = host.match(/:(\d+)(\/|$)/)?.[1];
+      await deps.runner.run(
+        {
+          title: "close ssh connection",
+          argv: [join(dir, "ssh"), ...(port ? ["-p", port] : []), "-O", "exit", dest],
+        },
+        { check: false, uninterruptible: true },
+      ).catch(() => {});
+      await Deno.remove(dir, { recursive: true }).catch(() => {});
+    },
+  };
+}
+
+async function findSsh(path: string): Promise<string | undefined> {
+  for (const d of path.split(":").filter(Boolean)) {
+    try {
+      const p = join(d, "ssh");
+      if ((await Deno.stat(p)).isFile) return p;
+    } catch { /* not here */ }
+  }
+  return undefined;
+}
+
+/** Run `fn` with the context's docker calls sharing one SSH connection (not on a dry run). */
+export async function withSharedSsh<T>(
+  deps: Deps,
+  ctx: ComposeContext,
+  fn: (ctx: ComposeContext) => Promise<T>,
+  enabled = true,
+): Promise<T> {
+  if (!enabled) return fn(ctx);
+  const mux = await shareSsh(deps, ctx.target);
+  try {
+    return await fn({ ...ctx, target: mux.target });
+  } finally {
+    await mux.close();
+  }
+}

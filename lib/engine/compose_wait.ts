@@ -1,0 +1,152 @@
+/**
+ * The wait after `up`: every deployed container running, and healthy where it has a
+ * healthcheck. Compose waits (`up --wait`); when it fails, `assess` (the pure verdict on the
+ * containers' states) says which service and why.
+ */
+import type { Deps } from "../core/deps.ts";
+import { CommandError, InterruptedError } from "../core/errors.ts";
+import { type ContainerState, containerStates, listContainers } from "../docker/queries.ts";
+import { type ComposeContext, composeStep } from "./compose.ts";
+import { type Step, tail } from "../core/run.ts";
+
+/** The verdict on a set of container states. */
+export type Verdict =
+  | { readonly kind: "ready" }
+  | { readonly kind: "waiting"; readonly why: string }
+  | { readonly kind: "failed"; readonly service: string; readonly why: string };
+
+/**
+ * Ready when each expected service has a running container that is healthy (or has no
+ * healthcheck); failed as soon as one exited, died or is unhealthy.
+ * @example assess([{ service: "web", status: "running", health: "" , …}], ["web"]) // ready
+ */
+export function assess(states: readonly ContainerState[], services: readonly string[]): Verdict {
+  for (const s of states) {
+    if (s.status === "exited" || s.status === "dead") {
+      return {
+        kind: "failed",
+        service: s.service,
+        why: `container ${s.status} (exit code ${s.exitCode})`,
+      };
+    }
+    if (s.health === "unhealthy") {
+      return { kind: "failed", service: s.service, why: "healthcheck failed (unhealthy)" };
+    }
+  }
+  for (const svc of services) {
+    const mine = states.filter((s) => s.service === svc);
+    if (mine.length === 0) return { kind: "waiting", why: `${svc}: no container yet` };
+    const bad = mine.find((s) =>
+      s.status !== "running" || (s.health !== "" && s.health !== "healthy")
+    );
+    if (bad) {
+      return {
+        kind: "waiting",
+        why: `${svc}: ${bad.status}${bad.health ? `, ${bad.health}` : ""}`,
+      };
+    }
+  }
+  return { kind: "ready" };
+}
+
+/** Resolve after `ms`, or reject at once on an interrupt. */
+export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) return reject(new InterruptedError("interrupted"));
+    const t = setTimeout(() => {
+      signal?.removeEventListener("abort", onAbort);
+      resolve();
+    }, ms);
+    const onAbort = () => {
+      clearTimeout(t);
+      reject(new InterruptedError("interrupted while waiting"));
+    };
+    signal?.addEventListener("abort", onAbort, { once: true });
+  });
+}
+
+/** Run one step, streaming its output prefixed with the step's first word. */
+export async function runStep(deps: Deps, step: Step): Promise<void> {
+  deps.ui.step(step.title);
+  await deps.runner.run(step, { onLine: (l) => deps.ui.line(step.title.split(" ")[0], l) });
+}
+
+/**
+ * Run the release steps (stop → rm → up, `up` waiting with Compose's --wait). When `up` fails,
+ * say which service did not get ready and why, with its last log lines.
+ */
+export async function applySteps(
+  deps: Deps,
+  ctx: ComposeContext,
+  steps: readonly Step[],
+  services: readonly string[],
+  timeoutSec: number,
+): Promise<void> {
+  for (const step of steps) {
+    const started = Date.now();
+    try {
+      await runStep(deps, step);
+    } catch (e) {
+      if (step.title !== "up" || !(e instanceof CommandError)) throw e;
+      throw await explainWait(deps, ctx, services, timeoutSec, e);
+    }
+    // Compose 2.x's `up --wait` can return 0 when --wait-timeout runs out (seen with 2.26):
+    // a success that arrives at the deadline is checked against the containers themselves.
+    if (step.title === "up" && timeoutSec > 0 && Date.now() - started >= (timeoutSec - 1) * 1000) {
+      const late = new CommandError(
+        "up --wait returned at its deadline",
+        [],
+        "not healthy after the timeout",
+      );
+      const v = await verdict(deps, ctx, services);
+      if (v.kind !== "ready") throw await explainWait(deps, ctx, services, timeoutSec, late, v);
+    }
+  }
+}
+
+/** The verdict on the services' containers, as the host reports them now. */
+async function verdict(
+  deps: Deps,
+  ctx: ComposeContext,
+  services: readonly string[],
+): Promise<Verdict> {
+  const ids = (await listContainers(deps, ctx.target, ctx.project))
+    .filter((c) => services.includes(c.service)).map((c) => c.id);
+  return assess(await containerStates(deps, ctx.target, ids), services);
+}
+
+/** Why `up` failed: a service that exited, is unhealthy, or was not ready in time (else `cause`). */
+async function explainWait(
+  deps: Deps,
+  ctx: ComposeContext,
+  services: readonly string[],
+  timeoutSec: number,
+  cause: CommandError,
+  known?: Verdict,
+): Promise<CommandError> {
+  const v = known ?? await verdict(deps, ctx, services);
+  if (v.kind === "failed") return await failure(deps, ctx, v.service, v.why);
+  if (v.kind === "waiting" && /not healthy after|deadline/i.test(cause.stderrTail)) {
+    const svc = v.why.split(":")[0];
+    return await failure(deps, ctx, svc, `not ready after ${timeoutSec}s (${v.why})`);
+  }
+  return cause;
+}
+
+async function failure(
+  deps: Deps,
+  ctx: ComposeContext,
+  service: string,
+  why: string,
+): Promise<CommandError> {
+  const logs = await deps.runner.run(
+    composeStep(ctx, `logs ${service}`, ["logs", "--no-color", "--tail", "20", service]),
+    { check: false, uninterruptible: true },
+  );
+  return new CommandError(
+    `service ${service} did not become ready: ${why}`,
+    [],
+    `last log lines of ${service}:\n${tail(logs.stdout + logs.stderr, 20) || "(no output)"}`,
+    { hint: `fleet logs ${ctx.stage.name} -n ${service}` },
+  );
+}

@@ -1,0 +1,149 @@
+/**
+ * Release history, kept on the stage's host with Docker objects only, so every machine that
+ * deploys (a laptop, CI) sees the same history: a release is an empty volume whose labels are
+ * the record (labels never change). The deploy lock is in lib/lock.ts.
+ */
+import type { Deps } from "../core/deps.ts";
+import { dockerStep, type Target } from "../engine/compose.ts";
+
+const P = "dev.fleet.release.";
+
+/** One service in a release: the reference deployed and the image ID it resolved to. */
+export interface ReleaseImage {
+  readonly ref: string;
+  readonly id: string;
+}
+
+/** One release record. */
+export interface Release {
+  readonly id: string; // sortable: r20261129T061502Z-ab12
+  readonly project: string; // compose project ({project}-{stage})
+  readonly time: string; // ISO
+  readonly who: string;
+  readonly commit: string;
+  readonly kind: "deploy" | "rollback" | "auto-rollback";
+  readonly result: "ok" | "failed" | "rolled-back" | "interrupted";
+  readonly services: Readonly<Record<string, ReleaseImage>>;
+  readonly note?: string;
+  /** The Compose model deployed (`${VAR}` unresolved: it holds no secret values). */
+  readonly model?: string;
+}
+
+/** A new release id from a time (sortable) and a short random suffix. */
+export function releaseId(now: Date, rand = Math.random()): string {
+  const t = now.toISOString().replace(/[-:]/g, "").replace(/\.\d+Z$/, "Z");
+  return `r${t}-${Math.floor(rand * 36 ** 4).toString(36).padStart(4, "0")}`;
+}
+
+/** The tag that keeps a release's image on the host (protects it from prune and retagging). */
+export function keepTag(ref: string, id: string): string {
+  const repo = ref.replace(/@sha256:[0-9a-f]+$/, "").replace(/:[^/:]+$/, "");
+  return `${repo}:fleet-${id}`;
+}
+
+/** The labels that encode a release record. */
+export function releaseLabels(r: Release): string[] {
+  const l: Record<string, string> = {
+    id: r.id,
+    project: r.project,
+    time: r.time,
+    who: r.who,
+    commit: r.commit,
+    kind: r.kind,
+    result: r.result,
+    services: JSON.stringify(r.services),
+    ...(r.note ? { note: r.note } : {}),
+    ...(r.model ? { model: r.model } : {}),
+  };
+  return Object.entries(l).flatMap(([k, v]) => ["--label", `${P}${k}=${v}`]);
+}
+
+/** Decode a release from volume labels (undefined when they are not fleet's). */
+export function parseRelease(labels: Record<string, string>): Release | undefined {
+  const g = (k: string) => labels[P + k];
+  if (!g("id") || !g("project")) return undefined;
+  let services = {};
+  try {
+    services = JSON.parse(g("services") ?? "{}");
+  } catch { /* an unreadable record still lists */ }
+  return {
+    id: g("id"),
+    project: g("project"),
+    time: g("time") ?? "",
+    who: g("who") ?? "",
+    commit: g("commit") ?? "",
+    kind: (g("kind") ?? "deploy") as Release["kind"],
+    result: (g("result") ?? "ok") as Release["result"],
+    services,
+    ...(g("note") ? { note: g("note") } : {}),
+    ...(g("model") ? { model: g("model") } : {}),
+  };
+}
+
+/** Write a release record on the host. */
+export async function recordRelease(deps: Deps, target: Target, r: Release): Promise<void> {
+  await deps.runner.run(
+    dockerStep(target, "record release", [
+      "volume",
+      "create",
+      ...releaseLabels(r),
+      `fleet-release-${r.project}-${r.id}`,
+    ]),
+    { uninterruptible: true },
+  );
+}
+
+/** Every release of a Compose project on the host, newest first. */
+export async function listReleases(
+  deps: Deps,
+  target: Target,
+  project: string,
+): Promise<Release[]> {
+  const names = (await deps.runner.run(
+    dockerStep(target, "list releases", [
+      "volume",
+      "ls",
+      "-q",
+      "--filter",
+      `label=${P}project=${project}`,
+    ]),
+    { uninterruptible: true },
+  )).stdout.split("\n").map((s) => s.trim()).filter(Boolean);
+  if (names.length === 0) return [];
+  const r = await deps.runner.run(
+    dockerStep(target, "read releases", [
+      "volume",
+      "inspect",
+      "--format",
+      "{{json .Labels}}",
+      ...names,
+    ]),
+    { uninterruptible: true },
+  );
+  return r.stdout.split("\n").filter((l) => l.startsWith("{"))
+    .map((l) => parseRelease(JSON.parse(l)))
+    .filter((x): x is Release => x !== undefined && x.project === project)
+    .sort((a, b) => b.id.localeCompare(a.id));
+}
+
+/** Who deploys: the CI actor, else git's user name, else the OS user. */
+export async function whoAmI(deps: Deps, root: string): Promise<string> {
+  if (deps.env.GITHUB_ACTOR) return `${deps.env.GITHUB_ACTOR} (ci)`;
+  const g = await deps.runner.run(
+    { title: "git user", argv: ["git", "-C", root, "config", "user.name"] },
+    { check: false },
+  ).catch(() => ({ code: 1, stdout: "" }));
+  const host = deps.env.HOSTNAME ?? "";
+  return (g.code === 0 && g.stdout.trim()) ||
+    `${deps.env.USER ?? "unknown"}${host ? `@${host}` : ""}`;
+}
+
+/** The git commit of the project (CI's, else HEAD), or "-". */
+export async function gitCommit(deps: Deps, root: string): Promise<string> {
+  if (deps.env.GITHUB_SHA) return deps.env.GITHUB_SHA.slice(0, 12);
+  const g = await deps.runner.run(
+    { title: "git commit", argv: ["git", "-C", root, "rev-parse", "--short=12", "HEAD"] },
+    { check: false },
+  ).catch(() => ({ code: 1, stdout: "" }));
+  return (g.code === 0 && g.stdout.trim()) || "-";
+}

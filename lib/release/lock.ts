@@ -1,0 +1,92 @@
+/**
+ * The deploy lock of a stage, on its host: a container that is created but never started.
+ * Container names are unique per engine, so `docker create --name` is an atomic test-and-set;
+ * its labels say who holds it and since when. It is never taken over silently: a stale one is
+ * removed with `fleet unlock`.
+ */
+import type { Deps } from "../core/deps.ts";
+import { FleetError } from "../core/errors.ts";
+import { dockerStep, type Target } from "../engine/compose.ts";
+
+/** Who holds a lock, and since when. */
+export interface LockInfo {
+  readonly holder: string;
+  readonly since: string;
+  readonly command: string;
+}
+
+const L = "dev.fleet.lock.";
+
+/** The lock container's name for a Compose project. */
+export const lockName = (project: string) => `fleet-lock-${project}`;
+
+/** Try to take the lock once: true when taken, "free" when it was released meanwhile (try again), else who holds it. */
+export async function tryLock(
+  deps: Deps,
+  target: Target,
+  project: string,
+  image: string,
+  info: LockInfo,
+): Promise<true | "free" | LockInfo> {
+  const r = await deps.runner.run(
+    dockerStep(target, "take deploy lock", [
+      "create",
+      "--name",
+      lockName(project),
+      "--label",
+      `${L}project=${project}`,
+      "--label",
+      `${L}holder=${info.holder}`,
+      "--label",
+      `${L}since=${info.since}`,
+      "--label",
+      `${L}command=${info.command}`,
+      "--network",
+      "none",
+      "--entrypoint",
+      "/fleet-lock-never-started",
+      image,
+    ]),
+    { check: false },
+  );
+  if (r.code === 0) return true;
+  const held = await readLock(deps, target, project);
+  if (held) return held;
+  // the name was taken, and is free again: its holder let go between our two calls
+  if (/conflict|already in use/i.test(r.stderr)) return "free";
+  throw new FleetError(`could not take the deploy lock: ${r.stderr.trim()}`);
+}
+
+/** Who holds the lock of a project, or undefined when it is free. */
+export async function readLock(
+  deps: Deps,
+  target: Target,
+  project: string,
+): Promise<LockInfo | undefined> {
+  const r = await deps.runner.run(
+    dockerStep(target, "read deploy lock", [
+      "inspect",
+      "--type",
+      "container",
+      "--format",
+      "{{json .Config.Labels}}",
+      lockName(project),
+    ]),
+    { check: false, uninterruptible: true },
+  );
+  if (r.code !== 0) return undefined;
+  const labels = JSON.parse(r.stdout.trim() || "{}") as Record<string, string>;
+  return {
+    holder: labels[L + "holder"] ?? "unknown",
+    since: labels[L + "since"] ?? "unknown",
+    command: labels[L + "command"] ?? "",
+  };
+}
+
+/** Release the lock (runs even after an interrupt). */
+export async function unlock(deps: Deps, target: Target, project: string): Promise<void> {
+  await deps.runner.run(
+    dockerStep(target, "release deploy lock", ["rm", "--force", lockName(project)]),
+    { check: false, uninterruptible: true },
+  );
+}

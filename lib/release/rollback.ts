@@ -1,0 +1,151 @@
+/**
+ * Going back: the automatic rollback of a failed release, and the choice of the release that
+ * `fleet rollback` returns to. A rollback restores the recorded Compose model of that release
+ * (so a changed healthcheck or environment goes back too) with its kept images.
+ */
+import type { Deps } from "../core/deps.ts";
+import { CommandError, FleetError, UsageError } from "../core/errors.ts";
+import { applySteps, runStep } from "../engine/compose_wait.ts";
+import { inspectImages, listContainers } from "../docker/queries.ts";
+import {
+  type ComposeContext,
+  composeContext,
+  composeStep,
+  contextFromModel,
+  releaseSteps,
+} from "../engine/compose.ts";
+import { keepTag, listReleases, type Release } from "./history.ts";
+import type { Attempt, Images } from "./flow.ts";
+import { record, runningImages } from "./flow.ts";
+import { prevTag } from "./kept_images.ts";
+
+/** Put back what ran before a failed attempt, wait for it, and record the rollback. */
+export async function autoRollback(a: Attempt): Promise<void> {
+  const { deps, ctx } = a;
+  const prev = a.services.filter((s) => a.before[s]);
+  const gone = a.services.filter((s) => !a.before[s]);
+  deps.ui.warn(`release failed: rolling back ${prev.join(", ")} to the previous release`);
+  // an unchanged image was not tagged (lib/kept_images.ts): its ID names it, and it is alive
+  const images = Object.fromEntries(prev.map((s) => {
+    const same = a.before[s].id === a.fresh[s]?.id;
+    return [s, same ? a.before[s].id : prevTag(ctx, s, a.before[s])];
+  }));
+  const rb = await previousContext(a, prev, images);
+  const rec = (result: Release["result"], note: string) =>
+    record(a, {
+      kind: "auto-rollback",
+      result,
+      images: a.before,
+      note,
+      model: rb.model,
+      id: `${a.meta.id}-rb`,
+    });
+  try {
+    if (gone.length) {
+      await runStep(deps, composeStep(rb, "stop (new services)", ["stop", ...gone]));
+      await runStep(
+        deps,
+        composeStep(rb, "rm (new services)", ["rm", "--force", "--stop", ...gone]),
+      );
+    }
+    const steps = releaseSteps(rb, prev, [], { pull: false, only: true, wait: a.o.timeout });
+    await applySteps(deps, rb, steps, prev, a.o.timeout);
+  } catch (e) {
+    await rec("failed", (e as Error).message);
+    throw new CommandError(
+      `the release failed, and so did the rollback: ${(e as Error).message}`,
+      [],
+      "",
+      {
+        hint: `look at fleet ps ${ctx.stage.name} and fleet logs ${ctx.stage.name}`,
+      },
+    );
+  }
+  await rec("ok", "previous release restored");
+}
+
+/** The recorded model of the release that ran before, else the stage file's, with old images. */
+async function previousContext(
+  a: Attempt,
+  prev: readonly string[],
+  images: Record<string, string>,
+) {
+  const releases = await listReleases(a.deps, a.ctx.target, a.ctx.project);
+  const match = releases.find((r) =>
+    r.result === "ok" && r.model && prev.every((s) => r.services[s]?.id === a.before[s].id)
+  );
+  if (match?.model) return contextFromModel(a.ctx, match.model, images, a.deps.env);
+  a.deps.ui.warn(
+    "no recorded configuration of the previous release: using the stage file's, with the previous images",
+  );
+  return composeContext(a.ctx.stage, a.deps.env, { images: { ...a.sel.images, ...images } });
+}
+
+/**
+ * The release `fleet rollback` returns to: `--to <id>`, else the newest good release that
+ * differs from what runs now; with the image reference of each service (its kept tag).
+ */
+export async function pickRollback(
+  deps: Deps,
+  ctx: ComposeContext,
+  names: readonly string[],
+  to?: string,
+): Promise<{ release: Release; images: Record<string, string>; ctx: ComposeContext }> {
+  const releases = await listReleases(deps, ctx.target, ctx.project);
+  const rel = to ? named(releases, to) : await previousGood(deps, ctx, releases, names);
+  const images: Record<string, string> = {};
+  for (const n of names.filter((n) => rel.services[n])) {
+    images[n] = await keptImage(deps, ctx, rel, n);
+  }
+  if (Object.keys(images).length === 0) {
+    throw new FleetError(`release ${rel.id} has none of: ${names.join(", ")}`);
+  }
+  const next = rel.model
+    ? contextFromModel(ctx, rel.model, images, deps.env)
+    : composeContext(ctx.stage, deps.env, { images });
+  return { release: rel, images, ctx: next };
+}
+
+function named(releases: readonly Release[], id: string): Release {
+  const rel = releases.find((r) => r.id === id);
+  if (rel) return rel;
+  const known = releases.slice(0, 8).map((r) => r.id).join(", ") || "none";
+  throw new UsageError(`unknown release "${id}" (releases: ${known})`, {
+    hint: "see fleet history <stage>",
+  });
+}
+
+async function previousGood(
+  deps: Deps,
+  ctx: ComposeContext,
+  releases: readonly Release[],
+  names: readonly string[],
+) {
+  const now: Images = runningImages(await listContainers(deps, ctx.target, ctx.project), names);
+  const rel = releases.find((r) =>
+    r.result === "ok" && names.some((n) => r.services[n] && r.services[n].id !== now[n]?.id)
+  );
+  if (rel) return rel;
+  throw new FleetError(
+    `no earlier successful release of ${ctx.stage.name} differs from what runs now`,
+    {
+      hint: `fleet history ${ctx.stage.name}`,
+    },
+  );
+}
+
+async function keptImage(
+  deps: Deps,
+  ctx: ComposeContext,
+  rel: Release,
+  service: string,
+): Promise<string> {
+  const img = rel.services[service];
+  const tagged = keepTag(img.ref, rel.id);
+  const have = await inspectImages(deps, ctx.target, [tagged, img.id]);
+  if (have.get(tagged)) return tagged;
+  if (have.get(img.id)) return img.id;
+  throw new FleetError(
+    `the image of ${service} in release ${rel.id} is no longer on ${ctx.target.label}`,
+  );
+}

@@ -1,0 +1,137 @@
+/** Tier 4: mod.ts as a subprocess — stdout, stderr, exit codes. No docker needed. */
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { fleet } from "../e2e/harness.ts";
+import { dockerShim } from "../e2e/harness.ts";
+import { tempProject } from "../helpers.ts";
+import { VERSION } from "../../lib/core/version.ts";
+
+const REPO = new URL("../../", import.meta.url).pathname;
+
+Deno.test("fleet stages and fleet config dev work in the repo", async () => {
+  const s = await fleet(["stages"], { cwd: REPO });
+  assert.equal(s.code, 0, s.stderr);
+  assert.match(s.stdout, /^STAGE\s+HOST\s+REGISTRY\s+PLATFORM/);
+  assert.match(s.stdout, /\nlocal\s+local engine\s+-\s+native\s+web/);
+  assert.match(
+    s.stdout,
+    /\ndev\s+ssh:\/\/deploy@dev\.example\.com\s+ghcr\.io\/example-org\s+linux\/amd64/,
+  );
+  const c = await fleet(["config", "dev"], { cwd: join(REPO, "demo") });
+  assert.equal(c.code, 0, c.stderr);
+  assert.match(c.stdout, /image: ghcr\.io\/example-org\/demo-web-dev:latest/);
+  const cc = await fleet(["config", "dev", "--compose"], { cwd: REPO });
+  assert.match(cc.stdout, /^name: demo-dev\n/);
+});
+
+Deno.test("FLEET_STAGE supplies the stage; FLEET_DIR the root", async () => {
+  const r = await fleet(["config"], { cwd: "/", env: { FLEET_STAGE: "live", FLEET_DIR: REPO } });
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /^stage: live\n/);
+});
+
+Deno.test("--verbose adds the stack to an error", async () => {
+  const files = { "stages/live.yaml": "project: a\nprots: 1\n" };
+  const plain = await fleet(["config", "live"], { cwd: tempProject(files) });
+  const verbose = await fleet(["config", "live", "--verbose"], { cwd: tempProject(files) });
+  assert.equal(plain.code, 2);
+  assert.ok(!plain.stderr.includes("    at "), plain.stderr);
+  assert.equal(verbose.code, 2);
+  assert.match(
+    verbose.stderr,
+    /ConfigError: stages\/live\.yaml: prots: unknown key[\s\S]*\n\s+at .*stage\.ts/,
+  );
+});
+
+Deno.test("--version and --help", async () => {
+  const v = await fleet(["--version"], { cwd: REPO });
+  assert.deepEqual([v.code, v.stdout.trim()], [0, VERSION]);
+  const h = await fleet(["--help"], { cwd: REPO });
+  assert.equal(h.code, 0);
+  for (
+    const c of [
+      "stages",
+      "config",
+      "build",
+      "deploy",
+      "ps",
+      "logs",
+      "down",
+      "history",
+      "rollback",
+      "unlock",
+    ]
+  ) {
+    assert.match(h.stdout, new RegExp(`\\n  ${c}\\b`), c);
+  }
+  const d = await fleet(["deploy", "--help"], { cwd: REPO });
+  assert.match(d.stdout, /--no-pull/);
+});
+
+const broken: Record<string, [Record<string, string>, string[], RegExp]> = {
+  "misspelled key": [
+    { "stages/live.yaml": "project: a\nservices:\n  api:\n    image: x\n    prots: ['1:1']\n" },
+    ["deploy", "live", "--yes"],
+    /^error: stages\/live\.yaml: services\.api\.prots: unknown key \(did you mean "ports"\?\)$/m,
+  ],
+  "YAML syntax error": [
+    { "stages/live.yaml": "project: a\nservices: [\n" },
+    ["build", "live"],
+    /^error: stages\/live\.yaml:\d+:\d+: YAML syntax error: /m,
+  ],
+  "unknown stage": [
+    { "stages/live.yaml": "project: a\n", "stages/dev.yaml": "project: a\n" },
+    ["deploy", "prod", "--yes"],
+    /^error: unknown stage "prod" \(stages: dev, live\)$/m,
+  ],
+  "bad service name": [
+    { "stages/live.yaml": "project: a\nservices:\n  Web:\n    image: x\n" },
+    ["config", "live"],
+    /^error: stages\/live\.yaml: services\.Web: invalid service name "Web"/m,
+  ],
+  "unset variable": [
+    {
+      "stages/live.yaml":
+        "project: a\nservices:\n  web:\n    image: x\n    environment: { PW: '${FLEET_TEST_UNSET_PW}' }\n",
+    },
+    ["deploy", "live", "--yes"],
+    /^error: stages\/live\.yaml: \$\{FLEET_TEST_UNSET_PW\} is not set$/m,
+  ],
+  "deploy without a terminal and without --yes": [
+    { "stages/live.yaml": "project: a\nservices:\n  web:\n    image: x\n" },
+    ["deploy", "live"],
+    /^error: refusing to deploy live without confirmation: stdin is not a terminal\nhint: pass --yes/m,
+  ],
+  "unknown option": [
+    { "stages/live.yaml": "project: a\n" },
+    ["deploy", "live", "--frobnicate"],
+    /unknown option/,
+  ],
+};
+
+for (const [what, [files, args, message]] of Object.entries(broken)) {
+  Deno.test(`${what}: exit 2, a clear message, and no docker command ran`, async () => {
+    const shim = dockerShim();
+    const r = await fleet(args, {
+      cwd: tempProject(files),
+      env: { PATH: `${shim.bin}:${Deno.env.get("PATH")}` },
+    });
+    assert.equal(r.code, 2, r.stderr);
+    assert.match(r.stderr, message);
+    assert.deepEqual(shim.calls(), []);
+  });
+}
+
+Deno.test("unlock and down without a terminal and without --yes: exit 2, no docker command", async () => {
+  const files = { "stages/dev.yaml": "project: a\nservices:\n  web:\n    image: x\n" };
+  for (const cmd of [["unlock", "dev"], ["down", "dev"]]) {
+    const shim = dockerShim();
+    const r = await fleet(cmd, {
+      cwd: tempProject(files),
+      env: { PATH: `${shim.bin}:${Deno.env.get("PATH")}` },
+    });
+    assert.equal(r.code, 2, r.stderr);
+    assert.match(r.stderr, /without confirmation: stdin is not a terminal/);
+    assert.deepEqual(shim.calls(), [], cmd.join(" "));
+  }
+});

@@ -1,0 +1,140 @@
+/** Tier 1: exact argv of the deploy plan. */
+import assert from "node:assert/strict";
+import { loadStage } from "../../lib/config/stage.ts";
+import {
+  composeContext,
+  pullable,
+  releaseSteps,
+  targetOf,
+  targetServices,
+} from "../../lib/engine/compose.ts";
+import { composeYaml, renderCompose } from "../../lib/engine/compose_model.ts";
+import { tempProject } from "../helpers.ts";
+
+const root = tempProject({
+  "stages/_base.yaml": "project: myapp\n",
+  "stages/live.yaml": `registry: ghcr.io/myorg
+host: ssh://deploy@\${LIVE_HOST:-203.0.113.10}
+services:
+  myapp:
+    build: {}
+    ports: ["8080:8080"]
+    environment: { DATABASE_URL: "\${DATABASE_URL}", LITERAL: "a$b" }
+    volumes: ["data:/data", "./conf:/conf:ro"]
+    env_file: .env.live
+    depends_on: [db]
+    healthcheck: { test: ["CMD", "true"], interval: 5, retries: 3 }
+    compose: { stop_grace_period: 3s }
+  db:
+    image: postgres:16
+`,
+  "stages/local.yaml": "services:\n  web: { build: {} }\n",
+  "stages/ctx.yaml": "context: prod-box\nservices:\n  web: { image: nginx }\n",
+});
+const live = loadStage(root, "live");
+const env = { DATABASE_URL: "postgres://u:pw@db/app" };
+const P = ["docker", "compose", "-p", "myapp-live", "--project-directory", root, "-f", "-"];
+
+Deno.test("steps are pull → stop → rm → up with exact argv; secrets only in env", () => {
+  const ctx = composeContext(live, env);
+  const steps = releaseSteps(ctx, ["myapp", "db"], ["myapp", "db"], { pull: true, only: false });
+  assert.deepEqual(steps.map((s) => s.argv), [
+    [...P, "pull", "--quiet", "myapp", "db"],
+    [...P, "stop", "myapp", "db"],
+    [...P, "rm", "--force", "--stop", "myapp", "db"],
+    [...P, "up", "--detach", "--no-build", "--pull", "never", "myapp", "db"],
+  ]);
+  for (const s of steps) {
+    assert.deepEqual(s.env, {
+      DOCKER_HOST: "ssh://deploy@203.0.113.10",
+      COMPOSE_PROGRESS: "plain",
+    });
+    assert.deepEqual(s.secretEnv, { DATABASE_URL: "postgres://u:pw@db/app" });
+    assert.ok(!s.argv.join(" ").includes("pw@db"));
+    assert.ok(!s.input!.includes("pw@db"), "the model keeps ${VAR}, Compose resolves it");
+  }
+});
+
+Deno.test("--no-pull drops the pull; -n adds --no-deps", () => {
+  const ctx = composeContext(live, env);
+  const steps = releaseSteps(ctx, ["myapp"], ["myapp"], { pull: false, only: true });
+  assert.deepEqual(steps.map((s) => s.argv.slice(P.length)), [
+    ["stop", "myapp"],
+    ["rm", "--force", "--stop", "myapp"],
+    ["up", "--detach", "--no-build", "--pull", "never", "--no-deps", "myapp"],
+  ]);
+});
+
+Deno.test("with a wait, up waits through Compose (--wait, whole seconds)", () => {
+  const ctx = composeContext(live, env);
+  const up = releaseSteps(ctx, ["db"], [], { pull: false, only: true, wait: 7.5 }).at(-1)!;
+  assert.deepEqual(up.argv.slice(P.length), [
+    "up",
+    "--detach",
+    "--wait",
+    "--wait-timeout",
+    "8",
+    "--no-build",
+    "--pull",
+    "never",
+    "--no-deps",
+    "db",
+  ]);
+});
+
+Deno.test("context: goes to --context, host: to DOCKER_HOST", () => {
+  assert.deepEqual(targetOf(loadStage(root, "ctx"), {}).dockerArgv, [
+    "docker",
+    "--context",
+    "prod-box",
+  ]);
+  assert.deepEqual(targetOf(live, { LIVE_HOST: "10.0.0.9" }).env, {
+    DOCKER_HOST: "ssh://deploy@10.0.0.9",
+  });
+  assert.deepEqual(targetOf(loadStage(root, "local"), {}).env, {});
+});
+
+Deno.test("built images without a registry are not pulled", () => {
+  const local = loadStage(root, "local");
+  assert.equal(pullable(local, local.services[0]), false);
+  assert.equal(pullable(live, live.services[0]), true);
+  assert.equal(pullable(live, live.services[1]), true);
+});
+
+Deno.test("unknown -n service lists the services", () => {
+  assert.throws(() => targetServices(live, ["web"]), {
+    message: `unknown service "web" in stages/live.yaml (services: myapp, db)`,
+  });
+});
+
+Deno.test("a stage without services is a config error, not a crash", () => {
+  const r = tempProject({ "stages/dev.yaml": "project: a\n" });
+  assert.throws(() => targetServices(loadStage(r, "dev"), []), {
+    message: "stages/dev.yaml: services: the stage has no services to deploy",
+  });
+});
+
+Deno.test("unset ${VAR} without default is a config error naming it", () => {
+  assert.throws(() => composeContext(live, {}), {
+    message: "stages/live.yaml: ${DATABASE_URL} is not set",
+  });
+});
+
+Deno.test("Compose model: images, labels, absolute paths, named volumes, escapes", () => {
+  const m = renderCompose(live);
+  assert.equal(m.name, "myapp-live");
+  const app = m.services.myapp;
+  assert.equal(app.image, "ghcr.io/myorg/myapp-live:latest");
+  assert.deepEqual(app.volumes, ["data:/data", `${root}/conf:/conf:ro`]);
+  assert.deepEqual(app.env_file, [`${root}/.env.live`]);
+  assert.deepEqual(app.environment, { DATABASE_URL: "${DATABASE_URL}", LITERAL: "a$$b" });
+  assert.deepEqual(app.healthcheck, { test: ["CMD", "true"], interval: "5s", retries: 3 });
+  assert.equal(app.stop_grace_period, "3s");
+  assert.deepEqual(app.labels, { "dev.fleet.stage": "live", "dev.fleet.service": "myapp" });
+  assert.deepEqual(m.volumes, { data: {} });
+  assert.equal(m.services.db.image, "postgres:16");
+  assert.match(
+    composeYaml(live, { images: { db: "postgres:fleet-x" } }),
+    /image: postgres:fleet-x/,
+  );
+});

@@ -1,0 +1,60 @@
+import assert from "node:assert/strict";
+import {
+  keepTag,
+  parseRelease,
+  type Release,
+  releaseId,
+  releaseLabels,
+} from "../../lib/release/history.ts";
+
+Deno.test("release ids sort by time", () => {
+  const a = releaseId(new Date("2026-01-02T03:04:05.678Z"), 0);
+  const b = releaseId(new Date("2026-01-02T03:04:06Z"), 0.99);
+  assert.equal(a, "r20260102T030405Z-0000");
+  assert.ok(a < b);
+});
+
+Deno.test("keep tags stay in the image's repository", () => {
+  assert.equal(
+    keepTag("127.0.0.1:5000/app-web-dev:latest", "r1"),
+    "127.0.0.1:5000/app-web-dev:fleet-r1",
+  );
+  assert.equal(keepTag("postgres:16", "r1"), "postgres:fleet-r1");
+  assert.equal(keepTag("nginx", "r1"), "nginx:fleet-r1");
+});
+
+Deno.test("a release round-trips through labels", () => {
+  const r: Release = {
+    id: "r1",
+    project: "app-dev",
+    time: "2026-01-02T03:04:05.000Z",
+    who: "Ann",
+    commit: "abc",
+    kind: "deploy",
+    result: "ok",
+    services: { web: { ref: "x:latest", id: "sha256:1" } },
+    note: "first",
+    model: "name: app-dev\nservices:\n  web:\n    image: x:latest\n    environment: { T: ${T} }\n",
+  };
+  const args = releaseLabels(r);
+  const labels = Object.fromEntries(
+    args.filter((_, i) => i % 2 === 1).map((
+      kv,
+    ) => [kv.slice(0, kv.indexOf("=")), kv.slice(kv.indexOf("=") + 1)]),
+  );
+  assert.deepEqual(parseRelease(labels), r);
+  assert.equal(parseRelease({ "other.label": "x" }), undefined);
+});
+
+Deno.test("only the newest kept release tags stay", async () => {
+  const { staleTags } = await import("../../lib/release/kept_images.ts");
+  const tags = [
+    "latest",
+    "fleet-prev-app-dev-web",
+    "fleet-r20260101T000000Z-aaaa",
+    "fleet-r20260103T000000Z-cccc",
+    "fleet-r20260102T000000Z-bbbb",
+  ];
+  assert.deepEqual(staleTags(tags, 2), ["fleet-r20260101T000000Z-aaaa"]);
+  assert.deepEqual(staleTags(tags), []);
+});

@@ -1,0 +1,337 @@
+/** Tier 3: the deploy flow against a fake Docker host behind a recording runner. */
+import assert from "node:assert/strict";
+import { parse } from "yaml";
+import { deploy, rollback } from "../../scripts/deploy.ts";
+import type { Step } from "../../lib/core/run.ts";
+import { CommandError, FleetError, UsageError } from "../../lib/core/errors.ts";
+import { recordingRunner, tempProject, testDeps } from "../helpers.ts";
+
+/** Just enough of a Docker host: images, containers per service, a lock, release volumes. */
+class FakeHost {
+  images = new Map<string, string>(); // ref → id
+  running = new Map<string, string>(); // service → image id
+  unhealthy = new Set<string>(); // image ids whose containers never get healthy
+  failPull = false;
+  lock?: string;
+  volumes: string[][] = [];
+  constructor(readonly project: string) {}
+
+  reply = (s: Step): { code?: number; stdout?: string; stderr?: string } => {
+    const a = s.argv.slice(s.argv.indexOf("compose") >= 0 ? s.argv.indexOf("-") + 1 : 1);
+    const compose = s.argv.includes("compose");
+    if (s.argv[0] === "git") return { code: 1 };
+    if (compose && a[0] === "pull") {
+      return this.failPull ? { code: 1, stderr: "manifest unknown" } : {};
+    }
+    if (compose && a[0] === "up") {
+      const model = parse(s.input!) as { services: Record<string, { image: string }> };
+      const started = a.filter((x) => model.services[x]);
+      for (const svc of started) this.running.set(svc, this.images.get(model.services[svc].image)!);
+      const sick = started.find((svc) => this.unhealthy.has(this.running.get(svc)!));
+      if (a.includes("--wait") && sick) {
+        return { code: 1, stderr: `container app-dev-${sick}-1 is unhealthy` };
+      }
+      return {};
+    }
+    if (compose && a[0] === "rm") {
+      for (const svc of a.slice(3)) this.running.delete(svc);
+      return {};
+    }
+    if (compose) return {};
+    if (a[0] === "image" && a[1] === "inspect") {
+      const ids = a.slice(4).map((r) =>
+        this.images.get(r) ?? [...this.images.values()].find((i) => i === r)
+      );
+      const found = ids.filter(Boolean).join("\n");
+      return ids.every(Boolean)
+        ? { stdout: found + "\n" }
+        : { code: 1, stdout: found, stderr: "No such image" };
+    }
+    if (a[0] === "tag") return (this.images.set(a[2], a[1]), {});
+    if (a[0] === "ps") return { stdout: this.ps() };
+    if (a[0] === "inspect" && a.at(-1)!.startsWith("fleet-lock")) {
+      return this.lock
+        ? {
+          stdout: JSON.stringify({
+            "dev.fleet.lock.holder": this.lock,
+            "dev.fleet.lock.since": "t0",
+          }),
+        }
+        : { code: 1 };
+    }
+    if (a[0] === "inspect") return { stdout: this.states(a.slice(5)) };
+    if (a[0] === "create") {
+      if (this.lock) return { code: 1, stderr: "Conflict" };
+      this.lock = a[a.indexOf("--label") + 3].split("=")[1];
+      return {};
+    }
+    if (a[0] === "rm" && a.at(-1)!.startsWith("fleet-lock")) return (this.lock = undefined, {});
+    if (a[0] === "volume" && a[1] === "create") return (this.volumes.push(a), {});
+    if (a[0] === "volume" && a[1] === "ls") return { stdout: "" };
+    return {};
+  };
+
+  ps(): string {
+    return [...this.running].map(([svc, id]) =>
+      JSON.stringify({
+        ID: `c-${svc}`,
+        Names: `${this.project}-${svc}-1`,
+        Image: svc === "db" ? "postgres:16" : "reg.test/app-web-dev:latest",
+        State: "running",
+        Labels: `com.docker.compose.service=${svc},com.docker.compose.image=${id}`,
+      })
+    ).join("\n");
+  }
+
+  states(ids: string[]): string {
+    return ids.map((cid) => {
+      const svc = cid.slice(2);
+      const health = this.unhealthy.has(this.running.get(svc)!) ? "unhealthy" : "healthy";
+      return JSON.stringify({
+        Id: cid,
+        Config: { Labels: { "com.docker.compose.service": svc } },
+        State: { Status: "running", Health: { Status: health } },
+      });
+    }).join("\n");
+  }
+
+  results = () =>
+    this.volumes.map((v) =>
+      v.find((x) => x.startsWith("dev.fleet.release.result="))!.split("=")[1]
+    );
+}
+
+const files = {
+  "stages/dev.yaml": `project: app
+registry: reg.test
+services:
+  web: { build: {}, healthcheck: { test: ["CMD", "true"] } }
+  db: { image: "postgres:16" }
+`,
+};
+
+function setup() {
+  const root = tempProject(files);
+  const host = new FakeHost("app-dev");
+  host.images.set("reg.test/app-web-dev:latest", "sha256:new");
+  host.images.set("postgres:16", "sha256:pg");
+  host.running.set("web", "sha256:old");
+  host.running.set("db", "sha256:pg");
+  host.images.set("old-ref", "sha256:old");
+  const deps = testDeps(root, { runner: recordingRunner(host.reply) });
+  const kinds = () =>
+    deps.runner.steps.map((s) => s.title.split(" ")[0]).filter((t) =>
+      ["pull", "stop", "rm", "up", "take", "release", "record"].includes(t)
+    );
+  return { root, host, deps, kinds };
+}
+
+const opts = { yes: true, timeout: 5 };
+
+Deno.test("deploy: pull → lock → stop → rm → up → record → unlock", async () => {
+  const { host, deps, kinds } = setup();
+  await deploy("dev", opts, deps);
+  assert.deepEqual(kinds(), ["pull", "take", "stop", "rm", "up", "record", "release"]);
+  assert.equal(host.running.get("web"), "sha256:new");
+  assert.deepEqual(host.results(), ["ok"]);
+  assert.equal(host.lock, undefined);
+  assert.match(deps.ui.text(), /web {2}reg\.test\/app-web-dev:latest {2}old → new/);
+  assert.match(deps.ui.text(), /db {2}postgres:16 {2}unchanged pg/);
+});
+
+Deno.test("a failed pull changes nothing: no stop, no lock", async () => {
+  const { host, deps, kinds } = setup();
+  host.failPull = true;
+  await assert.rejects(deploy("dev", opts, deps), CommandError);
+  assert.deepEqual(kinds(), ["pull"]);
+  assert.equal(host.running.get("web"), "sha256:old");
+});
+
+Deno.test("an unhealthy release is rolled back to the previous images", async () => {
+  const { host, deps, kinds } = setup();
+  host.unhealthy.add("sha256:new");
+  await assert.rejects(deploy("dev", opts, deps), (e: Error) => {
+    assert.ok(e instanceof CommandError);
+    assert.match(
+      e.message,
+      /^deploy of dev failed and was rolled back: service web did not become ready: healthcheck failed/,
+    );
+    return true;
+  });
+  assert.deepEqual(kinds(), [
+    "pull",
+    "take",
+    "stop",
+    "rm",
+    "up",
+    "record",
+    "stop",
+    "rm",
+    "up",
+    "record",
+    "release",
+  ]);
+  assert.equal(host.running.get("web"), "sha256:old");
+  assert.deepEqual(host.results(), ["rolled-back", "ok"]);
+  const up2 = deps.runner.steps.filter((s) => s.title === "up")[1];
+  assert.match(up2.input!, /image: reg\.test\/app-web-dev:fleet-prev-app-dev-web/);
+});
+
+Deno.test("--no-rollback leaves the failed release and says so", async () => {
+  const { host, deps, kinds } = setup();
+  host.unhealthy.add("sha256:new");
+  await assert.rejects(
+    deploy("dev", { ...opts, rollback: false }, deps),
+    /service web did not become ready/,
+  );
+  assert.deepEqual(kinds(), ["pull", "take", "stop", "rm", "up", "record", "release"]);
+  assert.deepEqual(host.results(), ["failed"]);
+});
+
+Deno.test("a held lock stops the deploy before anything stops, naming the holder", async () => {
+  const { host, deps, kinds } = setup();
+  host.lock = "Ann";
+  await assert.rejects(deploy("dev", opts, deps), (e: Error) => {
+    assert.ok(e instanceof FleetError);
+    assert.match(e.message, /^dev is locked by Ann \(deploy\) since t0$/);
+    assert.match(e.hint!, /fleet unlock dev/);
+    return true;
+  });
+  assert.deepEqual(kinds(), ["pull", "take"]);
+  assert.equal(host.lock, "Ann", "never silently stolen");
+});
+
+Deno.test("no terminal and no --yes: exit 2 before any docker command", async () => {
+  const { deps } = setup();
+  await assert.rejects(deploy("dev", { timeout: 5 }, deps), UsageError);
+  assert.deepEqual(deps.runner.steps, []);
+});
+
+Deno.test("confirmation declined: nothing changed, lock released", async () => {
+  const { host, deps, kinds } = setup();
+  const d = { ...deps, ui: { ...deps.ui, interactive: true } };
+  await assert.rejects(deploy("dev", { timeout: 5 }, d), /deploy cancelled: nothing was changed/);
+  assert.deepEqual(kinds(), ["pull", "take", "release"]);
+  assert.equal(host.running.get("web"), "sha256:old");
+});
+
+Deno.test("a built image with no registry that is missing says to build first", async () => {
+  const root = tempProject({
+    "stages/local.yaml": "project: app\nservices:\n  web: { build: {} }\n",
+  });
+  const host = new FakeHost("app-local");
+  const deps = testDeps(root, { runner: recordingRunner(host.reply) });
+  await assert.rejects(deploy("local", { yes: true }, deps), (e: Error) => {
+    assert.equal(e.message, "image app-web-local:latest of service web is not on local engine");
+    assert.equal((e as FleetError).hint, "build it first: fleet build local");
+    return true;
+  });
+  assert.ok(!deps.runner.steps.some((s) => s.title === "pull" || s.title === "stop"));
+});
+
+Deno.test("--dry-run prints the plan and commands and runs nothing", async () => {
+  const { deps } = setup();
+  await deploy("dev", { dryRun: true }, deps);
+  assert.deepEqual(deps.runner.steps, []);
+  assert.match(
+    deps.ui.text(),
+    /docker compose -p app-dev --project-directory \S+ -f - pull --quiet web db/,
+  );
+});
+
+Deno.test("rollback with no release history says so", async () => {
+  const { deps } = setup();
+  await assert.rejects(rollback("dev", opts, deps), /no earlier successful release of dev differs/);
+});
+
+Deno.test("a lock released between our create and our read is taken on the next try", async () => {
+  const { host, deps, kinds } = setup();
+  let conflicts = 1;
+  const reply = host.reply;
+  host.reply = (s: Step) => {
+    if (s.argv[1] === "create" && conflicts-- > 0) {
+      return { code: 1, stderr: "Conflict. The container name is already in use" };
+    }
+    return reply(s);
+  };
+  const d = { ...deps, runner: recordingRunner(host.reply) };
+  await deploy("dev", opts, d);
+  assert.equal(d.runner.steps.filter((s) => s.title === "take deploy lock").length, 2);
+  void kinds;
+});
+
+Deno.test("--changed-only redeploys only services whose image changed (with --no-deps)", async () => {
+  const { host, deps } = setup();
+  await deploy("dev", { ...opts, changedOnly: true }, deps);
+  const touched = deps.runner.steps.filter((s) => ["stop", "rm", "up"].includes(s.title));
+  assert.deepEqual(touched.map((s) => s.argv.slice(s.argv.indexOf("-") + 1)), [
+    ["stop", "web"],
+    ["rm", "--force", "--stop", "web"],
+    [
+      "up",
+      "--detach",
+      "--wait",
+      "--wait-timeout",
+      "5",
+      "--no-build",
+      "--pull",
+      "never",
+      "--no-deps",
+      "web",
+    ],
+  ]);
+  assert.match(deps.ui.text(), /db {2}postgres:16 {2}unchanged pg {2}\(skipped \(unchanged\)\)/);
+  assert.equal(host.running.get("web"), "sha256:new");
+});
+
+Deno.test("an unchanged image is neither tagged as previous nor kept again", async () => {
+  const { host, deps } = setup();
+  host.images.set("reg.test/app-web-dev:latest", "sha256:old"); // the registry has nothing new
+  await deploy("dev", opts, deps);
+  assert.deepEqual(deps.runner.steps.filter((s) => s.argv[1] === "tag"), []);
+});
+
+Deno.test("a config change with the same image rolls back to that image by its ID", async () => {
+  const { host, deps } = setup();
+  host.images.set("reg.test/app-web-dev:latest", "sha256:old");
+  host.unhealthy.add("sha256:old");
+  let ups = 0;
+  const reply = host.reply;
+  host.reply = (s: Step) => {
+    // the release fails its wait; the rollback (the second up) gets healthy
+    if (s.title === "up" && ++ups === 2) host.unhealthy.clear();
+    return reply(s);
+  };
+  const d = { ...deps, runner: recordingRunner(host.reply) };
+  await assert.rejects(deploy("dev", opts, d), /failed and was rolled back/);
+  const up2 = d.runner.steps.filter((s) => s.title === "up")[1];
+  assert.match(up2.input!, /image: sha256:old/);
+});
+
+Deno.test("an `up --wait` that says 0 at its deadline is checked, and a not-ready service fails", async () => {
+  const { host, deps } = setup();
+  const reply = host.reply;
+  host.reply = (s: Step) => {
+    // Compose returning success when --wait-timeout ran out, with the container still starting
+    if (s.title === "up") {
+      const r = reply(s);
+      const until = Date.now() + 1100;
+      while (Date.now() < until) { /* the wait takes the whole (1 s) timeout */ }
+      return r;
+    }
+    return reply(s);
+  };
+  host.states = (ids: string[]) =>
+    ids.map((cid) =>
+      JSON.stringify({
+        Id: cid,
+        Config: { Labels: { "com.docker.compose.service": cid.slice(2) } },
+        State: { Status: "running", Health: { Status: "starting" } },
+      })
+    ).join("\n");
+  const d = { ...deps, runner: recordingRunner(host.reply) };
+  await assert.rejects(
+    deploy("dev", { yes: true, timeout: 1, rollback: false }, d),
+    /service web did not become ready: not ready after 1s \(web: running, starting\)/,
+  );
+});
