@@ -40,8 +40,12 @@ program.addCommand(
     .description("list the stages with their host, registry and platform")
     .action((opts, cmd) =>
       edge(async () => {
-        const { stagesCommand } = await import("./scripts/inspect.ts");
-        await stagesCommand({ ...cmd.optsWithGlobals(), ...opts });
+        const { stages, stageErrors } = await import("./scripts/inspect.ts");
+        const { stagesText } = await import("./lib/report/stage_text.ts");
+        const list = stages({ ...cmd.optsWithGlobals(), ...opts });
+        console.log(stagesText(list));
+        const bad = stageErrors(list);
+        if (bad) throw bad;
       })
     ),
 );
@@ -53,8 +57,11 @@ program.addCommand(
     .option("--compose", "print the Compose model fleet deploys")
     .action((stage, opts, cmd) =>
       edge(async () => {
-        const { configCommand } = await import("./scripts/inspect.ts");
-        await configCommand(stageArg(stage, env), { ...cmd.optsWithGlobals(), ...opts });
+        const { config } = await import("./scripts/inspect.ts");
+        const { configYaml } = await import("./lib/report/stage_text.ts");
+        const r = config(stageArg(stage, env), { ...cmd.optsWithGlobals(), ...opts });
+        const text = opts.compose ? r.model : configYaml(r.stage);
+        Deno.stdout.writeSync(new TextEncoder().encode(text));
       })
     ),
 );
@@ -64,7 +71,10 @@ program.addCommand(
     edge(async (signal) => {
       const { build } = await import("./scripts/build.ts");
       const { defaultDeps } = await import("./lib/core/deps.ts");
-      await build(stageArg(stage, env), { ...cmd.optsWithGlobals(), ...opts }, defaultDeps(signal));
+      const { buildText } = await import("./lib/report/text.ts");
+      const deps = defaultDeps(signal);
+      const built = await build(stageArg(stage, env), { ...cmd.optsWithGlobals(), ...opts }, deps);
+      if (built.length) deps.ui.out(buildText(built));
     })
   ),
 );
@@ -74,11 +84,11 @@ program.addCommand(
     edge(async (signal) => {
       const { deploy } = await import("./scripts/deploy.ts");
       const { defaultDeps } = await import("./lib/core/deps.ts");
-      await deploy(
-        stageArg(stage, env),
-        { ...cmd.optsWithGlobals(), ...opts },
-        defaultDeps(signal),
-      );
+      const { releaseText } = await import("./lib/report/text.ts");
+      const deps = defaultDeps(signal);
+      const r = await deploy(stageArg(stage, env), { ...cmd.optsWithGlobals(), ...opts }, deps);
+      const text = releaseText(r);
+      if (text) deps.ui.out(text);
     })
   ),
 );
@@ -88,11 +98,11 @@ program.addCommand(
     edge(async (signal) => {
       const { rollback } = await import("./scripts/deploy.ts");
       const { defaultDeps } = await import("./lib/core/deps.ts");
-      await rollback(
-        stageArg(stage, env),
-        { ...cmd.optsWithGlobals(), ...opts },
-        defaultDeps(signal),
-      );
+      const { releaseText } = await import("./lib/report/text.ts");
+      const deps = defaultDeps(signal);
+      const r = await rollback(stageArg(stage, env), { ...cmd.optsWithGlobals(), ...opts }, deps);
+      const text = releaseText(r);
+      if (text) deps.ui.out(text);
     })
   ),
 );
@@ -114,11 +124,17 @@ for (
         edge(async (signal) => {
           const ops = await import("./scripts/ops.ts");
           const { defaultDeps } = await import("./lib/core/deps.ts");
-          await ops[name](
-            stageArg(stage, env),
-            { ...cmd.optsWithGlobals(), ...opts },
-            defaultDeps(signal),
-          );
+          const text = await import("./lib/report/text.ts");
+          const deps = defaultDeps(signal);
+          const o = { ...cmd.optsWithGlobals(), ...opts };
+          const s = stageArg(stage, env);
+          if (name === "ps") deps.ui.out((await ops.ps(s, o, deps)).output);
+          if (name === "down") deps.ui.out(text.downText(await ops.down(s, o, deps)));
+          if (name === "unlock") deps.ui.out(text.unlockText(await ops.unlock(s, o, deps)));
+          if (name === "history") {
+            const h = await ops.history(s, o, deps);
+            deps.ui.out(text.historyText(h.stage, h.host, h.releases));
+          }
         })
       ),
   );

@@ -17,7 +17,7 @@ import {
   uniqueName,
 } from "./lib.ts";
 import { pruneBuildCache, removeImages } from "./engine.ts";
-import type { Ctx } from "./run.ts";
+import type { Ctx } from "./lib.ts";
 
 const SERVICES = ["s1", "s2", "s3", "s4"];
 const STAGE = "bench";

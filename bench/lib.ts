@@ -3,9 +3,17 @@
  * alternate fleet and baseline runs, reduce samples to medians and ranges, render the table.
  */
 import { join } from "node:path";
+import type { Testbed } from "../tests/e2e/harness.ts";
 
 /** The repo root (the bench is dev tooling: it only runs from a checkout). */
 export const ROOT = new URL("../", import.meta.url).pathname;
+
+/** What every scenario gets: the test bed, the number of measured runs, a progress log. */
+export interface Ctx {
+  readonly tb: Testbed;
+  readonly runs: number;
+  readonly log: (line: string) => void;
+}
 
 export interface Ran {
   readonly code: number;

@@ -18,7 +18,7 @@ import {
   UP,
   writeStage,
 } from "./deploy_project.ts";
-import type { Ctx } from "./run.ts";
+import type { Ctx } from "./lib.ts";
 
 const LAYER_MB = 50;
 const POLL_MS = 10;

@@ -18,7 +18,7 @@ import {
   UP,
   writeStage,
 } from "./deploy_project.ts";
-import type { Ctx } from "./run.ts";
+import type { Ctx } from "./lib.ts";
 
 async function compare(ctx: Ctx, image: string, count: number, traces: string[]): Promise<Row> {
   const project = uniqueName("fbo");

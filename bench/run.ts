@@ -11,20 +11,13 @@
  * Timing assertions live here only, never in the test suite.
  */
 import { join } from "node:path";
-import { type Testbed, testbed } from "../tests/e2e/harness.ts";
-import { exec, type Group, ROOT } from "./lib.ts";
+import { testbed } from "../tests/e2e/harness.ts";
+import { type Ctx, exec, type Group, ROOT } from "./lib.ts";
 import { merge, readStored, render, type Stored } from "./report.ts";
 import { overhead } from "./overhead.ts";
 import { outage } from "./outage.ts";
 import { builds } from "./builds.ts";
 import { startup } from "./startup.ts";
-
-/** What every scenario gets: the test bed, the number of measured runs, a progress log. */
-export interface Ctx {
-  readonly tb: Testbed;
-  readonly runs: number;
-  readonly log: (line: string) => void;
-}
 
 const SCENARIOS: Record<string, (ctx: Ctx) => Promise<Group>> = {
   overhead,

@@ -5,7 +5,7 @@
 import { join } from "node:path";
 import { exec, fleetArgv, fmtMs, type Group, measure, median, ROOT } from "./lib.ts";
 import type { Row, Side } from "./lib.ts";
-import type { Ctx } from "./run.ts";
+import type { Ctx } from "./lib.ts";
 
 const COMMANDS = [
   ["--help"],

@@ -12,18 +12,18 @@
  * FLEET_REGISTRY_PASSWORD (or GITHUB_ACTOR and GITHUB_TOKEN for ghcr.io) it logs in to the
  * registry for this run only, in a temporary DOCKER_CONFIG that is removed afterwards.
  *
- * Needs lib/: build_inputs, cli, deps, docker_config, errors, images, inspect, plan_build, pool,
- * registry_login, run, schema, stage, ui, vars (.ts); deno.json imports: commander,
- * @commander-js/extra-typings, yaml, valibot, zx, dax.
+ * To use it in another repo, copy this script with lib/ (whole) and the "imports" of deno.json.
  */
 import { join } from "node:path";
 import { type BuildOptions, resolveBuilds } from "../lib/build/inputs.ts";
 import { buildCommand, runEdge, stageArg, usageExits } from "../lib/cli/commands.ts";
 import { defaultDeps, type Deps } from "../lib/core/deps.ts";
 import { makeDockerConfig, userDockerConfigDir } from "../lib/docker/docker_config.ts";
-import { CommandError, formatError, InterruptedError } from "../lib/core/errors.ts";
-import { table } from "../lib/report/stage_text.ts";
-import { type BuildPlan, planBuild, type ServicePlan, showStep } from "../lib/build/plan.ts";
+import { CommandError, formatError, InterruptedError, withResult } from "../lib/core/errors.ts";
+import { buildText } from "../lib/report/text.ts";
+import { DEFAULTS } from "../lib/core/defaults.ts";
+import { showStep } from "../lib/core/run.ts";
+import { type BuildPlan, planBuild, type ServicePlan } from "../lib/build/plan.ts";
 import { runPool } from "../lib/core/pool.ts";
 import { findRoot, loadStage } from "../lib/config/stage.ts";
 
@@ -62,12 +62,13 @@ export async function build(stage: string, opts: BuildCliOptions, deps: Deps): P
       deps.ui.step(step.title);
       await deps.runner.run(step); // its output (a warning about the temp file) is not shown
     }
-    const settled = await runPool(plan.services, opts.jobs ?? 3, (p) => run(p, deps), deps.signal);
+    const jobs = opts.jobs ?? DEFAULTS.jobs;
+    const settled = await runPool(plan.services, jobs, (p) => run(p, deps), deps.signal);
     const built = settled.map((r) => {
       if (r.status === "rejected") throw r.reason; // interrupted
       return r.value;
     });
-    report(built, deps);
+    failIfAny(built, deps);
     return built;
   } finally {
     await Deno.remove(tmp, { recursive: true }).catch(() => {});
@@ -98,7 +99,7 @@ async function run(p: ServicePlan, deps: Deps): Promise<Built> {
   let digest: string | undefined;
   try {
     for (const step of p.steps) {
-      const pushing = step.argv[1] === "push";
+      const pushing = step.kind === "push";
       await deps.runner.run(step, {
         onLine: (line) => {
           deps.ui.line(p.service, line);
@@ -128,22 +129,22 @@ async function metadataDigest(file: string): Promise<string | undefined> {
   }
 }
 
-/** One line per service on stdout; then, if any failed, their errors and a CommandError. */
-function report(built: readonly Built[], deps: Deps): void {
-  deps.ui.out(table(built.map((b) => [
-    b.service,
-    b.ref,
-    b.error ? "FAILED" : b.digest ?? "-",
-    `${b.seconds.toFixed(1)}s`,
-  ])));
+/** When a service failed: the table and each error on stderr, then a CommandError (exit 1). */
+function failIfAny(built: readonly Built[], deps: Deps): void {
   const failed = built.filter((b) => b.error !== undefined);
   if (failed.length === 0) return;
+  deps.ui.info(buildText(built));
   for (const f of failed) deps.ui.info(formatError(f.error));
-  throw new CommandError(
-    `${failed.length} of ${built.length} builds failed: ${failed.map((f) => f.service).join(", ")}`,
-    [],
-    "",
-    { hint: "each service's output is above, every line prefixed with its name" },
+  throw withResult(
+    new CommandError(
+      `${failed.length} of ${built.length} builds failed: ${
+        failed.map((f) => f.service).join(", ")
+      }`,
+      [],
+      "",
+      { hint: "each service's output is above, every line prefixed with its name" },
+    ),
+    built,
   );
 }
 
@@ -151,7 +152,11 @@ if (import.meta.main) {
   const env = Deno.env.toObject();
   let code = 0;
   await usageExits(buildCommand()).action(async (stage, opts) => {
-    code = await runEdge((signal) => build(stageArg(stage, env), opts, defaultDeps(signal)));
+    code = await runEdge(async (signal) => {
+      const deps = defaultDeps(signal);
+      const built = await build(stageArg(stage, env), opts, deps);
+      if (built.length) deps.ui.out(buildText(built));
+    });
   }).parseAsync(Deno.args, { from: "user" });
   Deno.exit(code);
 }

@@ -7,27 +7,19 @@
  *   deno run -A scripts/deploy.ts <stage> [-n svc]… [--no-pull] [-y] [--dry-run] [--timeout s]
  *       [--no-rollback] [--changed-only] [--lock-wait s] [-C dir]
  *
- * Needs lib/: stage, schema, vars, images, compose, plan_deploy, host, health, release,
- * release_flow, run, ui, deps, cli, errors, version; deno.json imports: yaml, valibot, zx, dax,
- * @commander-js/extra-typings, commander.
+ * To use it in another repo, copy this script with lib/ (whole) and the "imports" of deno.json.
  */
+import { DEFAULTS } from "../lib/core/defaults.ts";
 import type { Deps } from "../lib/core/deps.ts";
+import { pickServices } from "../lib/config/services.ts";
 import { findRoot, loadStage } from "../lib/config/stage.ts";
-import {
-  composeContext,
-  imagesOf,
-  pullable,
-  releaseSteps,
-  targetServices,
-} from "../lib/engine/compose.ts";
-import {
-  type FlowOptions,
-  refuseWithoutTerminal,
-  runRelease,
-  type Selection,
-} from "../lib/release/flow.ts";
-import { pickRollback } from "../lib/release/rollback.ts";
+import { imagesOf, pullable } from "../lib/docker/images.ts";
 import { withSharedSsh } from "../lib/docker/ssh_mux.ts";
+import { engineFor } from "../lib/engine/engines.ts";
+import { refuseWithoutTerminal } from "../lib/release/confirm.ts";
+import { runRelease } from "../lib/release/flow.ts";
+import { pickRollback } from "../lib/release/rollback.ts";
+import type { FlowOptions, ReleaseResult, Selection } from "../lib/release/types.ts";
 
 export interface DeployOptions {
   readonly dir?: string;
@@ -45,19 +37,24 @@ function flowOptions(o: DeployOptions & { to?: string }): FlowOptions {
   return {
     yes: o.yes ?? false,
     dryRun: o.dryRun ?? false,
-    timeout: o.timeout ?? 120,
+    timeout: o.timeout ?? DEFAULTS.timeout,
     rollback: o.rollback ?? true,
     changedOnly: o.changedOnly ?? false,
-    lockWait: o.lockWait ?? 0,
+    lockWait: o.lockWait ?? DEFAULTS.lockWait,
     only: (o.service ?? []).length > 0,
   };
 }
 
 /** Deploy a stage (SPEC §5). Throws ConfigError/UsageError before any docker command. */
-export async function deploy(stageName: string, opts: DeployOptions, deps: Deps): Promise<void> {
+export async function deploy(
+  stageName: string,
+  opts: DeployOptions,
+  deps: Deps,
+): Promise<ReleaseResult> {
   const stage = loadStage(findRoot(deps.cwd, opts.dir), stageName);
-  const services = targetServices(stage, opts.service ?? []);
-  const plain = composeContext(stage, deps.env);
+  const services = pickServices(stage, opts.service ?? []);
+  const engine = engineFor(stage);
+  const plain = engine.context(stage, deps.env);
   const pull = opts.pull ?? true;
   const sel: Selection = {
     kind: "deploy",
@@ -67,14 +64,14 @@ export async function deploy(stageName: string, opts: DeployOptions, deps: Deps)
     unpullable: services.filter((s) => !pullable(stage, s)).map((s) => s.name),
   };
   const fo = flowOptions(opts);
-  refuseWithoutTerminal(deps, plain, "deploy", fo);
-  await withSharedSsh(deps, plain, (ctx) => {
-    const steps = releaseSteps(ctx, sel.services, sel.toPull, {
+  refuseWithoutTerminal(deps.ui, stage, "deploy", fo);
+  return await withSharedSsh(deps, plain, (ctx) => {
+    const steps = engine.releaseSteps(ctx, sel.services, sel.toPull, {
       pull,
       only: fo.only,
       wait: fo.timeout,
     });
-    return runRelease(deps, ctx, sel, steps, fo);
+    return runRelease(deps, engine, ctx, sel, steps, fo);
   }, !fo.dryRun);
 }
 
@@ -83,15 +80,16 @@ export async function rollback(
   stageName: string,
   opts: DeployOptions & { to?: string },
   deps: Deps,
-): Promise<void> {
+): Promise<ReleaseResult> {
   const stage = loadStage(findRoot(deps.cwd, opts.dir), stageName);
-  const services = targetServices(stage, opts.service ?? []);
-  const base = composeContext(stage, deps.env);
+  const services = pickServices(stage, opts.service ?? []);
+  const engine = engineFor(stage);
+  const base = engine.context(stage, deps.env);
   const fo = flowOptions(opts);
-  refuseWithoutTerminal(deps, base, "rollback", fo);
+  refuseWithoutTerminal(deps.ui, stage, "rollback", fo);
   const names = services.map((s) => s.name);
-  await withSharedSsh(deps, base, async (shared) => {
-    const { release, images, ctx } = await pickRollback(deps, shared, names, opts.to);
+  return await withSharedSsh(deps, base, async (shared) => {
+    const { release, images, ctx } = await pickRollback(deps, engine, shared, names, opts.to);
     const sel: Selection = {
       kind: "rollback",
       services: Object.keys(images),
@@ -100,23 +98,27 @@ export async function rollback(
       unpullable: [],
       note: `rollback to ${release.id}`,
     };
-    const steps = releaseSteps(ctx, sel.services, [], {
+    const steps = engine.releaseSteps(ctx, sel.services, [], {
       pull: false,
       only: true,
       wait: fo.timeout,
     });
-    await runRelease(deps, ctx, sel, steps, fo);
+    return await runRelease(deps, engine, ctx, sel, steps, fo);
   }, !fo.dryRun);
 }
 
 if (import.meta.main) {
   const { deployCommand, runEdge, stageArg, usageExits } = await import("../lib/cli/commands.ts");
   const { defaultDeps } = await import("../lib/core/deps.ts");
+  const { releaseText } = await import("../lib/report/text.ts");
   let code = 0;
   await usageExits(deployCommand()).action(async (stage, opts) => {
-    code = await runEdge((signal) =>
-      deploy(stageArg(stage, Deno.env.toObject()), opts, defaultDeps(signal))
-    );
+    code = await runEdge(async (signal) => {
+      const deps = defaultDeps(signal);
+      const r = await deploy(stageArg(stage, Deno.env.toObject()), opts, deps);
+      const text = releaseText(r);
+      if (text) deps.ui.out(text);
+    });
   }).parseAsync(Deno.args, { from: "user" });
   Deno.exit(code);
 }

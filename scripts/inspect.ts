@@ -1,40 +1,39 @@
 /**
  * `fleet stages` and `fleet config <stage> [--compose]`: read-only views of the stage files.
- * Needs: lib/stage.ts, lib/inspect.ts, lib/compose.ts, lib/images.ts (+ deno.json: yaml, valibot).
+ * Each returns its result; the edge renders it (lib/report/stage_text.ts).
  */
 import { ConfigError } from "../lib/core/errors.ts";
 import { findRoot, listStages, loadStage, type Stage } from "../lib/config/stage.ts";
-import { configYaml, STAGE_HEADER, stageRow, table } from "../lib/report/stage_text.ts";
-import { composeYaml } from "../lib/engine/compose_model.ts";
+import { engineFor } from "../lib/engine/engines.ts";
+import type { StageSummary } from "../lib/report/stage_text.ts";
 
-type Out = (text: string) => void;
-
-/** Print every stage with its host, registry, platform; a broken stage file fails the run (exit 2). */
-export function stagesCommand(opts: { dir?: string }, out: Out = console.log): void {
-  const root = findRoot(Deno.cwd(), opts.dir);
-  const rows = [STAGE_HEADER];
-  const errors: string[] = [];
-  for (const name of listStages(root)) {
+/** Every stage, loaded; a broken stage file is listed with its error. */
+export function stages(opts: { dir?: string }, cwd = Deno.cwd()): StageSummary[] {
+  const root = findRoot(cwd, opts.dir);
+  return listStages(root).map((name) => {
     try {
-      rows.push(stageRow(loadStage(root, name)));
+      return { name, stage: loadStage(root, name) };
     } catch (e) {
-      rows.push([name, "(invalid stage file)", "-", "-", "-"]);
-      errors.push(e instanceof Error ? e.message : String(e));
+      return { name, error: e instanceof Error ? e.message : String(e) };
     }
-  }
-  out(table(rows));
-  if (errors.length) {
-    throw new ConfigError(errors.join("\n"), { hint: "fix the stage files above" });
-  }
+  });
 }
 
-/** Print the resolved stage, or with `compose` the Compose model fleet deploys. */
-export function configCommand(
-  stage: string,
-  opts: { dir?: string; compose?: boolean },
-  out: Out = (s) => Deno.stdout.writeSync(new TextEncoder().encode(s)),
-): Stage {
-  const s = loadStage(findRoot(Deno.cwd(), opts.dir), stage);
-  out(opts.compose ? composeYaml(s) : configYaml(s));
-  return s;
+/** The ConfigError for the broken stage files of a listing (exit 2), if any. */
+export function stageErrors(list: readonly StageSummary[]): ConfigError | undefined {
+  const errors = list.flatMap((s) => (s.error ? [s.error] : []));
+  return errors.length
+    ? new ConfigError(errors.join("\n"), { hint: "fix the stage files above" })
+    : undefined;
+}
+
+/** The resolved stage, and the model its engine deploys (`fleet config --compose`). */
+export function config(
+  stageName: string,
+  opts: { dir?: string },
+  cwd = Deno.cwd(),
+): { stage: Stage; model: string } {
+  const stage = loadStage(findRoot(cwd, opts.dir), stageName);
+  const model = engineFor(stage).context(stage, {}, { requireVars: false }).model;
+  return { stage, model };
 }

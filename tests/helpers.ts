@@ -54,17 +54,25 @@ export function recordingUi(
   };
 }
 
-/** Deps for script tests: recording runner and UI, a fixed clock, `cwd` = the temp project. */
+/**
+ * Deps for script tests: recording runner and UI, `cwd` = the temp project, and a fake clock
+ * that stands still except when something sleeps (a sleep returns at once, moving the clock on).
+ */
 export function testDeps(cwd: string, over: Partial<Deps> = {}): Deps & {
   runner: ReturnType<typeof recordingRunner>;
   ui: ReturnType<typeof recordingUi>;
 } {
+  let clock = Date.parse("2026-01-02T03:04:05Z");
   return {
     runner: recordingRunner(),
     ui: recordingUi(),
     env: {},
     cwd,
-    now: () => new Date("2026-01-02T03:04:05Z"),
+    now: () => new Date(clock),
+    sleep: (ms: number) => {
+      clock += ms;
+      return Promise.resolve();
+    },
     ...over,
   } as Deps & { runner: ReturnType<typeof recordingRunner>; ui: ReturnType<typeof recordingUi> };
 }

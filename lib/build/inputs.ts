@@ -11,9 +11,9 @@
 import { relative, resolve } from "node:path";
 import { ConfigError, UsageError } from "../core/errors.ts";
 import { imageRef, registryOf } from "../docker/images.ts";
-import { didYouMean } from "../config/schema.ts";
+import { pickServices } from "../config/services.ts";
 import { dockerfileCandidates, type Service, type Stage } from "../config/stage.ts";
-import { findVars, hasVars, interpolate } from "../config/vars.ts";
+import { hasVars, interpolate, requireVars } from "../config/vars.ts";
 
 /** The options of `fleet build` that decide what is built and how. */
 export interface BuildOptions {
@@ -62,22 +62,14 @@ export function selectServices(stage: Stage, opts: BuildOptions): Service[] {
   const names = [...new Set(opts.service ?? [])];
   for (const n of names) {
     const svc = stage.services.find((s) => s.name === n);
-    if (!svc) {
-      const guess = didYouMean(n, stage.services.map((s) => s.name));
-      throw new UsageError(
-        `unknown service "${n}"${guess ? ` (did you mean "${guess}"?)` : ""}` +
-          ` (buildable services: ${list})`,
-        { hint: `the services are those under services: in ${stage.file}` },
-      );
-    }
-    if (!svc.build) {
+    if (svc && !svc.build) {
       throw new UsageError(
         `service "${n}" has no build: in ${stage.file}, nothing to build (buildable services: ${list})`,
         { hint: svc.image ? `it uses the image ${svc.image} as is` : undefined },
       );
     }
   }
-  return names.length ? buildable.filter((s) => names.includes(s.name)) : buildable;
+  return pickServices(stage, names, buildable, "buildable services");
 }
 
 /**
@@ -175,29 +167,12 @@ function resolveOne(
 
 /** Unset `${VAR}` (no default) anywhere in the build settings: one ConfigError naming each. */
 function checkVars(at: string, b: NonNullable<Service["build"]>, env: Env): void {
-  const fields: [string, string | undefined][] = [
-    ["context", b.context],
-    ["dockerfile", b.dockerfile],
-    ["target", b.target],
-    ...Object.entries(b.args).map(([k, v]): [string, string] => [`args.${k}`, v]),
-  ];
-  const problems: string[] = [];
-  const names = new Set<string>();
-  for (const [key, value] of fields) {
-    for (const r of findVars(value ?? "")) {
-      if (r.fallback !== undefined || env[r.name] !== undefined) continue;
-      problems.push(`${at}.${key}: \${${r.name}} is not set (and has no default)`);
-      names.add(r.name);
-    }
-  }
-  if (problems.length) {
-    const first = [...names][0];
-    throw new ConfigError(problems.join("\n"), {
-      hint: `set ${
-        [...names].join(", ")
-      } in the environment, or give a default: \${${first}:-value}`,
-    });
-  }
+  requireVars([
+    [`${at}.context`, b.context],
+    [`${at}.dockerfile`, b.dockerfile],
+    [`${at}.target`, b.target],
+    ...Object.entries(b.args).map(([k, v]) => [`${at}.args.${k}`, v] as const),
+  ], env);
 }
 
 /**

@@ -111,7 +111,13 @@ export function planBuild(
   const platform = opts.platform ?? stage.platform;
   const services = builds.map((b): ServicePlan => {
     const secretEnv = Object.keys(b.secretArgs).length ? b.secretArgs : undefined;
-    const step = (title: string, argv: string[]): Step => ({ title, argv, env, secretEnv });
+    const step = (title: string, argv: string[]): Step => ({
+      kind: "build",
+      title,
+      argv,
+      env,
+      secretEnv,
+    });
     const base = { service: b.service, ref: b.ref, push: opts.push === true };
     if (stage.buildx) {
       const metadataFile = join(ctx.tmp, `${b.service}.metadata.json`);
@@ -119,25 +125,15 @@ export function planBuild(
       return { ...base, metadataFile, steps: [step(`build ${b.service}`, argv)] };
     }
     const steps = [step(`build ${b.service}`, dockerBuildArgv(b, { platform, cache: opts.cache }))];
-    if (opts.push) steps.push({ title: `push ${b.service}`, argv: ["docker", "push", b.ref], env });
+    if (opts.push) {
+      steps.push({
+        kind: "push",
+        title: `push ${b.service}`,
+        argv: ["docker", "push", b.ref],
+        env,
+      });
+    }
     return { ...base, steps };
   });
   return { logins, dockerConfig, loginHosts: dockerConfig ? hosts : [], services };
-}
-
-/**
- * A step as a shell-like line for --dry-run: env first (secret values as ***), stdin noted.
- * @example showStep({ title: "t", argv: ["docker", "build", "."], secretEnv: { A: "x" } }) // "A=*** docker build ."
- */
-export function showStep(step: Step): string {
-  const env = [
-    ...Object.entries(step.env ?? {}).map(([k, v]) => `${k}=${quote(v)}`),
-    ...Object.keys(step.secretEnv ?? {}).map((k) => `${k}=***`),
-  ];
-  const stdin = step.input !== undefined ? " < (secret on stdin)" : "";
-  return [...env, ...step.argv.map(quote)].join(" ") + stdin;
-}
-
-function quote(s: string): string {
-  return /^[A-Za-z0-9_./:=@%+,-]+$/.test(s) ? s : `'${s.replaceAll("'", `'\\''`)}'`;
 }

@@ -3,6 +3,7 @@
  * the edge that turns errors into exit codes. Light on purpose: importing it loads no zx or dax.
  */
 import { Command, Option, type OptionValues } from "@commander-js/extra-typings";
+import { DEFAULTS } from "../core/defaults.ts";
 import { exitCodeOf, formatError, InterruptedError, UsageError } from "../core/errors.ts";
 
 // commander's generics track each command's arguments and options; these helpers take any command
@@ -46,7 +47,7 @@ export function buildCommand() {
         "-j, --jobs <n>",
         "services built at once",
         (v) => Math.max(1, Math.floor(seconds(v))),
-        3,
+        DEFAULTS.jobs,
       ),
   );
 }
@@ -61,10 +62,20 @@ export function deployCommand() {
       .option("--no-pull", "use the images the host already has")
       .option("-y, --yes", "do not ask for confirmation")
       .option("--dry-run", "print the plan and the commands, change nothing")
-      .option("--timeout <seconds>", "how long to wait for running/healthy", seconds, 120)
+      .option(
+        "--timeout <seconds>",
+        "how long to wait for running/healthy",
+        seconds,
+        DEFAULTS.timeout,
+      )
       .option("--no-rollback", "on a failed release, leave it as it is")
       .option("--changed-only", "redeploy only services whose image changed")
-      .option("--lock-wait <seconds>", "wait this long for another deploy's lock", seconds, 0),
+      .option(
+        "--lock-wait <seconds>",
+        "wait this long for another deploy's lock",
+        seconds,
+        DEFAULTS.lockWait,
+      ),
   );
 }
 
@@ -78,8 +89,18 @@ export function rollbackCommand() {
       .option("--to <release>", "release id from `fleet history`")
       .option("-y, --yes", "do not ask for confirmation")
       .option("--dry-run", "print the plan, change nothing")
-      .option("--timeout <seconds>", "how long to wait for running/healthy", seconds, 120)
-      .option("--lock-wait <seconds>", "wait this long for another deploy's lock", seconds, 0),
+      .option(
+        "--timeout <seconds>",
+        "how long to wait for running/healthy",
+        seconds,
+        DEFAULTS.timeout,
+      )
+      .option(
+        "--lock-wait <seconds>",
+        "wait this long for another deploy's lock",
+        seconds,
+        DEFAULTS.lockWait,
+      ),
   );
 }
 
@@ -91,7 +112,7 @@ export function logsCommand() {
       .argument("[stage]", "stage name (or FLEET_STAGE)")
       .option("-n, --service <name>", "only this service (repeatable)", collect, [] as string[])
       .option("-f, --follow", "follow the output")
-      .option("--tail <n>", "lines from the end of each log", "100"),
+      .option("--tail <n>", "lines from the end of each log", DEFAULTS.tail),
   );
 }
 

@@ -2,6 +2,7 @@
  * `${VAR}` and `${VAR:-default}` in stage files. Values are never stored: they are looked up
  * when a command runs, and handed to Docker through the child process's environment.
  */
+import { ConfigError } from "../core/errors.ts";
 
 /** One `${…}` reference found in a value. */
 export interface VarRef {
@@ -63,4 +64,28 @@ export function varEnv(
     if (env[name] !== undefined) out[name] = env[name]!;
   }
   return out;
+}
+
+/**
+ * Throw one ConfigError for every unset `${VAR}` without default in `fields` (where → value),
+ * a line each: the one message for build settings, service settings and recorded releases.
+ * @example requireVars([["stages/dev.yaml: services.web", svc]], env)
+ */
+export function requireVars(
+  fields: readonly (readonly [string, unknown])[],
+  env: Readonly<Record<string, string | undefined>>,
+): void {
+  const lines: string[] = [];
+  const names = new Set<string>();
+  for (const [where, value] of fields) {
+    for (const name of missingVars(value, env)) {
+      lines.push(`${where}: \${${name}} is not set (and has no default)`);
+      names.add(name);
+    }
+  }
+  if (lines.length === 0) return;
+  const all = [...names];
+  throw new ConfigError(lines.join("\n"), {
+    hint: `set ${all.join(", ")} in the environment, or give a default: \${${all[0]}:-value}`,
+  });
 }

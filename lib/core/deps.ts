@@ -1,4 +1,5 @@
 /** The side-effect deps of every script, with real defaults; tests pass their own. */
+import { sleep } from "./clock.ts";
 import { createRunner, type Runner } from "./run.ts";
 import { createUi, type Ui } from "./ui.ts";
 
@@ -8,7 +9,10 @@ export interface Deps {
   readonly env: Readonly<Record<string, string | undefined>>;
   readonly cwd: string;
   readonly signal?: AbortSignal;
+  /** The clock: every reading of the time goes through here. */
   readonly now: () => Date;
+  /** Wait `ms` (rejects with InterruptedError when `signal` aborts). */
+  readonly sleep: (ms: number, signal?: AbortSignal) => Promise<void>;
 }
 
 /** Real deps: processes through zx, terminal through dax, this process's env and cwd. */
@@ -22,5 +26,6 @@ export function defaultDeps(signal?: AbortSignal): Deps {
     cwd,
     signal,
     now: () => new Date(),
+    sleep,
   };
 }

@@ -7,11 +7,22 @@
 export class FleetError extends Error {
   readonly exitCode: number = 1;
   readonly hint?: string;
+  /** The command's result up to the failure (rendered at the edge: --json, GitHub). */
+  result?: unknown;
   constructor(message: string, opts: { hint?: string; cause?: unknown } = {}) {
     super(message, { cause: opts.cause });
     this.name = new.target.name;
     this.hint = opts.hint;
   }
+}
+
+/** Attach a command's result to an error on its way to the edge (any error: wrapped if need be). */
+export function withResult(err: unknown, result: unknown): unknown {
+  const e = err instanceof FleetError
+    ? err
+    : new FleetError(String((err as Error)?.message ?? err), { cause: err });
+  e.result = result;
+  return e;
 }
 
 /** A stage file is wrong: names the file, the key path and what would be valid. */

@@ -9,8 +9,32 @@ import { CommandError, InterruptedError } from "./errors.ts";
 // zx runs each (quoted) argv through a shell; Node warns about that pattern once per process.
 (process as unknown as { noDeprecation: boolean }).noDeprecation = true;
 
+/** What a step does; code branches on this, never on a step's title. */
+export type StepKind =
+  | "pull"
+  | "stop"
+  | "rm"
+  | "up"
+  | "down"
+  | "deploy"
+  | "logs"
+  | "ps"
+  | "query"
+  | "lock"
+  | "record"
+  | "tag"
+  | "build"
+  | "push"
+  | "login"
+  | "git"
+  | "check"
+  | "task"
+  | "exec";
+
 /** One command to run: argv plus environment; `secretEnv` values and `input` are redacted. */
 export interface Step {
+  readonly kind: StepKind;
+  /** For people: progress lines and error messages. */
   readonly title: string;
   readonly argv: readonly string[];
   readonly env?: Readonly<Record<string, string>>;
@@ -109,6 +133,23 @@ export function createRunner(opts: {
       return res;
     },
   };
+}
+
+/**
+ * A step as a shell line for people (`--dry-run`): env names first, secret values as `***`.
+ * @example showStep({ kind: "build", title: "t", argv: ["docker", "build", "."], secretEnv: { A: "x" } }) // "A=*** docker build ."
+ */
+export function showStep(step: Step): string {
+  const env = [
+    ...Object.entries(step.env ?? {}).map(([k, v]) => `${k}=${quote(v)}`),
+    ...Object.keys(step.secretEnv ?? {}).map((k) => `${k}=***`),
+  ];
+  const stdin = step.input !== undefined ? " < (stdin)" : "";
+  return [...env, ...step.argv.map(quote)].join(" ") + stdin;
+}
+
+function quote(s: string): string {
+  return /^[A-Za-z0-9_./:=@%+,-]+$/.test(s) ? s : `'${s.replaceAll("'", `'\\''`)}'`;
 }
 
 /** The CommandError for a failed step: its title, redacted argv and stderr tail. */

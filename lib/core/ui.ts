@@ -2,6 +2,7 @@
  * The ONLY module that prompts or draws progress (dax). Progress and messages go to stderr;
  * results (tables, rendered config) go to stdout. NO_COLOR is respected.
  */
+import { FleetError } from "./errors.ts";
 
 export interface Ui {
   /** A result line, on stdout. */
@@ -51,4 +52,18 @@ export function createUi(
     },
     interactive: Deno.stdin.isTerminal(),
   };
+}
+
+/**
+ * Ask unless `yes`; a "no" is a FleetError saying nothing was changed (exit 1).
+ * @example await confirmOrCancel(ui, "deploy live?", "deploy cancelled: nothing was changed", false)
+ */
+export async function confirmOrCancel(
+  ui: Ui,
+  question: string,
+  cancelled: string,
+  yes: boolean,
+): Promise<void> {
+  if (yes || await ui.confirm(question)) return;
+  throw new FleetError(cancelled);
 }

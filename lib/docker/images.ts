@@ -1,5 +1,6 @@
 /** Image naming (SPEC §3), pure. */
 import type { Service, Stage } from "../config/stage.ts";
+import { parseImageRef, repositoryOf } from "./image_ref.ts";
 
 /** Overrides from the command line. */
 export interface ImageOptions {
@@ -26,7 +27,7 @@ export function registryOf(
  * @example repoOf(stage, web) // "myapp-web-live"
  */
 export function repoOf(stage: Stage, svc: Service): string {
-  if (svc.image) return svc.image.replace(/:[^/:]+$/, "");
+  if (svc.image) return repositoryOf(svc.image);
   return svc.name === stage.project
     ? `${stage.project}-${stage.name}`
     : `${stage.project}-${svc.name}-${stage.name}`;
@@ -39,7 +40,7 @@ export function repoOf(stage: Stage, svc: Service): string {
 export function imageRef(stage: Stage, svc: Service, opts: ImageOptions = {}): string {
   if (!svc.build) return svc.image ?? "";
   const reg = registryOf(stage, svc, opts);
-  const own = svc.image?.match(/:([^/:]+)$/)?.[1];
+  const own = svc.image ? parseImageRef(svc.image).tag : undefined;
   const tag = opts.tag ?? own ?? stage.tag;
   return `${reg ? `${reg}/` : ""}${repoOf(stage, svc)}:${tag}`;
 }
@@ -47,4 +48,14 @@ export function imageRef(stage: Stage, svc: Service, opts: ImageOptions = {}): s
 /** The Compose project name of a stage: `{project}-{stage}`. */
 export function composeProject(stage: Stage): string {
   return `${stage.project}-${stage.name}`;
+}
+
+/** The image reference of each service (after --registry/--tag), by service name. */
+export function imagesOf(stage: Stage, opts: ImageOptions = {}): Record<string, string> {
+  return Object.fromEntries(stage.services.map((s) => [s.name, imageRef(stage, s, opts)]));
+}
+
+/** A service's image can be pulled unless fleet builds it and there is no registry to pull from. */
+export function pullable(stage: Stage, svc: Service, opts: ImageOptions = {}): boolean {
+  return !svc.build || registryOf(stage, svc, opts) !== undefined;
 }

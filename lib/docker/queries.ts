@@ -3,7 +3,16 @@
  * which containers a Compose project runs, and their states. Parsing is pure and exported.
  */
 import type { Deps } from "../core/deps.ts";
-import { dockerStep, type Target } from "../engine/compose.ts";
+import { dockerStep, type Target } from "./target.ts";
+
+/** An image a service runs or will run: the reference and the image ID it resolved to. */
+export interface ImageId {
+  readonly ref: string;
+  readonly id: string;
+}
+
+/** Images by service name. */
+export type Images = Record<string, ImageId>;
 
 /** A container of a Compose project, as `docker ps` reports it. */
 export interface Container {

@@ -7,6 +7,7 @@
  */
 import { UsageError } from "../core/errors.ts";
 import type { Step } from "../core/run.ts";
+import { parseImageRef } from "./image_ref.ts";
 
 /** The key Docker stores Docker Hub credentials under. */
 export const DOCKER_HUB = "https://index.docker.io/v1/";
@@ -25,10 +26,7 @@ export interface Credentials {
  * @example registryHost("ghcr.io/org/app:1") // "ghcr.io"
  */
 export function registryHost(ref: string): string {
-  const first = ref.split("/")[0];
-  const isHost = ref.includes("/") &&
-    (first.includes(".") || first.includes(":") || first === "localhost");
-  return isHost ? first : DOCKER_HUB;
+  return parseImageRef(ref).registry ?? DOCKER_HUB;
 }
 
 /**
@@ -73,6 +71,7 @@ export function planLogins(hosts: readonly string[], env: Env, dockerConfig: str
     const c = credentialsFor(host, env);
     if (!c) continue;
     steps.push({
+      kind: "login",
       title: `log in to ${host === DOCKER_HUB ? "Docker Hub" : host} (${c.from})`,
       argv: loginArgv(host, c.user),
       env: { DOCKER_CONFIG: dockerConfig },

@@ -6,7 +6,7 @@
  */
 import { join } from "node:path";
 import type { Deps } from "../core/deps.ts";
-import type { ComposeContext, Target } from "../engine/compose.ts";
+import type { Target } from "./target.ts";
 
 /** A target whose docker calls share one SSH connection, and how to close it. */
 export interface Mux {
@@ -46,6 +46,7 @@ export async function shareSsh(deps: Deps, target: Target): Promise<Mux> {
       const port = host.match(/:(\d+)(\/|$)/)?.[1];
       await deps.runner.run(
         {
+          kind: "query",
           title: "close ssh connection",
           argv: [join(dir, "ssh"), ...(port ? ["-p", port] : []), "-O", "exit", dest],
         },
@@ -67,10 +68,10 @@ async function findSsh(path: string): Promise<string | undefined> {
 }
 
 /** Run `fn` with the context's docker calls sharing one SSH connection (not on a dry run). */
-export async function withSharedSsh<T>(
+export async function withSharedSsh<C extends { readonly target: Target }, T>(
   deps: Deps,
-  ctx: ComposeContext,
-  fn: (ctx: ComposeContext) => Promise<T>,
+  ctx: C,
+  fn: (ctx: C) => Promise<T>,
   enabled = true,
 ): Promise<T> {
   if (!enabled) return fn(ctx);

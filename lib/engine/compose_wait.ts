@@ -4,10 +4,12 @@
  * containers' states) says which service and why.
  */
 import type { Deps } from "../core/deps.ts";
-import { CommandError, InterruptedError } from "../core/errors.ts";
-import { type ContainerState, containerStates, listContainers } from "../docker/queries.ts";
-import { type ComposeContext, composeStep } from "./compose.ts";
+import { CommandError } from "../core/errors.ts";
 import { type Step, tail } from "../core/run.ts";
+import { runStep } from "../core/steps.ts";
+import { type ContainerState, containerStates, listContainers } from "../docker/queries.ts";
+import { composeStep } from "./compose_step.ts";
+import type { EngineContext } from "./engine.ts";
 
 /** The verdict on a set of container states. */
 export type Verdict =
@@ -49,50 +51,29 @@ export function assess(states: readonly ContainerState[], services: readonly str
   return { kind: "ready" };
 }
 
-/** Resolve after `ms`, or reject at once on an interrupt. */
-export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) return reject(new InterruptedError("interrupted"));
-    const t = setTimeout(() => {
-      signal?.removeEventListener("abort", onAbort);
-      resolve();
-    }, ms);
-    const onAbort = () => {
-      clearTimeout(t);
-      reject(new InterruptedError("interrupted while waiting"));
-    };
-    signal?.addEventListener("abort", onAbort, { once: true });
-  });
-}
-
-/** Run one step, streaming its output prefixed with the step's first word. */
-export async function runStep(deps: Deps, step: Step): Promise<void> {
-  deps.ui.step(step.title);
-  await deps.runner.run(step, { onLine: (l) => deps.ui.line(step.title.split(" ")[0], l) });
-}
-
 /**
  * Run the release steps (stop → rm → up, `up` waiting with Compose's --wait). When `up` fails,
  * say which service did not get ready and why, with its last log lines.
  */
 export async function applySteps(
   deps: Deps,
-  ctx: ComposeContext,
+  ctx: EngineContext,
   steps: readonly Step[],
   services: readonly string[],
   timeoutSec: number,
 ): Promise<void> {
   for (const step of steps) {
-    const started = Date.now();
+    const started = deps.now().getTime();
     try {
       await runStep(deps, step);
     } catch (e) {
-      if (step.title !== "up" || !(e instanceof CommandError)) throw e;
+      if (step.kind !== "up" || !(e instanceof CommandError)) throw e;
       throw await explainWait(deps, ctx, services, timeoutSec, e);
     }
     // Compose 2.x's `up --wait` can return 0 when --wait-timeout runs out (seen with 2.26):
     // a success that arrives at the deadline is checked against the containers themselves.
-    if (step.title === "up" && timeoutSec > 0 && Date.now() - started >= (timeoutSec - 1) * 1000) {
+    const took = deps.now().getTime() - started;
+    if (step.kind === "up" && timeoutSec > 0 && took >= (timeoutSec - 1) * 1000) {
       const late = new CommandError(
         "up --wait returned at its deadline",
         [],
@@ -107,7 +88,7 @@ export async function applySteps(
 /** The verdict on the services' containers, as the host reports them now. */
 async function verdict(
   deps: Deps,
-  ctx: ComposeContext,
+  ctx: EngineContext,
   services: readonly string[],
 ): Promise<Verdict> {
   const ids = (await listContainers(deps, ctx.target, ctx.project))
@@ -118,7 +99,7 @@ async function verdict(
 /** Why `up` failed: a service that exited, is unhealthy, or was not ready in time (else `cause`). */
 async function explainWait(
   deps: Deps,
-  ctx: ComposeContext,
+  ctx: EngineContext,
   services: readonly string[],
   timeoutSec: number,
   cause: CommandError,
@@ -135,12 +116,12 @@ async function explainWait(
 
 async function failure(
   deps: Deps,
-  ctx: ComposeContext,
+  ctx: EngineContext,
   service: string,
   why: string,
 ): Promise<CommandError> {
   const logs = await deps.runner.run(
-    composeStep(ctx, `logs ${service}`, ["logs", "--no-color", "--tail", "20", service]),
+    composeStep(ctx, "logs", ["logs", "--no-color", "--tail", "20", service], `logs ${service}`),
     { check: false, uninterruptible: true },
   );
   return new CommandError(

@@ -4,15 +4,14 @@
  * the record (labels never change). The deploy lock is in lib/lock.ts.
  */
 import type { Deps } from "../core/deps.ts";
-import { dockerStep, type Target } from "../engine/compose.ts";
+import { withTag } from "../docker/image_ref.ts";
+import type { ImageId } from "../docker/queries.ts";
+import { dockerStep, type Target } from "../docker/target.ts";
 
 const P = "dev.fleet.release.";
 
 /** One service in a release: the reference deployed and the image ID it resolved to. */
-export interface ReleaseImage {
-  readonly ref: string;
-  readonly id: string;
-}
+export type ReleaseImage = ImageId;
 
 /** One release record. */
 export interface Release {
@@ -37,8 +36,7 @@ export function releaseId(now: Date, rand = Math.random()): string {
 
 /** The tag that keeps a release's image on the host (protects it from prune and retagging). */
 export function keepTag(ref: string, id: string): string {
-  const repo = ref.replace(/@sha256:[0-9a-f]+$/, "").replace(/:[^/:]+$/, "");
-  return `${repo}:fleet-${id}`;
+  return withTag(ref, `fleet-${id}`);
 }
 
 /** The labels that encode a release record. */
@@ -88,7 +86,7 @@ export async function recordRelease(deps: Deps, target: Target, r: Release): Pro
       "create",
       ...releaseLabels(r),
       `fleet-release-${r.project}-${r.id}`,
-    ]),
+    ], "record"),
     { uninterruptible: true },
   );
 }
@@ -124,26 +122,4 @@ export async function listReleases(
     .map((l) => parseRelease(JSON.parse(l)))
     .filter((x): x is Release => x !== undefined && x.project === project)
     .sort((a, b) => b.id.localeCompare(a.id));
-}
-
-/** Who deploys: the CI actor, else git's user name, else the OS user. */
-export async function whoAmI(deps: Deps, root: string): Promise<string> {
-  if (deps.env.GITHUB_ACTOR) return `${deps.env.GITHUB_ACTOR} (ci)`;
-  const g = await deps.runner.run(
-    { title: "git user", argv: ["git", "-C", root, "config", "user.name"] },
-    { check: false },
-  ).catch(() => ({ code: 1, stdout: "" }));
-  const host = deps.env.HOSTNAME ?? "";
-  return (g.code === 0 && g.stdout.trim()) ||
-    `${deps.env.USER ?? "unknown"}${host ? `@${host}` : ""}`;
-}
-
-/** The git commit of the project (CI's, else HEAD), or "-". */
-export async function gitCommit(deps: Deps, root: string): Promise<string> {
-  if (deps.env.GITHUB_SHA) return deps.env.GITHUB_SHA.slice(0, 12);
-  const g = await deps.runner.run(
-    { title: "git commit", argv: ["git", "-C", root, "rev-parse", "--short=12", "HEAD"] },
-    { check: false },
-  ).catch(() => ({ code: 1, stdout: "" }));
-  return (g.code === 0 && g.stdout.trim()) || "-";
 }

@@ -3,12 +3,14 @@
  * after the pull moved its tag, the rm, and a prune), and each release's images
  * (`<repo>:fleet-<release>`, for `fleet rollback`), the newest KEEP_RELEASES per repository.
  */
-import { type ComposeContext, dockerStep } from "../engine/compose.ts";
+import { repositoryOf } from "../docker/image_ref.ts";
+import { dockerStep } from "../docker/target.ts";
+import type { EngineContext } from "../engine/engine.ts";
 import { keepTag, type ReleaseImage } from "./history.ts";
-import type { Attempt } from "./flow.ts";
+import type { Attempt } from "./types.ts";
 
 /** The tag that keeps what a service ran before a release. */
-export function prevTag(ctx: ComposeContext, service: string, img: ReleaseImage): string {
+export function prevTag(ctx: EngineContext, service: string, img: ReleaseImage): string {
   const ref = img.ref.startsWith("sha256:") ? `fleet-kept/${ctx.project}-${service}` : img.ref;
   return keepTag(ref, `prev-${ctx.project}-${service}`);
 }
@@ -21,7 +23,12 @@ export async function protect(a: Attempt) {
   await Promise.all(
     changed(a, Object.keys(a.before)).map((s) => [s, a.before[s]] as const).map(([s, img]) =>
       a.deps.runner.run(
-        dockerStep(a.ctx.target, `keep previous ${s}`, ["tag", img.id, prevTag(a.ctx, s, img)]),
+        dockerStep(
+          a.ctx.target,
+          `keep previous ${s}`,
+          ["tag", img.id, prevTag(a.ctx, s, img)],
+          "tag",
+        ),
       )
     ),
   );
@@ -47,10 +54,12 @@ export async function keep(a: Attempt) {
   }));
   await Promise.all(
     tags.map(({ s, id, tag }) =>
-      a.deps.runner.run(dockerStep(a.ctx.target, `keep ${s}`, ["tag", id, tag]), { check: false })
+      a.deps.runner.run(dockerStep(a.ctx.target, `keep ${s}`, ["tag", id, tag], "tag"), {
+        check: false,
+      })
     ),
   );
-  const repos = new Set(tags.map(({ tag }) => tag.slice(0, tag.lastIndexOf(":"))));
+  const repos = new Set(tags.map(({ tag }) => repositoryOf(tag)));
   await Promise.all([...repos].map((repo) => retain(a, repo)));
 }
 
@@ -80,7 +89,10 @@ async function retain(a: Attempt, repo: string) {
   const stale = staleTags(r.stdout.split("\n").map((t) => t.trim()));
   if (stale.length === 0) return;
   const refs = stale.map((t) => `${repo}:${t}`);
-  await a.deps.runner.run(dockerStep(a.ctx.target, "drop old kept images", ["rmi", ...refs]), {
-    check: false,
-  });
+  await a.deps.runner.run(
+    dockerStep(a.ctx.target, "drop old kept images", ["rmi", ...refs], "tag"),
+    {
+      check: false,
+    },
+  );
 }

@@ -6,7 +6,8 @@
  */
 import type { Deps } from "../core/deps.ts";
 import { FleetError } from "../core/errors.ts";
-import { dockerStep, type Target } from "../engine/compose.ts";
+import { dockerStep, type Target } from "../docker/target.ts";
+import type { EngineContext } from "../engine/engine.ts";
 
 /** Who holds a lock, and since when. */
 export interface LockInfo {
@@ -46,7 +47,7 @@ export async function tryLock(
       "--entrypoint",
       "/fleet-lock-never-started",
       image,
-    ]),
+    ], "lock"),
     { check: false },
   );
   if (r.code === 0) return true;
@@ -71,7 +72,7 @@ export async function readLock(
       "--format",
       "{{json .Config.Labels}}",
       lockName(project),
-    ]),
+    ], "lock"),
     { check: false, uninterruptible: true },
   );
   if (r.code !== 0) return undefined;
@@ -86,7 +87,38 @@ export async function readLock(
 /** Release the lock (runs even after an interrupt). */
 export async function unlock(deps: Deps, target: Target, project: string): Promise<void> {
   await deps.runner.run(
-    dockerStep(target, "release deploy lock", ["rm", "--force", lockName(project)]),
+    dockerStep(target, "release deploy lock", ["rm", "--force", lockName(project)], "lock"),
     { check: false, uninterruptible: true },
   );
+}
+
+/**
+ * Take the stage's lock, waiting up to `waitSec` for another deploy's; a lock still held then is
+ * a FleetError naming its holder, command and time.
+ */
+export async function takeLock(
+  deps: Deps,
+  ctx: EngineContext,
+  image: string,
+  info: LockInfo,
+  waitSec: number,
+): Promise<void> {
+  const deadline = deps.now().getTime() + waitSec * 1000;
+  for (let announced = false;;) {
+    const r = await tryLock(deps, ctx.target, ctx.project, image, info);
+    if (r === true) return;
+    if (r === "free") continue;
+    const msg = `${ctx.stage.name} is locked by ${r.holder} (${
+      r.command || "deploy"
+    }) since ${r.since}`;
+    if (deps.now().getTime() >= deadline) {
+      throw new FleetError(msg, {
+        hint:
+          `wait for it (--lock-wait <seconds>), or if that process is gone: fleet unlock ${ctx.stage.name}`,
+      });
+    }
+    if (!announced) deps.ui.info(`${msg}; waiting up to ${waitSec}s`);
+    announced = true;
+    await deps.sleep(1000, deps.signal);
+  }
 }

@@ -1,64 +1,45 @@
 /**
  * Going back: the automatic rollback of a failed release, and the choice of the release that
- * `fleet rollback` returns to. A rollback restores the recorded Compose model of that release
- * (so a changed healthcheck or environment goes back too) with its kept images.
+ * `fleet rollback` returns to. A rollback restores the recorded model of that release (so a
+ * changed healthcheck or environment goes back too) with its kept images.
  */
 import type { Deps } from "../core/deps.ts";
 import { CommandError, FleetError, UsageError } from "../core/errors.ts";
-import { applySteps, runStep } from "../engine/compose_wait.ts";
-import { inspectImages, listContainers } from "../docker/queries.ts";
-import {
-  type ComposeContext,
-  composeContext,
-  composeStep,
-  contextFromModel,
-  releaseSteps,
-} from "../engine/compose.ts";
+import { runStep } from "../core/steps.ts";
+import { inspectImages } from "../docker/queries.ts";
+import type { Engine, EngineContext } from "../engine/engine.ts";
 import { keepTag, listReleases, type Release } from "./history.ts";
-import type { Attempt, Images } from "./flow.ts";
-import { record, runningImages } from "./flow.ts";
 import { prevTag } from "./kept_images.ts";
+import { record } from "./record.ts";
+import type { Attempt } from "./types.ts";
 
-/** Put back what ran before a failed attempt, wait for it, and record the rollback. */
-export async function autoRollback(a: Attempt): Promise<void> {
-  const { deps, ctx } = a;
+/** Put back what ran before a failed attempt, wait for it, and record the rollback as `id`. */
+export async function autoRollback(a: Attempt, id: string): Promise<void> {
+  const { deps, ctx, engine } = a;
   const prev = a.services.filter((s) => a.before[s]);
   const gone = a.services.filter((s) => !a.before[s]);
   deps.ui.warn(`release failed: rolling back ${prev.join(", ")} to the previous release`);
-  // an unchanged image was not tagged (lib/kept_images.ts): its ID names it, and it is alive
+  // an unchanged image was not tagged (lib/release/kept_images.ts): its ID names it, and it is alive
   const images = Object.fromEntries(prev.map((s) => {
     const same = a.before[s].id === a.fresh[s]?.id;
     return [s, same ? a.before[s].id : prevTag(ctx, s, a.before[s])];
   }));
   const rb = await previousContext(a, prev, images);
   const rec = (result: Release["result"], note: string) =>
-    record(a, {
-      kind: "auto-rollback",
-      result,
-      images: a.before,
-      note,
-      model: rb.model,
-      id: `${a.meta.id}-rb`,
-    });
+    record(a, { kind: "auto-rollback", result, images: a.before, note, model: rb.model, id });
   try {
     if (gone.length) {
-      await runStep(deps, composeStep(rb, "stop (new services)", ["stop", ...gone]));
-      await runStep(
-        deps,
-        composeStep(rb, "rm (new services)", ["rm", "--force", "--stop", ...gone]),
-      );
+      for (const step of engine.removeSteps(rb, gone)) await runStep(deps, step);
     }
-    const steps = releaseSteps(rb, prev, [], { pull: false, only: true, wait: a.o.timeout });
-    await applySteps(deps, rb, steps, prev, a.o.timeout);
+    const steps = engine.releaseSteps(rb, prev, [], { pull: false, only: true, wait: a.o.timeout });
+    await engine.apply(deps, rb, steps, prev, a.o.timeout);
   } catch (e) {
     await rec("failed", (e as Error).message);
     throw new CommandError(
       `the release failed, and so did the rollback: ${(e as Error).message}`,
       [],
       "",
-      {
-        hint: `look at fleet ps ${ctx.stage.name} and fleet logs ${ctx.stage.name}`,
-      },
+      { hint: `look at fleet ps ${ctx.stage.name} and fleet logs ${ctx.stage.name}` },
     );
   }
   await rec("ok", "previous release restored");
@@ -69,16 +50,19 @@ async function previousContext(
   a: Attempt,
   prev: readonly string[],
   images: Record<string, string>,
-) {
+): Promise<EngineContext> {
   const releases = await listReleases(a.deps, a.ctx.target, a.ctx.project);
   const match = releases.find((r) =>
     r.result === "ok" && r.model && prev.every((s) => r.services[s]?.id === a.before[s].id)
   );
-  if (match?.model) return contextFromModel(a.ctx, match.model, images, a.deps.env);
+  if (match?.model) return a.engine.fromModel(a.ctx, match.model, images, a.deps.env);
   a.deps.ui.warn(
     "no recorded configuration of the previous release: using the stage file's, with the previous images",
   );
-  return composeContext(a.ctx.stage, a.deps.env, { images: { ...a.sel.images, ...images } });
+  const fromFile = a.engine.context(a.ctx.stage, a.deps.env, {
+    images: { ...a.sel.images, ...images },
+  });
+  return { ...fromFile, target: a.ctx.target };
 }
 
 /**
@@ -87,12 +71,13 @@ async function previousContext(
  */
 export async function pickRollback(
   deps: Deps,
-  ctx: ComposeContext,
+  engine: Engine,
+  ctx: EngineContext,
   names: readonly string[],
   to?: string,
-): Promise<{ release: Release; images: Record<string, string>; ctx: ComposeContext }> {
+): Promise<{ release: Release; images: Record<string, string>; ctx: EngineContext }> {
   const releases = await listReleases(deps, ctx.target, ctx.project);
-  const rel = to ? named(releases, to) : await previousGood(deps, ctx, releases, names);
+  const rel = to ? named(releases, to) : await previousGood(deps, engine, ctx, releases, names);
   const images: Record<string, string> = {};
   for (const n of names.filter((n) => rel.services[n])) {
     images[n] = await keptImage(deps, ctx, rel, n);
@@ -101,9 +86,9 @@ export async function pickRollback(
     throw new FleetError(`release ${rel.id} has none of: ${names.join(", ")}`);
   }
   const next = rel.model
-    ? contextFromModel(ctx, rel.model, images, deps.env)
-    : composeContext(ctx.stage, deps.env, { images });
-  return { release: rel, images, ctx: next };
+    ? engine.fromModel(ctx, rel.model, images, deps.env)
+    : engine.context(ctx.stage, deps.env, { images });
+  return { release: rel, images, ctx: { ...next, target: ctx.target } };
 }
 
 function named(releases: readonly Release[], id: string): Release {
@@ -117,26 +102,25 @@ function named(releases: readonly Release[], id: string): Release {
 
 async function previousGood(
   deps: Deps,
-  ctx: ComposeContext,
+  engine: Engine,
+  ctx: EngineContext,
   releases: readonly Release[],
   names: readonly string[],
 ) {
-  const now: Images = runningImages(await listContainers(deps, ctx.target, ctx.project), names);
+  const now = await engine.running(deps, ctx, names);
   const rel = releases.find((r) =>
     r.result === "ok" && names.some((n) => r.services[n] && r.services[n].id !== now[n]?.id)
   );
   if (rel) return rel;
   throw new FleetError(
     `no earlier successful release of ${ctx.stage.name} differs from what runs now`,
-    {
-      hint: `fleet history ${ctx.stage.name}`,
-    },
+    { hint: `fleet history ${ctx.stage.name}` },
   );
 }
 
 async function keptImage(
   deps: Deps,
-  ctx: ComposeContext,
+  ctx: EngineContext,
   rel: Release,
   service: string,
 ): Promise<string> {

@@ -3,25 +3,33 @@ import { stringify } from "yaml";
 import { relative } from "node:path";
 import { type ImageOptions, imageRef } from "../docker/images.ts";
 import type { Stage } from "../config/stage.ts";
+import { table } from "./table.ts";
 
-/** Pad columns to a table. */
-export function table(rows: readonly (readonly string[])[]): string {
-  const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => (r[i] ?? "").length)));
-  return rows.map((r) => r.map((c, i) => c.padEnd(widths[i])).join("  ").trimEnd()).join("\n");
+/** One stage as `fleet stages` lists it (a broken stage file has its error instead). */
+export interface StageSummary {
+  readonly name: string;
+  readonly stage?: Stage;
+  readonly error?: string;
 }
 
-/** One row of `fleet stages`: name, host, registry, platform, services. */
-export function stageRow(s: Stage): string[] {
-  return [
-    s.name,
-    s.host ?? (s.context ? `context:${s.context}` : "local engine"),
-    s.registry ?? "-",
-    s.platform ?? "native",
-    s.services.map((x) => x.name).join(",") || "-",
-  ];
+/** `fleet stages`: a table of each stage's host, registry, platform and services. */
+export function stagesText(list: readonly StageSummary[]): string {
+  const rows = [["STAGE", "HOST", "REGISTRY", "PLATFORM", "SERVICES"]];
+  for (const { name, stage: s } of list) {
+    rows.push(
+      s
+        ? [
+          s.name,
+          s.host ?? (s.context ? `context:${s.context}` : "local engine"),
+          s.registry ?? "-",
+          s.platform ?? "native",
+          s.services.map((x) => x.name).join(",") || "-",
+        ]
+        : [name, "(invalid stage file)", "-", "-", "-"],
+    );
+  }
+  return table(rows);
 }
-
-export const STAGE_HEADER = ["STAGE", "HOST", "REGISTRY", "PLATFORM", "SERVICES"];
 
 /**
  * The resolved stage as YAML: defaults applied, every service's full image reference.

@@ -2,7 +2,8 @@
 import assert from "node:assert/strict";
 import { stageFixture } from "../helpers.ts";
 import { type BuildOptions, resolveBuilds } from "../../lib/build/inputs.ts";
-import { planBuild, showStep } from "../../lib/build/plan.ts";
+import { planBuild } from "../../lib/build/plan.ts";
+import { showStep } from "../../lib/core/run.ts";
 import type { Service, Stage } from "../../lib/config/stage.ts";
 
 const web: Service = { name: "web", build: { context: "/p", args: {} } };
@@ -166,6 +167,7 @@ Deno.test("credentials: login first (password on stdin), DOCKER_CONFIG on every 
   const env = { FLEET_REGISTRY_USER: "bot", FLEET_REGISTRY_PASSWORD: "pw-123456" };
   const p = plan(stage(), { push: true }, env);
   assert.deepEqual(p.logins, [{
+    kind: "login",
     title: "log in to reg.example (FLEET_REGISTRY_USER/PASSWORD)",
     argv: ["docker", "login", "reg.example", "-u", "bot", "--password-stdin"],
     env: { DOCKER_CONFIG: "/t/docker-config" },
@@ -198,6 +200,7 @@ Deno.test("credentials: no login where the build does not talk to a registry", (
 Deno.test("showStep: env first, secret values as ***, stdin noted, odd args quoted", () => {
   assert.equal(
     showStep({
+      kind: "build",
       title: "t",
       argv: ["docker", "build", "--build-arg", "A=a b", "/p"],
       env: { DOCKER_CONFIG: "/t/c" },
@@ -206,7 +209,12 @@ Deno.test("showStep: env first, secret values as ***, stdin noted, odd args quot
     "DOCKER_CONFIG=/t/c TOKEN=*** docker build --build-arg 'A=a b' /p",
   );
   assert.equal(
-    showStep({ title: "t", argv: ["docker", "login", "-u", "x", "--password-stdin"], input: "pw" }),
-    "docker login -u x --password-stdin < (secret on stdin)",
+    showStep({
+      kind: "login",
+      title: "t",
+      argv: ["docker", "login", "-u", "x", "--password-stdin"],
+      input: "pw",
+    }),
+    "docker login -u x --password-stdin < (stdin)",
   );
 });

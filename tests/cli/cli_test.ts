@@ -95,7 +95,7 @@ const broken: Record<string, [Record<string, string>, string[], RegExp]> = {
         "project: a\nservices:\n  web:\n    image: x\n    environment: { PW: '${FLEET_TEST_UNSET_PW}' }\n",
     },
     ["deploy", "live", "--yes"],
-    /^error: stages\/live\.yaml: \$\{FLEET_TEST_UNSET_PW\} is not set$/m,
+    /^error: stages\/live\.yaml: services\.web: \$\{FLEET_TEST_UNSET_PW\} is not set \(and has no default\)$/m,
   ],
   "deploy without a terminal and without --yes": [
     { "stages/live.yaml": "project: a\nservices:\n  web:\n    image: x\n" },

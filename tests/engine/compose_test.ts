@@ -1,13 +1,10 @@
 /** Tier 1: exact argv of the deploy plan. */
 import assert from "node:assert/strict";
 import { loadStage } from "../../lib/config/stage.ts";
-import {
-  composeContext,
-  pullable,
-  releaseSteps,
-  targetOf,
-  targetServices,
-} from "../../lib/engine/compose.ts";
+import { composeContext, releaseSteps } from "../../lib/engine/compose.ts";
+import { pickServices } from "../../lib/config/services.ts";
+import { pullable } from "../../lib/docker/images.ts";
+import { targetOf } from "../../lib/docker/target.ts";
 import { composeYaml, renderCompose } from "../../lib/engine/compose_model.ts";
 import { tempProject } from "../helpers.ts";
 
@@ -102,21 +99,24 @@ Deno.test("built images without a registry are not pulled", () => {
 });
 
 Deno.test("unknown -n service lists the services", () => {
-  assert.throws(() => targetServices(live, ["web"]), {
-    message: `unknown service "web" in stages/live.yaml (services: myapp, db)`,
+  assert.throws(() => pickServices(live, ["nope"]), {
+    message: `unknown service "nope" (services: myapp, db)`,
+  });
+  assert.throws(() => pickServices(live, ["dv"]), {
+    message: `unknown service "dv" (did you mean "db"?) (services: myapp, db)`,
   });
 });
 
 Deno.test("a stage without services is a config error, not a crash", () => {
   const r = tempProject({ "stages/dev.yaml": "project: a\n" });
-  assert.throws(() => targetServices(loadStage(r, "dev"), []), {
-    message: "stages/dev.yaml: services: the stage has no services to deploy",
+  assert.throws(() => pickServices(loadStage(r, "dev"), []), {
+    message: "stages/dev.yaml: services: the stage has no services",
   });
 });
 
 Deno.test("unset ${VAR} without default is a config error naming it", () => {
   assert.throws(() => composeContext(live, {}), {
-    message: "stages/live.yaml: ${DATABASE_URL} is not set",
+    message: "stages/live.yaml: services.myapp: ${DATABASE_URL} is not set (and has no default)",
   });
 });
 

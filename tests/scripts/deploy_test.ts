@@ -5,6 +5,7 @@ import { deploy, rollback } from "../../scripts/deploy.ts";
 import type { Step } from "../../lib/core/run.ts";
 import { CommandError, FleetError, UsageError } from "../../lib/core/errors.ts";
 import { recordingRunner, tempProject, testDeps } from "../helpers.ts";
+import { releaseText } from "../../lib/report/text.ts";
 
 /** Just enough of a Docker host: images, containers per service, a lock, release volumes. */
 class FakeHost {
@@ -231,10 +232,11 @@ Deno.test("a built image with no registry that is missing says to build first", 
 
 Deno.test("--dry-run prints the plan and commands and runs nothing", async () => {
   const { deps } = setup();
-  await deploy("dev", { dryRun: true }, deps);
+  const r = await deploy("dev", { dryRun: true }, deps);
   assert.deepEqual(deps.runner.steps, []);
+  assert.equal(r.result, "dry-run");
   assert.match(
-    deps.ui.text(),
+    releaseText(r),
     /docker compose -p app-dev --project-directory \S+ -f - pull --quiet web db/,
   );
 });

@@ -1,0 +1,33 @@
+/** Choosing services with `-n`: one rule for every command (build, deploy, logs, rollback). */
+import { ConfigError, UsageError } from "../core/errors.ts";
+import { didYouMean } from "./schema.ts";
+import type { Service, Stage } from "./stage.ts";
+
+/**
+ * The services `-n` names, in file order (all of `pool` when none is named). An unknown name is
+ * a UsageError with "did you mean" and the valid names.
+ * @example pickServices(stage, ["web"]).map((s) => s.name) // ["web"]
+ */
+export function pickServices(
+  stage: Stage,
+  names: readonly string[],
+  pool: readonly Service[] = stage.services,
+  what = "services",
+): Service[] {
+  if (stage.services.length === 0) {
+    throw new ConfigError(`${stage.file}: services: the stage has no services`, {
+      hint: "add services: (here or in stages/_base.yaml)",
+    });
+  }
+  const known = pool.map((s) => s.name);
+  for (const n of names) {
+    if (known.includes(n)) continue;
+    const guess = didYouMean(n, known);
+    throw new UsageError(
+      `unknown service "${n}"${guess ? ` (did you mean "${guess}"?)` : ""}` +
+        ` (${what}: ${known.join(", ") || "none"})`,
+      { hint: `the services are those under services: in ${stage.file}` },
+    );
+  }
+  return names.length ? pool.filter((s) => names.includes(s.name)) : [...pool];
+}

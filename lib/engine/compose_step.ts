@@ -1,0 +1,34 @@
+/** One `docker compose` command on a stage's engine, the model on stdin (no file written). */
+import type { Step, StepKind } from "../core/run.ts";
+import type { EngineContext } from "./engine.ts";
+
+/**
+ * A `docker compose` step on the stage's target with the model on stdin.
+ * @example composeStep(ctx, "stop", ["stop", "web"]).argv
+ * // ["docker", "compose", "-p", "myapp-live", "--project-directory", "/repo", "-f", "-", "stop", "web"]
+ */
+export function composeStep(
+  ctx: EngineContext,
+  kind: StepKind,
+  args: readonly string[],
+  title: string = kind,
+): Step {
+  return {
+    kind,
+    title,
+    argv: [
+      ...ctx.target.dockerArgv,
+      "compose",
+      "-p",
+      ctx.project,
+      "--project-directory",
+      ctx.stage.root,
+      "-f",
+      "-",
+      ...args,
+    ],
+    env: { ...ctx.target.env, COMPOSE_PROGRESS: "plain" },
+    secretEnv: ctx.secretEnv,
+    input: ctx.model,
+  };
+}

@@ -1,0 +1,78 @@
+/**
+ * Results as text for people, on stdout: a release (deploy/rollback), the history, a build.
+ * The same results render as JSON and GitHub output elsewhere in lib/report/.
+ */
+import { shortId as short } from "../docker/image_ref.ts";
+import type { Release } from "../release/history.ts";
+import type { ReleaseResult } from "../release/types.ts";
+import { table } from "./table.ts";
+
+/** The result of a deploy or rollback (nothing for outcomes that printed their reason). */
+export function releaseText(r: ReleaseResult): string {
+  if (r.result === "dry-run") {
+    return [
+      `${r.note ?? r.command} ${r.app} to ${r.stage} on ${r.host} (project ${r.project})`,
+      ...r.services.map((s) => `  ${s.name}  ${s.image}`),
+      `would run (the model on stdin, see \`fleet config ${r.stage} --compose\`):`,
+      ...(r.commands ?? []).map((c) => `  ${c}`),
+      "  then wait until running and healthy, and record the release on the host",
+    ].join("\n");
+  }
+  if (r.result !== "ok") return "";
+  const verb = r.command === "deploy" ? "deployed" : "rolled back";
+  return [
+    `${verb} ${r.app} to ${r.stage}: release ${r.release}`,
+    ...r.services.filter((s) => s.redeployed).map((s) =>
+      `  ${s.name}  ${s.image}  ${short(s.id)}  ready`
+    ),
+  ].join("\n");
+}
+
+/** `fleet history`: the releases, newest first. */
+export function historyText(stage: string, host: string, releases: readonly Release[]): string {
+  if (releases.length === 0) return `no releases of ${stage} recorded on ${host}`;
+  const rows = [["RELEASE", "WHEN", "WHO", "COMMIT", "KIND", "RESULT", "SERVICES", "NOTE"]];
+  for (const r of releases) {
+    const svcs = Object.entries(r.services).map(([s, i]) => `${s}=${short(i.id)}`);
+    rows.push([
+      r.id,
+      r.time.replace("T", " ").replace(/\.\d+Z$/, "Z"),
+      r.who,
+      r.commit,
+      r.kind,
+      r.result,
+      svcs.join(" "),
+      (r.note ?? "").slice(0, 60),
+    ]);
+  }
+  return table(rows);
+}
+
+/** One built service, as `fleet build` reports it. */
+export interface BuiltText {
+  readonly service: string;
+  readonly ref: string;
+  readonly digest?: string;
+  readonly seconds: number;
+  readonly error?: unknown;
+}
+
+/** `fleet build`: one line per service (image, digest when pushed or FAILED, time). */
+export function buildText(built: readonly BuiltText[]): string {
+  return table(built.map((b) => [
+    b.service,
+    b.ref,
+    b.error ? "FAILED" : b.digest ?? "-",
+    `${b.seconds.toFixed(1)}s`,
+  ]));
+}
+
+/** `fleet down`. */
+export function downText(r: { project: string }): string {
+  return `${r.project}: containers removed (volumes kept)`;
+}
+
+/** `fleet unlock`: whose lock was removed, or that there was none. */
+export function unlockText(r: { stage: string; held?: { holder: string } }): string {
+  return r.held ? `${r.stage}: lock of ${r.held.holder} removed` : `${r.stage} is not locked`;
+}
