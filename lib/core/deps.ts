@@ -15,13 +15,13 @@ export interface Deps {
   readonly sleep: (ms: number, signal?: AbortSignal) => Promise<void>;
 }
 
-/** Real deps: processes through zx, terminal through dax, this process's env and cwd. */
+/** Real deps: processes through zx, the terminal, this process's env and cwd. */
 export function defaultDeps(signal?: AbortSignal): Deps {
   const env = Deno.env.toObject();
   const cwd = Deno.cwd();
   return {
     runner: createRunner({ env, cwd, signal }),
-    ui: createUi(env),
+    ui: createUi(env, signal),
     env,
     cwd,
     signal,

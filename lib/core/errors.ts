@@ -64,7 +64,7 @@ export function formatError(err: unknown, verbose = false): string {
   if (err instanceof FleetError) {
     lines.push(`error: ${err.message}`);
     if (err instanceof CommandError && err.argv.length > 0) {
-      lines.push(`  command: ${err.argv.join(" ")}`);
+      lines.push(`  command: ${err.argv.map((a) => cut(a)).join(" ")}`);
     }
     if (err instanceof CommandError && err.stderrTail.trim() !== "") {
       lines.push(...err.stderrTail.trimEnd().split("\n").map((l) => `  | ${l}`));
@@ -82,4 +82,12 @@ export function formatError(err: unknown, verbose = false): string {
     }
   }
   return lines.join("\n");
+}
+
+/**
+ * An argument cut for display: a huge one (a model, a label) would bury the error.
+ * @example cut("x".repeat(500)) // "xxxx…(500 bytes)"
+ */
+export function cut(arg: string, max = 200): string {
+  return arg.length <= max ? arg : `${arg.slice(0, 60)}…(${arg.length} bytes)`;
 }

@@ -42,9 +42,14 @@ export interface Step {
   readonly input?: string;
 }
 
+/** Seconds of silence after which a running step says it is still at work. */
+export const QUIET_SECONDS = 5;
+
 export interface RunOptions {
   /** Called with each output line (redacted) as it arrives. */
   readonly onLine?: (line: string, stream: "stdout" | "stderr") => void;
+  /** Called every QUIET_SECONDS while the process prints nothing, with the seconds it has run. */
+  readonly onQuiet?: (seconds: number) => void;
   /** Throw a CommandError on a non-zero exit (default true). */
   readonly check?: boolean;
   /** Run even after an interrupt, and do not kill it on one (cleanup: unlock, report). */
@@ -108,6 +113,14 @@ export function createRunner(opts: {
       })`${step.argv}`;
       const kill = () => p.kill("SIGTERM").catch(() => {});
       signal?.addEventListener("abort", kill);
+      const started = Date.now();
+      let heard = started;
+      const quiet = ro.onQuiet &&
+        setInterval(() => {
+          if (Date.now() - heard < QUIET_SECONDS * 1000) return;
+          heard = Date.now();
+          ro.onQuiet!(Math.round((heard - started) / 1000));
+        }, 1000);
       if (ro.onLine) {
         const onLine = ro.onLine;
         for (const stream of ["stdout", "stderr"] as const) {
@@ -116,12 +129,13 @@ export function createRunner(opts: {
             buf += new TextDecoder().decode(d);
             const lines = buf.split(/\r?\n|\r/);
             buf = lines.pop() ?? "";
+            heard = Date.now();
             for (const l of lines) onLine(redact(l, secrets), stream);
           });
           p[stream].on("end", () => buf && onLine(redact(buf, secrets), stream));
         }
       }
-      const r = await p;
+      const r = await p.finally(() => quiet && clearInterval(quiet));
       signal?.removeEventListener("abort", kill);
       if (signal?.aborted) throw new InterruptedError(`interrupted during: ${step.title}`);
       const res = {

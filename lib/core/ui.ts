@@ -1,8 +1,9 @@
 /**
- * The ONLY module that prompts or draws progress (dax). Progress and messages go to stderr;
+ * The ONLY module that prompts or draws progress. Progress and messages go to stderr;
  * results (tables, rendered config) go to stdout. NO_COLOR is respected.
  */
-import { FleetError } from "./errors.ts";
+import process from "node:process";
+import { FleetError, InterruptedError } from "./errors.ts";
 
 export interface Ui {
   /** A result line, on stdout. */
@@ -27,9 +28,10 @@ export function useColor(env: Readonly<Record<string, string | undefined>>): boo
   return !env.NO_COLOR && Deno.stderr.isTerminal();
 }
 
-/** The real UI, writing to stdout/stderr and prompting with dax. */
+/** The real UI, writing to stdout/stderr; its prompt gives way to Ctrl-C and SIGTERM (`signal`). */
 export function createUi(
   env: Readonly<Record<string, string | undefined>> = Deno.env.toObject(),
+  signal?: AbortSignal,
 ): Ui {
   const color = useColor(env);
   const paint = (code: string, s: string) => (color ? `\x1b[${code}m${s}\x1b[0m` : s);
@@ -45,11 +47,7 @@ export function createUi(
       if (!colors.has(prefix)) colors.set(prefix, palette[colors.size % palette.length]);
       err(`${paint(colors.get(prefix)!, prefix)} | ${text}`);
     },
-    async confirm(question) {
-      // loaded on first use: most commands never prompt, and dax costs ~40 ms to load
-      const { default: $ } = await import("dax");
-      return $.confirm(question, { default: false, noClear: true });
-    },
+    confirm: (question) => askYesNo(question, signal),
     interactive: Deno.stdin.isTerminal(),
   };
 }
@@ -66,4 +64,29 @@ export async function confirmOrCancel(
 ): Promise<void> {
   if (yes || await ui.confirm(question)) return;
   throw new FleetError(cancelled);
+}
+
+/**
+ * Ask `question (y/N)` on stderr and read one line from stdin (line mode, so Ctrl-C stays a
+ * signal). An abort of `signal` (Ctrl-C, SIGTERM) ends the wait at once with InterruptedError;
+ * end of input is "no".
+ */
+export async function askYesNo(
+  question: string,
+  signal?: AbortSignal,
+  input: NodeJS.ReadableStream = process.stdin,
+  output: NodeJS.WritableStream = process.stderr,
+): Promise<boolean> {
+  const { createInterface } = await import("node:readline/promises");
+  const rl = createInterface({ input, output, terminal: false });
+  const closed = new Promise<string>((resolve) => rl.once("close", () => resolve("")));
+  try {
+    const answer = await Promise.race([rl.question(`${question} (y/N) `, { signal }), closed]);
+    return /^y(es)?$/i.test(answer.trim());
+  } catch (e) {
+    if (signal?.aborted) throw new InterruptedError("interrupted at the confirmation");
+    throw e;
+  } finally {
+    rl.close();
+  }
 }

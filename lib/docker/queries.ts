@@ -3,6 +3,8 @@
  * which containers a Compose project runs, and their states. Parsing is pure and exported.
  */
 import type { Deps } from "../core/deps.ts";
+import { CommandError } from "../core/errors.ts";
+import { type RunResult, tail } from "../core/run.ts";
 import { dockerStep, type Target } from "./target.ts";
 
 /** An image a service runs or will run: the reference and the image ID it resolved to. */
@@ -89,6 +91,7 @@ export async function inspectImages(
   if (all.code === 0 && ids.length === unique.length) {
     return new Map(unique.map((r, i) => [r, ids[i]]));
   }
+  unreachable(all, target, "image inspect");
   const out = new Map<string, string | undefined>();
   for (const ref of unique) {
     const r = await inspect([ref]);
@@ -141,4 +144,22 @@ export async function containerStates(
     { check: false },
   );
   return parseStates(r.stdout);
+}
+
+/**
+ * A failed query whose stderr says something other than "no such …" (the engine cannot be
+ * reached, permission denied): a CommandError with that cause, not a "missing" answer.
+ */
+export function unreachable(r: RunResult, target: Target, what: string): void {
+  if (r.code === 0) return;
+  const other = r.stderr.split("\n").map((l) => l.trim()).filter((l) =>
+    l && !/no such (image|object|container)/i.test(l)
+  );
+  if (other.length === 0) return;
+  throw new CommandError(
+    `${what} on ${target.label} failed`,
+    [...target.dockerArgv, ...what.split(" ")],
+    tail(other.join("\n")),
+    { hint: "is the stage's Docker host reachable? try: fleet doctor" },
+  );
 }

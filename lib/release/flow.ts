@@ -15,7 +15,7 @@ import { releaseId } from "./history.ts";
 import { keep, protect } from "./kept_images.ts";
 import { takeLock, unlock } from "./lock.ts";
 import { record } from "./record.ts";
-import { autoRollback } from "./rollback.ts";
+import { autoRollback, rollbackTarget } from "./rollback.ts";
 import type { Attempt, FlowOptions, Images, ReleaseResult, Selection } from "./types.ts";
 import { refuseWithoutTerminal } from "./confirm.ts";
 import { showPlan, showState } from "./view.ts";
@@ -128,46 +128,73 @@ async function release(
     await a.engine.apply(deps, ctx, steps, services, o.timeout);
   } catch (e) {
     if (e instanceof InterruptedError) {
-      const now = await a.engine.running(deps, ctx, services);
-      showState(deps.ui, ctx.stage.name, services, now, a.before, a.fresh);
-      await record(a, {
-        kind: sel.kind,
-        result: "interrupted",
-        images: a.fresh,
-        note: "interrupted (Ctrl-C)",
-      });
-      throw withResult(e, { ...result, result: "interrupted", error: e.message });
+      throw await interrupted(a, e, result, "interrupted (Ctrl-C)");
     }
-    const message = (e as Error).message;
-    const rollBack = o.rollback && services.some((s) => a.before[s]);
-    await record(a, {
-      kind: sel.kind,
-      result: rollBack ? "rolled-back" : "failed",
-      images: a.fresh,
-      note: message,
-    });
-    if (!rollBack) throw withResult(e, { ...result, result: "failed", error: message });
-    const rb = `${a.meta.id}-rb`;
-    try {
-      await autoRollback(a, rb);
-    } catch (err) {
-      throw withResult(err, {
-        ...result,
-        result: "failed",
-        error: message,
-        rollback: { result: "failed", release: rb },
-      });
-    }
-    throw withResult(
-      new CommandError(
-        `${sel.kind} of ${ctx.stage.name} failed and was rolled back: ${message}`,
-        [],
-        e instanceof CommandError ? e.stderrTail : "",
-        { hint: `the previous release serves again; see fleet history ${ctx.stage.name}` },
-      ),
-      { ...result, result: "rolled-back", error: message, rollback: { result: "ok", release: rb } },
-    );
+    return await failed(a, e as Error, result);
   }
   await Promise.all([keep(a), record(a, { kind: sel.kind, result: "ok", images: a.fresh })]);
   return { ...result, result: "ok" };
 }
+
+/** After an interrupt: show which release each service is on, record it, pass the error on. */
+async function interrupted(a: Attempt, e: Error, result: ReleaseResult, note: string) {
+  const now = await a.engine.running(a.deps, a.ctx, a.services);
+  showState(a.deps.ui, a.ctx.stage.name, a.services, now, a.before, a.fresh);
+  await record(a, { kind: a.sel.kind, result: "interrupted", images: a.fresh, note });
+  return withResult(e, { ...result, result: "interrupted", error: e.message });
+}
+
+/**
+ * A failed release: roll back to the previous good release where there is one (and --rollback),
+ * record what really happened, and throw with the result.
+ */
+async function failed(a: Attempt, e: Error, result: ReleaseResult): Promise<never> {
+  const { ctx, sel, o } = a;
+  const stage = ctx.stage.name;
+  const rec = (r: "failed" | "rolled-back", note = e.message) =>
+    record(a, { kind: sel.kind, result: r, images: a.fresh, note });
+  const to = o.rollback ? await rollbackTarget(a) : { services: [] };
+  if (!o.rollback || to.services.length === 0) {
+    const none = "first" in to && to.first
+      ? "first release failed; nothing to roll back to"
+      : "no earlier successful release to roll back to";
+    const why = o.rollback ? none : "not rolled back (--no-rollback)";
+    await rec("failed", `${e.message}; ${why}`);
+    const err = o.rollback
+      ? new CommandError(`${sel.kind} of ${stage} failed: ${e.message}; ${none}`, [], tailOf(e), {
+        hint:
+          `the failing containers are left for inspection — fleet logs ${stage}, fleet down ${stage}`,
+      })
+      : e;
+    throw withResult(err, { ...result, result: "failed", error: e.message });
+  }
+  const rb = `${a.meta.id}-rb`;
+  try {
+    await autoRollback(a, to, rb);
+  } catch (err) {
+    if (err instanceof InterruptedError) {
+      throw await interrupted(a, err, result, "interrupted during the automatic rollback");
+    }
+    await rec("failed", `${e.message}; the rollback failed too`);
+    throw withResult(err, {
+      ...result,
+      result: "failed",
+      error: e.message,
+      rollback: { result: "failed", release: rb },
+    });
+  }
+  await rec("rolled-back");
+  throw withResult(
+    new CommandError(
+      `${sel.kind} of ${stage} failed and was rolled back: ${e.message}`,
+      [],
+      tailOf(e),
+      {
+        hint: `the previous release serves again; see fleet history ${stage}`,
+      },
+    ),
+    { ...result, result: "rolled-back", error: e.message, rollback: { result: "ok", release: rb } },
+  );
+}
+
+const tailOf = (e: unknown) => (e instanceof CommandError ? e.stderrTail : "");

@@ -7,6 +7,7 @@ import type { Deps } from "../core/deps.ts";
 import { withTag } from "../docker/image_ref.ts";
 import type { ImageId } from "../docker/queries.ts";
 import { dockerStep, type Target } from "../docker/target.ts";
+import { asideStep, fitsInline, modelLabels, modelOf, withModelsAside } from "./model_labels.ts";
 
 const P = "dev.fleet.release.";
 
@@ -26,6 +27,8 @@ export interface Release {
   readonly note?: string;
   /** The Compose model deployed (`${VAR}` unresolved: it holds no secret values). */
   readonly model?: string;
+  /** A large model is kept aside, in the labels of this never-started container. */
+  readonly modelIn?: string;
 }
 
 /** A new release id from a time (sortable) and a short random suffix. */
@@ -40,7 +43,7 @@ export function keepTag(ref: string, id: string): string {
 }
 
 /** The labels that encode a release record. */
-export function releaseLabels(r: Release): string[] {
+export function releaseLabels(r: Release, modelAside?: string): string[] {
   const l: Record<string, string> = {
     id: r.id,
     project: r.project,
@@ -50,8 +53,9 @@ export function releaseLabels(r: Release): string[] {
     kind: r.kind,
     result: r.result,
     services: JSON.stringify(r.services),
-    ...(r.note ? { note: r.note } : {}),
-    ...(r.model ? { model: r.model } : {}),
+    ...(r.note ? { note: r.note.slice(0, 2000) } : {}),
+    ...(r.model && !modelAside ? modelLabels(r.model) : {}),
+    ...(r.model && modelAside ? { "model.in": modelAside } : {}),
   };
   return Object.entries(l).flatMap(([k, v]) => ["--label", `${P}${k}=${v}`]);
 }
@@ -74,17 +78,32 @@ export function parseRelease(labels: Record<string, string>): Release | undefine
     result: (g("result") ?? "ok") as Release["result"],
     services,
     ...(g("note") ? { note: g("note") } : {}),
-    ...(g("model") ? { model: g("model") } : {}),
+    ...(modelOf(labels, P) ? { model: modelOf(labels, P) } : {}),
+    ...(g("model.in") ? { modelIn: g("model.in") } : {}),
   };
 }
 
-/** Write a release record on the host. */
+/**
+ * Write a release record on the host. A model too large for labels on argv is kept aside in a
+ * never-started container whose labels come from stdin (`--label-file /dev/stdin`): no argument
+ * or line of it nears a limit, whatever the model's size.
+ */
 export async function recordRelease(deps: Deps, target: Target, r: Release): Promise<void> {
+  const inline = r.model ? fitsInline(r.model) : true;
+  const image = Object.values(r.services)[0]?.id;
+  let aside: string | undefined;
+  if (r.model && !inline && image) {
+    aside = `fleet-model-${r.project}-${r.id}`;
+    await deps.runner.run(asideStep(target, aside, r.project, image, r.model), {
+      uninterruptible: true,
+    });
+  }
+  const model = inline || aside ? r.model : undefined; // no image to hold it: left out
   await deps.runner.run(
     dockerStep(target, "record release", [
       "volume",
       "create",
-      ...releaseLabels(r),
+      ...releaseLabels({ ...r, model }, aside),
       `fleet-release-${r.project}-${r.id}`,
     ], "record"),
     { uninterruptible: true },
@@ -118,8 +137,9 @@ export async function listReleases(
     ]),
     { uninterruptible: true },
   );
-  return r.stdout.split("\n").filter((l) => l.startsWith("{"))
+  const releases = r.stdout.split("\n").filter((l) => l.startsWith("{"))
     .map((l) => parseRelease(JSON.parse(l)))
     .filter((x): x is Release => x !== undefined && x.project === project)
     .sort((a, b) => b.id.localeCompare(a.id));
+  return await withModelsAside(deps, target, releases);
 }

@@ -5,7 +5,8 @@
  * removed with `fleet unlock`.
  */
 import type { Deps } from "../core/deps.ts";
-import { FleetError } from "../core/errors.ts";
+import { CommandError, FleetError } from "../core/errors.ts";
+import { tail } from "../core/run.ts";
 import { dockerStep, type Target } from "../docker/target.ts";
 import type { EngineContext } from "../engine/engine.ts";
 
@@ -75,7 +76,15 @@ export async function readLock(
     ], "lock"),
     { check: false, uninterruptible: true },
   );
-  if (r.code !== 0) return undefined;
+  if (r.code !== 0) {
+    if (/no such (container|object)/i.test(r.stderr)) return undefined;
+    throw new CommandError(
+      `could not read the deploy lock on ${target.label}`,
+      [...target.dockerArgv, "inspect", lockName(project)],
+      tail(r.stderr || r.stdout),
+      { hint: "is the stage's Docker host reachable? try: fleet doctor" },
+    );
+  }
   const labels = JSON.parse(r.stdout.trim() || "{}") as Record<string, string>;
   return {
     holder: labels[L + "holder"] ?? "unknown",

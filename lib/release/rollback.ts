@@ -4,7 +4,7 @@
  * changed healthcheck or environment goes back too) with its kept images.
  */
 import type { Deps } from "../core/deps.ts";
-import { CommandError, FleetError, UsageError } from "../core/errors.ts";
+import { CommandError, FleetError, InterruptedError, UsageError } from "../core/errors.ts";
 import { runStep } from "../core/steps.ts";
 import { inspectImages } from "../docker/queries.ts";
 import type { Engine, EngineContext } from "../engine/engine.ts";
@@ -13,10 +13,39 @@ import { prevTag } from "./kept_images.ts";
 import { record } from "./record.ts";
 import type { Attempt } from "./types.ts";
 
-/** Put back what ran before a failed attempt, wait for it, and record the rollback as `id`. */
-export async function autoRollback(a: Attempt, id: string): Promise<void> {
+/** What an automatic rollback can go back to: services with a good recorded release, its model. */
+export interface RollbackTarget {
+  /** Services whose previous image was part of a successful release. */
+  readonly services: readonly string[];
+  /** The recorded model of the newest good release that ran all of them, if any. */
+  readonly model?: string;
+  /** No release of the stage ever succeeded. */
+  readonly first?: boolean;
+}
+
+/**
+ * The services of a failed attempt that can go back to a release that succeeded. A release that
+ * never succeeded (a failed first deploy left its containers) is no rollback target.
+ */
+export async function rollbackTarget(a: Attempt): Promise<RollbackTarget> {
+  const releases = await listReleases(a.deps, a.ctx.target, a.ctx.project);
+  const good = releases.filter((r) => r.result === "ok");
+  const services = a.services.filter((s) =>
+    a.before[s] && good.some((r) => r.services[s]?.id === a.before[s].id)
+  );
+  const match = good.find((r) =>
+    r.model && services.every((s) => r.services[s]?.id === a.before[s].id)
+  );
+  return { services, first: good.length === 0, ...(match?.model ? { model: match.model } : {}) };
+}
+
+/**
+ * Put back what ran before a failed attempt (the services of `to`), wait for it, and record the
+ * rollback as `id`. Services new in the attempt are taken away.
+ */
+export async function autoRollback(a: Attempt, to: RollbackTarget, id: string): Promise<void> {
   const { deps, ctx, engine } = a;
-  const prev = a.services.filter((s) => a.before[s]);
+  const prev = [...to.services];
   const gone = a.services.filter((s) => !a.before[s]);
   deps.ui.warn(`release failed: rolling back ${prev.join(", ")} to the previous release`);
   // an unchanged image was not tagged (lib/release/kept_images.ts): its ID names it, and it is alive
@@ -24,7 +53,7 @@ export async function autoRollback(a: Attempt, id: string): Promise<void> {
     const same = a.before[s].id === a.fresh[s]?.id;
     return [s, same ? a.before[s].id : prevTag(ctx, s, a.before[s])];
   }));
-  const rb = await previousContext(a, prev, images);
+  const rb = previousContext(a, to, images);
   const rec = (result: Release["result"], note: string) =>
     record(a, { kind: "auto-rollback", result, images: a.before, note, model: rb.model, id });
   try {
@@ -34,6 +63,10 @@ export async function autoRollback(a: Attempt, id: string): Promise<void> {
     const steps = engine.releaseSteps(rb, prev, [], { pull: false, only: true, wait: a.o.timeout });
     await engine.apply(deps, rb, steps, prev, a.o.timeout);
   } catch (e) {
+    if (e instanceof InterruptedError) {
+      await rec("interrupted", "interrupted during the automatic rollback");
+      throw e;
+    }
     await rec("failed", (e as Error).message);
     throw new CommandError(
       `the release failed, and so did the rollback: ${(e as Error).message}`,
@@ -46,16 +79,12 @@ export async function autoRollback(a: Attempt, id: string): Promise<void> {
 }
 
 /** The recorded model of the release that ran before, else the stage file's, with old images. */
-async function previousContext(
+function previousContext(
   a: Attempt,
-  prev: readonly string[],
+  to: RollbackTarget,
   images: Record<string, string>,
-): Promise<EngineContext> {
-  const releases = await listReleases(a.deps, a.ctx.target, a.ctx.project);
-  const match = releases.find((r) =>
-    r.result === "ok" && r.model && prev.every((s) => r.services[s]?.id === a.before[s].id)
-  );
-  if (match?.model) return a.engine.fromModel(a.ctx, match.model, images, a.deps.env);
+): EngineContext {
+  if (to.model) return a.engine.fromModel(a.ctx, to.model, images, a.deps.env);
   a.deps.ui.warn(
     "no recorded configuration of the previous release: using the stage file's, with the previous images",
   );

@@ -97,6 +97,8 @@ export function makeApp(
       const cs = await list(["ps", "-aq", "--filter", `label=com.docker.compose.project=${p}`]);
       if (cs.length) await h(["rm", "-f", ...cs]);
       await h(["rm", "-f", `fleet-lock-${p}`]);
+      const models = await list(["ps", "-aq", "--filter", `label=dev.fleet.release.model-of=${p}`]);
+      if (models.length) await h(["rm", "-f", ...models]);
       const vols = await list(["volume", "ls", "-q", "--filter", `name=${p}`]);
       // the tags fleet kept: fleet-<release id> (any repository) and fleet-prev-<project>-<service>
       const ids = vols.map((v) => v.replace(`fleet-release-${p}-`, "")).filter((v) =>

@@ -58,3 +58,23 @@ Deno.test("only the newest kept release tags stay", async () => {
   assert.deepEqual(staleTags(tags, 2), ["fleet-r20260101T000000Z-aaaa"]);
   assert.deepEqual(staleTags(tags), []);
 });
+
+Deno.test("a 1 MiB model is kept aside: stdin lines under 64 KiB, a short argv, read back whole", async () => {
+  const { asideStep, fitsInline, modelOf } = await import("../../lib/release/model_labels.ts");
+  // a large env value that does not compress well (a certificate bundle, say)
+  let big = "";
+  for (let i = 0; big.length < 1024 * 1024; i++) big += ((i * 2654435761) >>> 0).toString(36);
+  const model = `name: x\nservices:\n  web:\n    environment:\n      CERTS: "${big}"\n`;
+  assert.equal(fitsInline(model), false);
+  assert.equal(fitsInline("name: small\n"), true);
+  const target = { env: {}, dockerArgv: ["docker"], label: "local engine" };
+  const step = asideStep(target, "fleet-model-a-r1", "a", "sha256:img", model);
+  assert.ok(step.argv.join(" ").length < 300, "argv stays short");
+  assert.ok(step.argv.includes("--label-file") && step.argv.includes("/dev/stdin"));
+  const lines = step.input!.split("\n").filter(Boolean);
+  assert.ok(lines.every((l) => l.length < 64 * 1024), "each label-file line under 64 KiB");
+  const labels = Object.fromEntries(
+    lines.map((l) => [l.slice(0, l.indexOf("=")), l.slice(l.indexOf("=") + 1)]),
+  );
+  assert.equal(modelOf(labels), model);
+});

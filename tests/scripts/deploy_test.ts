@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { parse } from "yaml";
 import { deploy, rollback } from "../../scripts/deploy.ts";
 import type { Step } from "../../lib/core/run.ts";
-import { CommandError, FleetError, UsageError } from "../../lib/core/errors.ts";
+import { CommandError, FleetError, InterruptedError, UsageError } from "../../lib/core/errors.ts";
 import { recordingRunner, tempProject, testDeps } from "../helpers.ts";
 import { releaseText } from "../../lib/report/text.ts";
 
@@ -58,7 +58,7 @@ class FakeHost {
             "dev.fleet.lock.since": "t0",
           }),
         }
-        : { code: 1 };
+        : { code: 1, stderr: "Error: No such object: fleet-lock" };
     }
     if (a[0] === "inspect") return { stdout: this.states(a.slice(5)) };
     if (a[0] === "create") {
@@ -68,7 +68,22 @@ class FakeHost {
     }
     if (a[0] === "rm" && a.at(-1)!.startsWith("fleet-lock")) return (this.lock = undefined, {});
     if (a[0] === "volume" && a[1] === "create") return (this.volumes.push(a), {});
-    if (a[0] === "volume" && a[1] === "ls") return { stdout: "" };
+    if (a[0] === "volume" && a[1] === "ls") {
+      return { stdout: this.volumes.map((v) => v.at(-1)).join("\n") };
+    }
+    if (a[0] === "volume" && a[1] === "inspect") {
+      const names = a.slice(4);
+      return {
+        stdout: this.volumes.filter((v) => names.includes(v.at(-1)!)).map((v) =>
+          JSON.stringify(Object.fromEntries(
+            v.filter((_, i) => v[i - 1] === "--label").map((l) => [
+              l.slice(0, l.indexOf("=")),
+              l.slice(l.indexOf("=") + 1),
+            ]),
+          ))
+        ).join("\n"),
+      };
+    }
     return {};
   };
 
@@ -96,8 +111,24 @@ class FakeHost {
     }).join("\n");
   }
 
+  /** A successful earlier release of these images, as fleet records it. */
+  seed(id: string, services: Record<string, string>) {
+    const rec = Object.fromEntries(
+      Object.entries(services).map(([s, i]) => [s, { ref: `${s}-ref`, id: i }]),
+    );
+    const labels = { id, project: this.project, result: "ok", services: JSON.stringify(rec) };
+    this.seeded.push([
+      "volume",
+      "create",
+      ...Object.entries(labels).flatMap(([k, v]) => ["--label", `dev.fleet.release.${k}=${v}`]),
+      `fleet-release-${this.project}-${id}`,
+    ]);
+    this.volumes.push(this.seeded.at(-1)!);
+  }
+  seeded: string[][] = [];
+
   results = () =>
-    this.volumes.map((v) =>
+    this.volumes.filter((v) => !this.seeded.includes(v)).map((v) =>
       v.find((x) => x.startsWith("dev.fleet.release.result="))!.split("=")[1]
     );
 }
@@ -119,6 +150,7 @@ function setup() {
   host.running.set("web", "sha256:old");
   host.running.set("db", "sha256:pg");
   host.images.set("old-ref", "sha256:old");
+  host.seed("r20260101T000000Z-0000", { web: "sha256:old", db: "sha256:pg" });
   const deps = testDeps(root, { runner: recordingRunner(host.reply) });
   const kinds = () =>
     deps.runner.steps.map((s) => s.title.split(" ")[0]).filter((t) =>
@@ -165,15 +197,16 @@ Deno.test("an unhealthy release is rolled back to the previous images", async ()
     "stop",
     "rm",
     "up",
-    "record",
     "stop",
     "rm",
     "up",
     "record",
+    "record",
     "release",
   ]);
   assert.equal(host.running.get("web"), "sha256:old");
-  assert.deepEqual(host.results(), ["rolled-back", "ok"]);
+  // the rollback's record, then the failed release's: each says what really happened
+  assert.deepEqual(host.results(), ["ok", "rolled-back"]);
   const up2 = deps.runner.steps.filter((s) => s.title === "up")[1];
   assert.match(up2.input!, /image: reg\.test\/app-web-dev:fleet-prev-app-dev-web/);
 });
@@ -336,4 +369,76 @@ Deno.test("an `up --wait` that says 0 at its deadline is checked, and a not-read
     deploy("dev", { yes: true, timeout: 1, rollback: false }, d),
     /service web did not become ready: not ready after 1s \(web: running, starting\)/,
   );
+});
+
+Deno.test("a failed first release is not rolled back: nothing good to go back to, said plainly", async () => {
+  const { host, deps } = setup();
+  host.volumes.length = 0; // no release recorded yet
+  host.seeded.length = 0;
+  host.running.delete("web");
+  host.unhealthy.add("sha256:new");
+  await assert.rejects(deploy("dev", opts, deps), (e: Error) => {
+    assert.match(e.message, /first release failed; nothing to roll back to/);
+    assert.match((e as FleetError).hint!, /left for inspection — fleet logs dev, fleet down dev/);
+    return true;
+  });
+  assert.deepEqual(host.results(), ["failed"]);
+  // the next deploy fails too: the broken containers of the first are no rollback target
+  const again = testDeps(deps.cwd, { runner: recordingRunner(host.reply) });
+  await assert.rejects(deploy("dev", opts, again), /nothing to roll back to/);
+  assert.deepEqual(host.results(), ["failed", "failed"]);
+  assert.equal(again.runner.steps.filter((s) => s.kind === "up").length, 1, "no rollback up");
+});
+
+Deno.test("a lock that cannot be read (host unreachable) is an error, not 'not locked'", async () => {
+  const { deps } = setup();
+  const { unlock } = await import("../../scripts/ops.ts");
+  const down = testDeps(deps.cwd, {
+    runner: recordingRunner(() => ({
+      code: 1,
+      stderr: "Cannot connect to the Docker daemon at unix:///nope.sock",
+    })),
+  });
+  await assert.rejects(unlock("dev", { yes: true }, down), (e: Error) => {
+    assert.ok(e instanceof CommandError);
+    assert.match(e.message, /could not read the deploy lock/);
+    assert.match(e.stderrTail, /Cannot connect to the Docker daemon/);
+    return true;
+  });
+});
+
+Deno.test("--no-pull against an unreachable host shows the connection error, not 'missing image'", async () => {
+  const { deps } = setup();
+  const down = testDeps(deps.cwd, {
+    runner: recordingRunner((s) =>
+      s.argv[0] === "git" ? { code: 1 } : {
+        code: 1,
+        stderr: "error during connect: Get http://x/v1.41/images/json: dial tcp: refused",
+      }
+    ),
+  });
+  await assert.rejects(deploy("dev", { ...opts, pull: false }, down), (e: Error) => {
+    assert.ok(e instanceof CommandError, String(e));
+    assert.match(e.stderrTail, /error during connect/);
+    return true;
+  });
+});
+
+Deno.test("Ctrl-C during the automatic rollback: state reported, recorded as interrupted, lock released", async () => {
+  const { host, deps } = setup();
+  host.unhealthy.add("sha256:new");
+  const base = recordingRunner(host.reply);
+  let ups = 0;
+  const runner = {
+    ...base,
+    run: (s: Step, o?: Parameters<typeof base.run>[1]) =>
+      s.kind === "up" && ++ups === 2
+        ? Promise.reject(new InterruptedError("interrupted during: up"))
+        : base.run(s, o),
+  };
+  const d = { ...deps, runner: runner as typeof base };
+  await assert.rejects(deploy("dev", opts, d), InterruptedError);
+  assert.deepEqual(host.results(), ["interrupted", "interrupted"]);
+  assert.match(d.ui.text(), /interrupted: the deploy lock is released; state of dev:/);
+  assert.equal(host.lock, undefined);
 });

@@ -1,0 +1,108 @@
+/**
+ * A release's model in Docker labels: gzip, base64, cut into `model.gz.<i>` chunks. Small models
+ * ride on the record's own labels (argv); a large one goes into the labels of a never-started
+ * container created with `--label-file /dev/stdin`, so no argument and no line nears a limit
+ * (Linux caps one argument at 128 KiB; Docker reads a label file line by line, 64 KiB a line).
+ */
+import { Buffer } from "node:buffer";
+import { gunzipSync, gzipSync } from "node:zlib";
+import type { Deps } from "../core/deps.ts";
+import type { Step } from "../core/run.ts";
+import { dockerStep, type Target } from "../docker/target.ts";
+
+const P = "dev.fleet.release.";
+/** Characters of one chunk: under Docker's 64 KiB label-file line, far under 128 KiB of argv. */
+const CHUNK = 60_000;
+/** The most compressed model text that rides on the record's argv. */
+const INLINE = 100_000;
+
+/**
+ * The model as chunk labels (keys without the `dev.fleet.release.` prefix).
+ * @example modelLabels("name: x\n") // { "model.gz.0": "H4sI…" }
+ */
+export function modelLabels(model: string): Record<string, string> {
+  const b64 = gzipSync(new TextEncoder().encode(model)).toString("base64");
+  const out: Record<string, string> = {};
+  for (let i = 0; i * CHUNK < b64.length; i++) {
+    out[`model.gz.${i}`] = b64.slice(i * CHUNK, (i + 1) * CHUNK);
+  }
+  return out;
+}
+
+/** Whether a model's chunks are small enough to go on the record's own argv. */
+export function fitsInline(model: string): boolean {
+  return Object.values(modelLabels(model)).join("").length <= INLINE;
+}
+
+/** The model from labels with this prefix: chunked gzip, or the plain label of older records. */
+export function modelOf(labels: Record<string, string>, prefix = P): string | undefined {
+  if (labels[prefix + "model"]) return labels[prefix + "model"];
+  const parts: string[] = [];
+  for (let i = 0; labels[`${prefix}model.gz.${i}`] !== undefined; i++) {
+    parts.push(labels[`${prefix}model.gz.${i}`]);
+  }
+  if (parts.length === 0) return undefined;
+  try {
+    return new TextDecoder().decode(gunzipSync(Buffer.from(parts.join(""), "base64")));
+  } catch {
+    return undefined; // an unreadable model: the record still lists
+  }
+}
+
+/** `docker create` of the container that holds a large model in its labels (from stdin). */
+export function asideStep(
+  target: Target,
+  name: string,
+  project: string,
+  image: string,
+  model: string,
+): Step {
+  const lines = Object.entries(modelLabels(model)).map(([k, v]) => `${P}${k}=${v}\n`);
+  return {
+    ...dockerStep(target, "record release model", [
+      "create",
+      "--name",
+      name,
+      "--label",
+      `${P}model-of=${project}`,
+      "--label-file",
+      "/dev/stdin",
+      "--network",
+      "none",
+      "--entrypoint",
+      "/fleet-never-started",
+      image,
+    ], "record"),
+    input: lines.join(""),
+  };
+}
+
+/** Fill in the models kept aside (one inspect for all of them). */
+export async function withModelsAside<R extends { modelIn?: string; model?: string }>(
+  deps: Deps,
+  target: Target,
+  releases: R[],
+): Promise<R[]> {
+  const aside = releases.filter((r) => r.modelIn && !r.model).map((r) => r.modelIn!);
+  if (aside.length === 0) return releases;
+  const r = await deps.runner.run(
+    dockerStep(target, "read release models", [
+      "container",
+      "inspect",
+      "--format",
+      "{{.Name}} {{json .Config.Labels}}",
+      ...aside,
+    ]),
+    { check: false, uninterruptible: true },
+  );
+  const models = new Map<string, string>();
+  for (const line of r.stdout.split("\n")) {
+    const i = line.indexOf(" ");
+    if (i < 0) continue;
+    const m = modelOf(JSON.parse(line.slice(i + 1)));
+    if (m) models.set(line.slice(0, i).replace(/^\//, ""), m);
+  }
+  return releases.map((rel) =>
+    rel.modelIn && models.has(rel.modelIn) ? { ...rel, model: models.get(rel.modelIn) } : rel
+  );
+}
