@@ -12,6 +12,7 @@ import { Command } from "@commander-js/extra-typings";
 import {
   buildCommand,
   deployCommand,
+  interactiveCommand,
   logsCommand,
   rollbackCommand,
   runEdge,
@@ -133,7 +134,7 @@ for (
           if (name === "unlock") deps.ui.out(text.unlockText(await ops.unlock(s, o, deps)));
           if (name === "history") {
             const h = await ops.history(s, o, deps);
-            deps.ui.out(text.historyText(h.stage, h.host, h.releases));
+            deps.ui.out(text.historyText(h.stage, h.host, h.releases, h.keep));
           }
         })
       ),
@@ -154,6 +155,19 @@ program.addCommand(
       })
     ),
 );
+
+for (const mode of ["exec", "run"] as const) {
+  program.addCommand(
+    usageExits(interactiveCommand(mode)).action((stage, command, opts, cmd) =>
+      edge(async (signal) => {
+        const { interactive } = await import("./scripts/exec.ts");
+        const { defaultDeps } = await import("./lib/core/deps.ts");
+        const o = { ...cmd.optsWithGlobals(), ...opts };
+        return await interactive(mode, stageArg(stage, env), command, o, defaultDeps(signal));
+      })
+    ),
+  );
+}
 
 if (import.meta.main) {
   await program.parseAsync(Deno.args, { from: "user" });

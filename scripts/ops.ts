@@ -80,14 +80,14 @@ export async function history(
   stage: string,
   opts: OpsOptions,
   deps: Deps,
-): Promise<{ stage: string; host: string; releases: Release[] }> {
+): Promise<{ stage: string; host: string; keep: number; releases: Release[] }> {
   const [, ctx] = open(stage, opts, deps);
   const releases = await withSharedSsh(
     deps,
     ctx,
     (c) => listReleases(deps, c.target, c.project),
   );
-  return { stage, host: ctx.target.label, releases };
+  return { stage, host: ctx.target.label, keep: ctx.stage.keep, releases };
 }
 
 /** `fleet unlock <stage>`: clear a lock left by a killed process (says whose it was). */

@@ -91,6 +91,8 @@ export function stageFixture(services: Service[], over: Partial<Stage> = {}): St
     tag: "latest",
     confirm: true,
     services,
+    hooks: { pre: [], post: [] },
+    keep: 50,
     ...over,
   };
 }

@@ -116,6 +116,24 @@ export function logsCommand() {
   );
 }
 
+/** `exec|run [stage] -n svc [--index N] [--] cmd…` (SPEC §11). */
+export function interactiveCommand(mode: "exec" | "run") {
+  const cmd = withGlobals(
+    new Command(mode)
+      .description(
+        mode === "exec"
+          ? "run a command in a running container of a service (exit code passed through)"
+          : "run a one-off container of a service's image and config, removed afterwards",
+      )
+      .argument("[stage]", "stage name (or FLEET_STAGE)")
+      .argument("[command...]", "the command (after --)")
+      .option("-n, --service <name>", "the service", collect, [] as string[]),
+  );
+  return mode === "exec"
+    ? cmd.option("--index <n>", "which running container (1-based)", (v) => Math.floor(seconds(v)))
+    : cmd;
+}
+
 /** The stage argument, else FLEET_STAGE, else a usage error. */
 export function stageArg(
   stage: string | undefined,
@@ -147,8 +165,9 @@ export async function runEdge(
   Deno.addSignalListener("SIGINT", onSignal);
   Deno.addSignalListener("SIGTERM", onSignal);
   try {
-    await fn(ctl.signal);
-    return ctl.signal.aborted ? 130 : 0;
+    const r = await fn(ctl.signal);
+    if (ctl.signal.aborted) return 130;
+    return typeof r === "number" ? r : 0; // a passed-through exit code (exec, run)
   } catch (err) {
     console.error(formatError(err, verbose()));
     return ctl.signal.aborted ? 130 : exitCodeOf(err);

@@ -46,6 +46,25 @@ export const ServiceSchema = v.strictObject({
   compose: v.optional(v.record(v.string(), v.unknown())),
 });
 
+/** Release tasks (SPEC §11): one-off commands with the new image before anything stops. */
+const TasksSchema = v.strictObject({
+  pre_deploy: v.optional(v.strictObject({ service: Name, command: StringOrList })),
+});
+
+/** Hooks: one argv, or a list of argvs, run on the machine that runs fleet. */
+const Hook = v.union([
+  v.pipe(StringList, v.minLength(1)),
+  v.array(v.pipe(StringList, v.minLength(1))),
+]);
+const HooksSchema = v.strictObject({
+  pre_deploy: v.optional(Hook),
+  post_deploy: v.optional(Hook),
+});
+
+const HistorySchema = v.strictObject({
+  keep: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1, "must be at least 1"))),
+});
+
 export const StageFileSchema = v.strictObject({
   project: v.optional(Name),
   registry: v.optional(v.string()),
@@ -61,6 +80,9 @@ export const StageFileSchema = v.strictObject({
   context: v.optional(v.string()),
   confirm: v.optional(v.boolean()),
   services: v.optional(v.record(Name, ServiceSchema)),
+  tasks: v.optional(TasksSchema),
+  hooks: v.optional(HooksSchema),
+  history: v.optional(HistorySchema),
 });
 
 export type StageFile = v.InferOutput<typeof StageFileSchema>;
@@ -70,6 +92,10 @@ export type ServiceFile = v.InferOutput<typeof ServiceSchema>;
 export function keysAt(path: readonly string[]): string[] {
   const p = path.slice(0, -1);
   if (p.length === 0) return Object.keys(StageFileSchema.entries);
+  if (p.length === 1 && p[0] === "tasks") return Object.keys(TasksSchema.entries);
+  if (p.length === 1 && p[0] === "hooks") return Object.keys(HooksSchema.entries);
+  if (p.length === 1 && p[0] === "history") return Object.keys(HistorySchema.entries);
+  if (p.length === 2 && p[0] === "tasks") return ["service", "command"];
   if (p[0] !== "services") return [];
   if (p.length === 2) return Object.keys(ServiceSchema.entries);
   if (p.length === 3 && p[2] === "build") return Object.keys(BuildSchema.entries);

@@ -33,7 +33,20 @@ export interface Stage {
   readonly context?: string;
   readonly confirm: boolean;
   readonly services: readonly Service[];
+  /** A release task run with the new image before anything stops (SPEC §11). */
+  readonly task?: { readonly service: string; readonly command: readonly string[] };
+  /** Commands run on this machine around a deploy, each an argv. */
+  readonly hooks: { readonly pre: readonly string[][]; readonly post: readonly string[][] };
+  /** Releases kept in the history on the host. */
+  readonly keep: number;
 }
+
+/** Releases kept on the host when the stage file says nothing (`history: { keep }`). */
+export const KEEP_HISTORY = 50;
+
+/** One argv or a list of them, as a list. */
+const argvs = (h: string[] | string[][] | undefined): string[][] =>
+  !h ? [] : h.every((x) => Array.isArray(x)) ? h as string[][] : [h as string[]];
 
 /** The project root: `dir` when given, else the nearest directory upwards that has `stages/`. */
 export function findRoot(cwd: string, dir?: string): string {
@@ -200,7 +213,25 @@ function resolveStage(
     context: f.context,
     confirm: f.confirm ?? !local,
     services,
+    ...(task(file, f) ? { task: task(file, f) } : {}),
+    hooks: { pre: argvs(f.hooks?.pre_deploy), post: argvs(f.hooks?.post_deploy) },
+    keep: f.history?.keep ?? KEEP_HISTORY,
   };
+}
+
+function task(file: string, f: StageFile): Stage["task"] {
+  const t = f.tasks?.pre_deploy;
+  if (!t) return undefined;
+  const names = Object.keys(f.services ?? {});
+  if (!names.includes(t.service)) {
+    throw new ConfigError(
+      `${file}: tasks.pre_deploy.service: unknown service "${t.service}" (services: ${
+        names.join(", ")
+      })`,
+    );
+  }
+  const command = typeof t.command === "string" ? ["sh", "-c", t.command] : t.command;
+  return { service: t.service, command };
 }
 
 function resolveService(

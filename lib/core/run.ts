@@ -29,6 +29,7 @@ export type StepKind =
   | "git"
   | "check"
   | "task"
+  | "hook"
   | "exec";
 
 /** One command to run: argv plus environment; `secretEnv` values and `input` are redacted. */
@@ -40,6 +41,8 @@ export interface Step {
   readonly env?: Readonly<Record<string, string>>;
   readonly secretEnv?: Readonly<Record<string, string>>;
   readonly input?: string;
+  /** Working directory (default: fleet's own). */
+  readonly cwd?: string;
 }
 
 /** Seconds of silence after which a running step says it is still at work. */
@@ -52,6 +55,8 @@ export interface RunOptions {
   readonly onQuiet?: (seconds: number) => void;
   /** Throw a CommandError on a non-zero exit (default true). */
   readonly check?: boolean;
+  /** Hand the child this process's stdin, stdout and stderr (exec, run): nothing captured. */
+  readonly inherit?: boolean;
   /** Run even after an interrupt, and do not kill it on one (cleanup: unlock, report). */
   readonly uninterruptible?: boolean;
 }
@@ -106,10 +111,11 @@ export function createRunner(opts: {
       const { $ } = await import("zx");
       const p = $({
         env: { ...opts.env, ...step.env, ...step.secretEnv },
-        cwd: opts.cwd,
+        cwd: step.cwd ?? opts.cwd,
         input: step.input,
         quiet: true,
         nothrow: true,
+        ...(ro.inherit ? { stdio: "inherit" as const } : {}),
       })`${step.argv}`;
       const kill = () => p.kill("SIGTERM").catch(() => {});
       signal?.addEventListener("abort", kill);

@@ -122,6 +122,28 @@ export const compose: Engine = {
     composeStep(ctx, "rm", ["rm", "--force", "--stop", ...services], "rm (new services)"),
   ],
   strategy: () => "stop → rm → up: a short outage",
+  taskStep: (ctx, service, command) =>
+    composeStep(
+      ctx,
+      "task",
+      ["run", "--rm", "--no-deps", "-T", service, ...command],
+      `release task: ${service} ${command.join(" ")}`,
+    ),
+  interactiveStep: (ctx, o) =>
+    composeStep(
+      ctx,
+      "exec",
+      [
+        o.mode,
+        ...(o.tty ? [] : ["-T"]),
+        ...(o.mode === "exec" && o.index ? ["--index", String(o.index)] : []),
+        ...(o.mode === "run" ? ["--rm", "--no-deps"] : []),
+        o.service,
+        ...o.command,
+      ],
+      `${o.mode} ${o.service}: ${o.command.join(" ")}`,
+      o.modelFile,
+    ),
   psStep: (ctx) => composeStep(ctx, "ps", ["ps", "--all"]),
   logsStep: (ctx, services, o) =>
     composeStep(ctx, "logs", [

@@ -1,4 +1,7 @@
-/** One `docker compose` command on a stage's engine, the model on stdin (no file written). */
+/**
+ * One `docker compose` command on a stage's engine, the model on stdin (no file written) — or,
+ * for commands that hand stdin to the user (exec, run), in `modelFile`.
+ */
 import type { Step, StepKind } from "../core/run.ts";
 import type { EngineContext } from "./engine.ts";
 
@@ -12,6 +15,7 @@ export function composeStep(
   kind: StepKind,
   args: readonly string[],
   title: string = kind,
+  modelFile?: string,
 ): Step {
   return {
     kind,
@@ -24,11 +28,11 @@ export function composeStep(
       "--project-directory",
       ctx.stage.root,
       "-f",
-      "-",
+      modelFile ?? "-",
       ...args,
     ],
     env: { ...ctx.target.env, COMPOSE_PROGRESS: "plain" },
     secretEnv: ctx.secretEnv,
-    input: ctx.model,
+    ...(modelFile ? {} : { input: ctx.model }),
   };
 }

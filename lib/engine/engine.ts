@@ -45,6 +45,18 @@ export interface LogsOptions {
   readonly tail: string;
 }
 
+/** `fleet exec` / `fleet run`. */
+export interface InteractiveOptions {
+  readonly mode: "exec" | "run";
+  readonly service: string;
+  readonly command: readonly string[];
+  /** Replica number for exec (1-based). */
+  readonly index?: number;
+  /** Allocate a terminal (stdin is one). */
+  readonly tty: boolean;
+  readonly modelFile: string;
+}
+
 /** One orchestrator. */
 export interface Engine {
   readonly name: "compose";
@@ -82,6 +94,13 @@ export interface Engine {
   removeSteps(ctx: EngineContext, services: readonly string[]): Step[];
   /** How a service is replaced, for the plan: "stop → rm → up: a short outage". */
   strategy(ctx: EngineContext, service: string): string;
+  /** A one-off run of `service` with the context's (new) image, env and networks; removed after. */
+  taskStep(ctx: EngineContext, service: string, command: readonly string[]): Step;
+  /**
+   * A command in a running replica (`exec`) or a one-off container (`run`), stdin and the
+   * terminal handed to the user: the model is read from `modelFile`.
+   */
+  interactiveStep(ctx: EngineContext, how: InteractiveOptions): Step;
   psStep(ctx: EngineContext): Step;
   logsStep(ctx: EngineContext, services: readonly string[], opts: LogsOptions): Step;
   downStep(ctx: EngineContext): Step;

@@ -20,6 +20,8 @@ import type { Attempt, FlowOptions, Images, ReleaseResult, Selection } from "./t
 import { refuseWithoutTerminal } from "./confirm.ts";
 import { showPlan, showState } from "./view.ts";
 import { gitCommit, whoAmI } from "./who.ts";
+import { hookSteps, runHooks } from "./hooks.ts";
+import { pruneHistory } from "./retention.ts";
 
 /** The whole flow. `steps` are the engine's release steps for `sel.services` (pull first). */
 export async function runRelease(
@@ -30,24 +32,94 @@ export async function runRelease(
   steps: readonly Step[],
   o: FlowOptions,
 ): Promise<ReleaseResult> {
-  const base = baseResult(ctx, sel);
-  if (o.dryRun) return { ...base, result: "dry-run", commands: steps.map(showStep) };
+  const now = deps.now();
+  const id = releaseId(now);
+  const base = { ...baseResult(ctx, sel), release: id };
+  const hooks = (which: "pre" | "post", result: string) =>
+    hookSteps(ctx.stage, which, { release: id, result, services: sel.services });
+  const task = sel.kind === "deploy" ? taskOf(engine, ctx) : undefined;
+  if (o.dryRun) {
+    const all = [
+      ...hooks("pre", "pending"),
+      ...steps,
+      ...(task ? [task] : []),
+      ...hooks("post", "ok"),
+    ];
+    return { ...base, result: "dry-run", commands: all.map(showStep) };
+  }
   refuseWithoutTerminal(deps.ui, ctx.stage, sel.kind, o);
+  await runHooks(deps, ctx.stage, "pre", {
+    release: id,
+    result: "pending",
+    services: sel.services,
+  });
+  let result: ReleaseResult = base;
+  try {
+    result = await locked(deps, engine, ctx, sel, steps, o, { id, now, task });
+  } catch (e) {
+    const r = (e as { result?: ReleaseResult }).result;
+    if (r && !["interrupted", "cancelled"].includes(r.result)) await postHooks(deps, ctx, r, e);
+    throw e;
+  }
+  await postHooks(deps, ctx, result);
+  return result;
+}
+
+/** The release's task step (`tasks.pre_deploy`), if the stage has one. */
+function taskOf(engine: Engine, ctx: EngineContext): Step | undefined {
+  const t = ctx.stage.task;
+  return t ? engine.taskStep(ctx, t.service, t.command) : undefined;
+}
+
+/**
+ * post_deploy hooks with the result. One that fails after a good release is an error (exit 1)
+ * though the release stands; after a failed one it is a warning beside the release's error.
+ */
+async function postHooks(deps: Deps, ctx: EngineContext, r: ReleaseResult, failed?: unknown) {
+  const v = { release: r.release ?? "", result: r.result, services: r.services.map((s) => s.name) };
+  try {
+    await runHooks(deps, ctx.stage, "post", v);
+  } catch (e) {
+    if (failed) return deps.ui.warn(`post_deploy hook failed too: ${(e as Error).message}`);
+    throw withResult(
+      new CommandError(
+        `post_deploy hook failed: ${(e as Error).message}; release ${r.release} stands`,
+        [],
+        e instanceof CommandError ? e.stderrTail : "",
+      ),
+      r,
+    );
+  }
+}
+
+/** Pull, lock, plan, confirm, task, release — the lock always released. */
+async function locked(
+  deps: Deps,
+  engine: Engine,
+  ctx: EngineContext,
+  sel: Selection,
+  steps: readonly Step[],
+  o: FlowOptions,
+  r: { id: string; now: Date; task?: Step },
+): Promise<ReleaseResult> {
+  const base = { ...baseResult(ctx, sel), release: r.id };
+  const now = r.now;
   const pull = steps.find((s) => s.kind === "pull");
   const local = Promise.all([whoAmI(deps, ctx.stage.root), gitCommit(deps, ctx.stage.root)]);
   if (pull) await runStep(deps, pull);
   const fresh = await imagesOnHost(deps, ctx, sel);
-  const now = deps.now();
   const [who, commit] = await local;
   const info = { holder: who, since: now.toISOString(), command: sel.kind };
   await takeLock(deps, ctx, fresh[sel.services[0]].id, info, o.lockWait);
+  let recorded = false;
   try {
     const before = await engine.running(deps, ctx, sel.services);
     const services = o.changedOnly
       ? sel.services.filter((s) => before[s]?.id !== fresh[s].id)
       : [...sel.services];
-    const result = { ...base, services: outcomes(sel, before, fresh, services) };
+    const result: ReleaseResult = { ...base, services: outcomes(sel, before, fresh, services) };
     showPlan(deps.ui, engine, ctx, sel, before, fresh, services);
+    if (r.task) deps.ui.info(`    then, before anything stops: ${r.task.title}`);
     if (services.length === 0) {
       deps.ui.info("nothing changed: no service to redeploy");
       return { ...result, result: "unchanged" };
@@ -58,14 +130,17 @@ export async function runRelease(
       `${sel.kind} cancelled: nothing was changed`,
       o.yes || !ctx.stage.confirm,
     ).catch((e) => Promise.reject(withResult(e, { ...result, result: "cancelled" })));
-    const meta = { id: releaseId(now), time: now.toISOString(), who, commit };
+    const meta = { id: r.id, time: now.toISOString(), who, commit };
+    recorded = true; // from here on, every way out writes a record
     const a: Attempt = { deps, engine, ctx, sel, o, services, before, fresh, meta };
+    if (r.task) await releaseTask(a, r.task, result);
     const rest = services.length < sel.services.length
       ? engine.releaseSteps(ctx, services, [], { pull: false, only: true, wait: o.timeout })
       : steps.filter((s) => s.kind !== "pull");
     await protect(a);
-    return await release(a, rest, { ...result, release: meta.id });
+    return await release(a, rest, result);
   } finally {
+    if (recorded) await pruneHistory(deps, ctx).catch(() => 0);
     await unlock(deps, ctx.target, ctx.project);
   }
 }
@@ -195,6 +270,23 @@ async function failed(a: Attempt, e: Error, result: ReleaseResult): Promise<neve
     ),
     { ...result, result: "rolled-back", error: e.message, rollback: { result: "ok", release: rb } },
   );
+}
+
+/** The release task: a non-zero exit stops the deploy with nothing stopped, recorded as failed. */
+async function releaseTask(a: Attempt, task: Step, result: ReleaseResult): Promise<void> {
+  try {
+    await runStep(a.deps, task);
+  } catch (e) {
+    if (e instanceof InterruptedError) throw withResult(e, { ...result, result: "interrupted" });
+    const why = `release task failed: ${(e as Error).message}`;
+    await record(a, { kind: a.sel.kind, result: "failed", images: a.fresh, note: why });
+    throw withResult(
+      new CommandError(`${why}; nothing was stopped`, [], tailOf(e), {
+        hint: `the running release is untouched; the task's output is above (task | …)`,
+      }),
+      { ...result, result: "failed", error: why },
+    );
+  }
 }
 
 const tailOf = (e: unknown) => (e instanceof CommandError ? e.stderrTail : "");

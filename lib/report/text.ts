@@ -29,7 +29,12 @@ export function releaseText(r: ReleaseResult): string {
 }
 
 /** `fleet history`: the releases, newest first. */
-export function historyText(stage: string, host: string, releases: readonly Release[]): string {
+export function historyText(
+  stage: string,
+  host: string,
+  releases: readonly Release[],
+  keep?: number,
+): string {
   if (releases.length === 0) return `no releases of ${stage} recorded on ${host}`;
   const rows = [["RELEASE", "WHEN", "WHO", "COMMIT", "KIND", "RESULT", "SERVICES", "NOTE"]];
   for (const r of releases) {
@@ -45,7 +50,10 @@ export function historyText(stage: string, host: string, releases: readonly Rele
       (r.note ?? "").slice(0, 60),
     ]);
   }
-  return table(rows);
+  const kept = keep === undefined ? "" : ` (the newest ${keep} are kept: history.keep)`;
+  return `${table(rows)}\n${releases.length} release${
+    releases.length === 1 ? "" : "s"
+  } on ${host}${kept}`;
 }
 
 /** One built service, as `fleet build` reports it. */

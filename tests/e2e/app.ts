@@ -21,7 +21,7 @@ export interface App {
   stage(webExtra?: string, top?: string, more?: string): void;
   /** Build CONTENT into the web image and push it with this tag. */
   push(content: string, tag?: string): Promise<void>;
-  run(args: string[], env?: Record<string, string>): Promise<FleetRun>;
+  run(args: string[], env?: Record<string, string>, stdin?: string): Promise<FleetRun>;
   get(path?: string): Promise<string>;
   containers(): Promise<Record<string, string>>;
   cleanup(): Promise<void>;
@@ -65,7 +65,8 @@ export function makeApp(
       ]);
       await docker(tb.engine1, ["push", "-q", `${repo}:${tag}`]);
     },
-    run: (args, extra = {}) => fleet(args, { cwd: dir, env: { ...env, ...extra } }),
+    run: (args, extra = {}, stdin?: string) =>
+      fleet(args, { cwd: dir, env: { ...env, ...extra }, stdin }),
     async get(path = "/") {
       let last = "";
       for (let i = 0; i < 50; i++) {

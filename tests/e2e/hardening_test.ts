@@ -87,7 +87,7 @@ e2e("a 1 MiB model is recorded, listed and rolled back to", async (tb) => {
     assert.equal((await app.run(["deploy", "dev", "--yes"])).code, 0);
     const h = await app.run(["history", "dev"]);
     assert.equal(h.code, 0, h.stderr.slice(-2000));
-    assert.equal(h.stdout.trim().split("\n").length, 3, h.stdout.slice(0, 2000));
+    assert.equal(h.stdout.trim().split("\n").length, 4, h.stdout.slice(0, 2000));
     const rb = await app.run(["rollback", "dev", "--yes"]);
     assert.equal(rb.code, 0, rb.stderr.slice(-2000));
     assert.equal(await app.get(), "one");

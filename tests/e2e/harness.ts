@@ -111,20 +111,26 @@ export interface FleetRun {
   readonly stderr: string;
 }
 
-/** Run fleet (mod.ts) as a subprocess in `cwd` with extra env; stdin is closed (no terminal). */
+/** Run fleet (mod.ts) as a subprocess in `cwd` with extra env; stdin is `stdin`, or closed (never a terminal). */
 export async function fleet(
   args: string[],
-  opts: { cwd: string; env?: Record<string, string>; entry?: string },
+  opts: { cwd: string; env?: Record<string, string>; entry?: string; stdin?: string },
 ): Promise<FleetRun> {
   const entry = opts.entry ?? join(ROOT, "mod.ts");
-  const out = await new Deno.Command(Deno.execPath(), {
+  const child = new Deno.Command(Deno.execPath(), {
     args: ["run", "-A", "--quiet", entry, ...args],
     cwd: opts.cwd,
     env: { NO_COLOR: "1", ...opts.env },
-    stdin: "null",
+    stdin: opts.stdin === undefined ? "null" : "piped",
     stdout: "piped",
     stderr: "piped",
-  }).output();
+  }).spawn();
+  if (opts.stdin !== undefined) {
+    const w = child.stdin.getWriter();
+    await w.write(new TextEncoder().encode(opts.stdin));
+    await w.close();
+  }
+  const out = await child.output();
   return {
     code: out.code,
     stdout: new TextDecoder().decode(out.stdout),

@@ -1,0 +1,46 @@
+/**
+ * Hooks (SPEC §11): commands from the stage file run on the machine that runs fleet, as argv
+ * (no shell), in the project root, with FLEET_STAGE, FLEET_RELEASE, FLEET_RESULT and
+ * FLEET_SERVICES in their environment.
+ */
+import type { Deps } from "../core/deps.ts";
+import type { Step } from "../core/run.ts";
+import { runStep } from "../core/steps.ts";
+import type { Stage } from "../config/stage.ts";
+
+/** What a hook is told. */
+export interface HookVars {
+  readonly release: string;
+  /** "pending" before the deploy; then ok, rolled-back, failed, unchanged. */
+  readonly result: string;
+  readonly services: readonly string[];
+}
+
+/**
+ * The steps of a stage's `pre_deploy` or `post_deploy` hooks.
+ * @example hookSteps(stage, "post", v)[0].env // { FLEET_STAGE: "live", FLEET_RELEASE: "r…", … }
+ */
+export function hookSteps(stage: Stage, which: "pre" | "post", v: HookVars): Step[] {
+  return stage.hooks[which].map((argv) => ({
+    kind: "hook",
+    title: `${which}_deploy hook: ${argv.join(" ")}`,
+    argv,
+    cwd: stage.root,
+    env: {
+      FLEET_STAGE: stage.name,
+      FLEET_RELEASE: v.release,
+      FLEET_RESULT: v.result,
+      FLEET_SERVICES: v.services.join(","),
+    },
+  }));
+}
+
+/** Run the hooks in order; the first that fails throws (its CommandError). */
+export async function runHooks(
+  deps: Deps,
+  stage: Stage,
+  which: "pre" | "post",
+  v: HookVars,
+): Promise<void> {
+  for (const step of hookSteps(stage, which, v)) await runStep(deps, step);
+}

@@ -1,0 +1,43 @@
+/**
+ * Bounded history (SPEC §11): after a release is recorded, records beyond the stage's
+ * `history: { keep }` go, with their kept image tags and any model kept aside.
+ */
+import type { Deps } from "../core/deps.ts";
+import { dockerStep } from "../docker/target.ts";
+import type { EngineContext } from "../engine/engine.ts";
+import { keepTag, listReleases, type Release } from "./history.ts";
+
+/**
+ * The records beyond the newest `keep` (releases are listed newest first).
+ * @example excess([r3, r2, r1], 2) // [r1]
+ */
+export function excess(releases: readonly Release[], keep: number): Release[] {
+  return releases.slice(Math.max(1, keep));
+}
+
+/** Drop the records beyond `keep` on the host, their kept tags and aside models (best effort). */
+export async function pruneHistory(deps: Deps, ctx: EngineContext): Promise<number> {
+  const old = excess(await listReleases(deps, ctx.target, ctx.project), ctx.stage.keep);
+  if (old.length === 0) return 0;
+  const run = (title: string, args: string[]) =>
+    deps.runner.run(dockerStep(ctx.target, title, args, "record"), {
+      check: false,
+      uninterruptible: true,
+    });
+  const tags = [
+    ...new Set(old.flatMap((r) => Object.values(r.services).map((i) => keepTag(i.ref, r.id)))),
+  ];
+  const aside = old.flatMap((r) => (r.modelIn ? [r.modelIn] : []));
+  await Promise.all([
+    run("drop old release records", [
+      "volume",
+      "rm",
+      "--force",
+      ...old.map((r) => `fleet-release-${r.project}-${r.id}`),
+    ]),
+    aside.length ? run("drop old release models", ["rm", "--force", ...aside]) : undefined,
+  ]);
+  // a tag is only a name: the image goes when nothing else (a container, a tag) uses it
+  if (tags.length) await run("drop old kept images", ["rmi", ...tags]);
+  return old.length;
+}
