@@ -40,14 +40,16 @@ SELF=$(readlink -f "${BASH_SOURCE[0]}")
 
 # the optional parts (see the header)
 SW_SUBNET=${FLEET_TESTBED_SWARM_SUBNET:-10.77.0} # the first three octets of the bed's /24
-SW_BR=fleetsw0
+NS_PREFIX=${FLEET_TESTBED_NETNS_PREFIX:-fleet} # names: bridge <p>sw0, netns <p>sw1..3 and <p>e26
+SW_BR=${NS_PREFIX}sw0
 SW_GW=$SW_SUBNET.1
 SW_NODES=3
 BED_REG_PORT=${FLEET_TESTBED_SWARM_REGISTRY_PORT:-5077}
 BED_REG=$SW_GW:$BED_REG_PORT            # the bed's registry as the engines in the namespaces name it
 BED_REG_LOCAL=127.0.0.1:$BED_REG_PORT   # the same registry, in the root namespace and in each netns
 E26=$DIR/engine26
-E26_NS=fleete26
+E26_NS=${NS_PREFIX}e26
+E26_VETH=${NS_PREFIX}e26v
 E26_IP=$SW_SUBNET.26
 MULTIARCH=$DIR/multiarch
 PARTS_DIR=$DIR/parts
@@ -317,22 +319,28 @@ pid_is() { # pid_is <pidfile> <text>: the process in <pidfile> lives and its com
 
 ns_exists() { [ -e "/run/netns/$1" ]; }
 
-# ns_kill <netns>: end every process in that namespace (only the bed's namespaces are passed)
+# ns_kill <netns>...: end every process in those namespaces (only the bed's are passed), side by side
 ns_kill() {
-  local pids p alive
-  pids=$(ip netns pids "$1" 2>/dev/null || true)
-  [ -n "$pids" ] || return 0
-  kill $pids 2>/dev/null || true
+  local pids=() ns p alive
+  for ns in "$@"; do
+    for p in $(ip netns pids "$ns" 2>/dev/null || true); do pids+=("$p"); done
+  done
+  [ ${#pids[@]} = 0 ] && return 0
+  kill "${pids[@]}" 2>/dev/null || true
   for _ in $(seq 1 50); do
     alive=no
-    for p in $pids; do if kill -0 "$p" 2>/dev/null; then alive=yes; fi; done
+    for p in "${pids[@]}"; do if kill -0 "$p" 2>/dev/null; then alive=yes; fi; done
     [ $alive = no ] && return 0
-    sleep 0.2
+    sleep 0.1
   done
-  kill -9 $pids 2>/dev/null || true
+  kill -9 "${pids[@]}" 2>/dev/null || true
 }
 
-ns_del() { ns_kill "$1"; ip netns del "$1" 2>/dev/null || rm -f "/run/netns/$1"; }
+ns_del() { # ns_del <netns>...
+  local ns
+  ns_kill "$@"
+  for ns in "$@"; do ip netns del "$ns" 2>/dev/null || rm -f "/run/netns/$ns"; done
+}
 
 # ns_up <netns> <ip> <veth>: a namespace on the bridge with eth0 = <ip>/24 and lo, no default route.
 # A broken one (left by an earlier boot, or a run stopped half-way) is removed and made again.
@@ -462,11 +470,11 @@ stop_dockerds() {
   done
   [ ${#pids[@]} = 0 ] && return 0
   kill "${pids[@]}" 2>/dev/null || true
-  for _ in $(seq 1 150); do
+  for _ in $(seq 1 300); do
     alive=no
     for p in "${pids[@]}"; do if kill -0 "$p" 2>/dev/null; then alive=yes; fi; done
     [ $alive = no ] && return 0
-    sleep 0.2
+    sleep 0.1
   done
   kill -9 "${pids[@]}" 2>/dev/null || true
 }
@@ -474,15 +482,16 @@ stop_dockerds() {
 sw_dir() { echo "$DIR/swarm/node$1"; }
 sw_host() { echo "unix://$DIR/swarm/node$1/docker.sock"; }
 sw_ip() { echo "$SW_SUBNET.1$1"; }
+sw_ns() { echo "${NS_PREFIX}sw$1"; }
 sw() { local n=$1; shift; DOCKER_HOST=$(sw_host "$n") docker "$@"; } # sw <node> <docker args...>
 
 # "<state> <node id> <manager?>" of a node; waits out "pending" (a node reconnecting after a restart)
 sw_state() {
-  local s=error
-  for _ in $(seq 1 50); do
+  local s=error end=$((SECONDS + 10))
+  while :; do
     s=$(sw "$1" info -f '{{.Swarm.LocalNodeState}} {{.Swarm.NodeID}} {{.Swarm.ControlAvailable}}' 2>/dev/null) ||
       s=error
-    case $s in pending*) sleep 0.2 ;; *) break ;; esac
+    case $s in pending*) [ $SECONDS -lt $end ] || break; sleep 0.2 ;; *) break ;; esac
   done
   echo "$s"
 }
@@ -521,7 +530,7 @@ sw_ready() { # sw_ready <secs>: every node of the bed is a ready member of node 
 swarm_form() {
   local st ctl want
   # already formed (one call): exactly the bed's nodes, all ready
-  want=$(for n in $(seq 1 "$SW_NODES"); do echo "fleetsw$n Ready"; done)
+  want=$(for n in $(seq 1 "$SW_NODES"); do echo "$(sw_ns "$n") Ready"; done)
   [ "$(sw 1 node ls --format '{{.Hostname}} {{.Status}}' 2>/dev/null | sort)" = "$want" ] && return 0
   read -r st _ ctl <<<"$(sw_state 1)"
   if [ "$st" != active ] || [ "$ctl" != true ]; then
@@ -556,14 +565,21 @@ part_swarm() {
   local n json dockerd
   dockerd=$(command -v dockerd) || die "no dockerd"
   json="{ \"insecure-registries\": [\"$BED_REG\"], \"shutdown-timeout\": 3 }"
+  # A manager without swarm state (wiped, or never made) means the workers' state is stale: their
+  # dockerd would try to reach that old swarm for 20 s before it answers. They join anew.
+  if [ ! -d "$(sw_dir 1)/data/swarm/raft" ]; then
+    for n in $(seq 2 "$SW_NODES"); do
+      pid_is "$(sw_dir "$n")/docker.pid" "$(sw_dir "$n")/data" || rm -rf "$(sw_dir "$n")/data/swarm"
+    done
+  fi
   for n in $(seq 1 "$SW_NODES"); do
-    ns_up "fleetsw$n" "$(sw_ip "$n")" "fleetswv$n"
-    netns_dockerd "swarm node $n" "fleetsw$n" "$(sw_dir "$n")" "$json" "$PATH" "$dockerd"
-    bed_registry "fleetsw$n" "fleetsw$n" "$BED_REG_LOCAL"
+    ns_up "$(sw_ns "$n")" "$(sw_ip "$n")" "${NS_PREFIX}swv$n"
+    netns_dockerd "swarm node $n" "$(sw_ns "$n")" "$(sw_dir "$n")" "$json" "$PATH" "$dockerd"
+    bed_registry "$(sw_ns "$n")" "$(sw_ns "$n")" "$BED_REG_LOCAL"
   done
   for n in $(seq 1 "$SW_NODES"); do
     dockerd_wait "swarm node $n" "$(sw_dir "$n")"
-    bed_registry_wait "fleetsw$n" "fleetsw$n" "$BED_REG_LOCAL"
+    bed_registry_wait "$(sw_ns "$n")" "$(sw_ns "$n")" "$BED_REG_LOCAL"
   done
   swarm_form
   swarm_seed
@@ -601,7 +617,7 @@ engine26_bins() {
 
 part_engine26() {
   engine26_bins
-  ns_up "$E26_NS" "$E26_IP" fleete26v
+  ns_up "$E26_NS" "$E26_IP" "$E26_VETH"
   netns_dockerd "engine 26" "$E26_NS" "$E26" \
     "{ \"insecure-registries\": [\"$BED_REG\"], \"features\": { \"containerd-snapshotter\": true }, \"shutdown-timeout\": 3 }" \
     "$E26/bin:$PATH" "$E26/bin/dockerd"
@@ -773,29 +789,33 @@ parts_summary() {
   echo "${s[*]}" | sed 's/;/; /g'
 }
 
-# down of the optional parts: the namespaces go, state (images, swarm) stays in $DIR
-down_swarm() {
-  local n dirs=()
-  for n in $(seq 1 "$SW_NODES"); do dirs+=("$(sw_dir "$n")"); done
-  stop_dockerds "${dirs[@]}"
-  for n in $(seq 1 "$SW_NODES"); do
-    ns_exists "fleetsw$n" && ns_del "fleetsw$n"
-    ip link del "fleetswv$n" 2>/dev/null || true
-    rm -f "$(sw_dir "$n")/docker.sock" "$(sw_dir "$n")/docker.pid"
+# down of the optional parts: the namespaces go, state (images, swarm) stays in $DIR. All the
+# dockerds stop side by side, then whatever is left in their namespaces (registry listeners, shims).
+down_parts() { # down_parts <part>...
+  local p n dirs=() nss=() veths=() ns
+  for p in "$@"; do
+    case $p in
+      swarm)
+        for n in $(seq 1 "$SW_NODES"); do
+          dirs+=("$(sw_dir "$n")") nss+=("$(sw_ns "$n")") veths+=("${NS_PREFIX}swv$n")
+        done
+        ;;
+      engine26) dirs+=("$E26") nss+=("$E26_NS") veths+=("$E26_VETH") ;;
+      *) die "down: no part $p (swarm, engine26)" ;;
+    esac
   done
-}
-
-down_engine26() {
-  stop_dockerds "$E26"
-  ns_exists "$E26_NS" && ns_del "$E26_NS"
-  ip link del fleete26v 2>/dev/null || true
-  rm -f "$E26/docker.sock" "$E26/docker.pid"
+  stop_dockerds "${dirs[@]}"
+  local present=()
+  for ns in "${nss[@]}"; do if ns_exists "$ns"; then present+=("$ns"); fi; done
+  if [ ${#present[@]} != 0 ]; then ns_del "${present[@]}"; fi
+  for p in "${veths[@]}"; do ip link del "$p" 2>/dev/null || true; done
+  for p in "${dirs[@]}"; do rm -f "$p/docker.sock" "$p/docker.pid"; done
 }
 
 down_net() { # when no namespace of the bed is left
   local n f
   for n in $(seq 1 "$SW_NODES") e26; do
-    case $n in e26) ns_exists "$E26_NS" && return 0 ;; *) ns_exists "fleetsw$n" && return 0 ;; esac
+    case $n in e26) ns_exists "$E26_NS" && return 0 ;; *) ns_exists "$(sw_ns "$n")" && return 0 ;; esac
   done
   for f in "$DIR/net/registry/"*.pid; do
     [ -f "$f" ] || continue
@@ -864,13 +884,7 @@ up() {
 down() { # down [part...]: swarm, engine26; none: everything
   local p all=no
   [ $# = 0 ] && { all=yes; set -- swarm engine26; }
-  for p in "$@"; do
-    case $p in
-      swarm) down_swarm ;;
-      engine26) down_engine26 ;;
-      *) die "down: no part $p (swarm, engine26)" ;;
-    esac
-  done
+  down_parts "$@"
   down_net
   [ $all = yes ] || { say "down: $*"; return 0; }
   [ -f "$DIR/ssh/sshd.pid" ] && kill "$(cat "$DIR/ssh/sshd.pid")" 2>/dev/null || true
