@@ -362,17 +362,36 @@ ns_up() {
   ip link set "$veth" master "$SW_BR" up # again after the bridge was made anew
 }
 
-# bed_registry <name> <netns|-> <addr>: a listener of the bed's registry; all share one storage.
-bed_registry() {
-  local name=$1 ns=$2 addr=$3 d="$DIR/net/registry"
-  mkdir -p "$d/data"
-  pid_is "$d/$name.pid" "$d/$name.yml" && return 0
-  cat >"$d/$name.yml" <<EOF
+kill_wait() { # kill_wait <pid>: TERM, up to 5 s, then KILL
+  kill "$1" 2>/dev/null || return 0
+  for _ in $(seq 1 50); do kill -0 "$1" 2>/dev/null || return 0; sleep 0.1; done
+  kill -9 "$1" 2>/dev/null || true
+}
+
+bed_registry_config() { # bed_registry_config <addr>
+  local d="$DIR/net/registry"
+  cat <<EOF
 version: 0.1
 log: { level: warn }
 storage: { filesystem: { rootdirectory: $d/data }, delete: { enabled: true } }
-http: { addr: "$addr", secret: fleet-testbed }
+http: { addr: "$1", secret: fleet-testbed }
 EOF
+}
+
+# bed_registry_current <name> <addr>: that listener runs, with this config
+bed_registry_current() {
+  local d="$DIR/net/registry"
+  pid_is "$d/$1.pid" "$d/$1.yml" && [ "$(bed_registry_config "$2")" = "$(cat "$d/$1.yml")" ]
+}
+
+# bed_registry <name> <netns|-> <addr>: a listener of the bed's registry; all share one storage.
+# One that runs with another config (a port changed) is replaced.
+bed_registry() {
+  local name=$1 ns=$2 addr=$3 d="$DIR/net/registry"
+  mkdir -p "$d/data"
+  bed_registry_current "$name" "$addr" && return 0
+  if pid_is "$d/$name.pid" "$d/$name.yml"; then kill_wait "$(cat "$d/$name.pid")"; fi
+  bed_registry_config "$addr" >"$d/$name.yml"
   if [ "$ns" = - ]; then
     setsid docker-registry serve "$d/$name.yml" >"$d/$name.log" 2>&1 </dev/null &
   else
@@ -389,7 +408,7 @@ bed_registry_wait() { # bed_registry_wait <name> <netns|-> <addr>
     pid_is "$d/$1.pid" "$d/$1.yml" || break
     sleep 0.1
   done
-  die "registry listener $1 on $3 did not come up: $(tail -n 2 "$d/$1.log" 2>/dev/null | tr '\n' ' ')"
+  die "registry listener $1 on $3 did not come up: $(grep -o 'msg="[^"]*"' "$d/$1.log" | tail -n 1) (log: $d/$1.log)"
 }
 
 # The bed's network: bridge, FORWARD rule, the registry's root-namespace listeners.
@@ -411,8 +430,7 @@ part_net() {
   # rule lets the namespaces talk to each other (raft, gossip, vxlan). Nothing is routed further.
   iptables -C FORWARD -i "$SW_BR" -o "$SW_BR" -j ACCEPT -m comment --comment fleet-testbed 2>/dev/null ||
     iptables -I FORWARD 1 -i "$SW_BR" -o "$SW_BR" -j ACCEPT -m comment --comment fleet-testbed
-  if ! pid_is "$DIR/net/registry/lo.pid" "$DIR/net/registry/lo.yml" &&
-    curl -sS -o /dev/null "http://$BED_REG_LOCAL/" 2>/dev/null; then
+  if ! bed_registry_current lo "$BED_REG_LOCAL" && curl -sS -o /dev/null "http://$BED_REG_LOCAL/" 2>/dev/null; then
     die "$BED_REG_LOCAL answers, but not as this test bed's registry (FLEET_TESTBED_SWARM_REGISTRY_PORT picks another port)"
   fi
   bed_registry lo - "$BED_REG_LOCAL"
@@ -424,12 +442,16 @@ part_net() {
 # netns_dockerd <name> <netns> <dir> <daemon.json text> <PATH> <dockerd>: a dockerd in <netns>, with its
 # own config file (never /etc/docker/daemon.json), data and exec roots, pidfile, socket
 # <dir>/docker.sock (a file: usable from the root namespace), containerd (spawned by it) and
-# containerd namespaces. A dockerd that is running is left alone; leftovers of one that died
-# (its containerd, shims, a stale pidfile or socket) are removed first.
+# containerd namespaces. A dockerd that is running is left alone (restarted when its config
+# changed); leftovers of one that died (its containerd, shims, a stale pidfile or socket) go first.
 netns_dockerd() {
   local name=$1 ns=$2 d=$3 json=$4 path=$5 bin=$6
   mkdir -p "$d"
-  pid_is "$d/docker.pid" "$d/data" && return 0
+  if pid_is "$d/docker.pid" "$d/data"; then
+    [ "$json" = "$(cat "$d/daemon.json" 2>/dev/null)" ] && return 0
+    say "$name: its config changed, restarting it"
+    stop_dockerds "$d"
+  fi
   ns_kill "$ns"
   rm -f "$d/docker.sock" "$d/docker.pid"
   printf '%s\n' "$json" >"$d/daemon.json"
@@ -606,7 +628,9 @@ engine26_bins() {
   apt_download docker.io containerd
   rm -rf "$b" "$E26/root"
   mkdir -p "$E26/root" "$b"
-  for p in docker.io containerd; do dpkg-deb -x "$(newest_deb "$p")" "$E26/root"; done
+  dpkg-deb -x "$(newest_deb docker.io)" "$E26/root" & # xz: the two side by side
+  dpkg-deb -x "$(newest_deb containerd)" "$E26/root" || { wait; die "cannot extract containerd"; }
+  wait $! || die "cannot extract docker.io"
   "$E26/root/usr/sbin/dockerd" --version >/dev/null || die "the next release's dockerd does not run here"
   for f in usr/sbin/dockerd usr/sbin/docker-proxy usr/bin/containerd usr/bin/containerd-shim-runc-v2 usr/bin/ctr; do
     [ -x "$E26/root/$f" ] || die "no $f in the next release's docker.io/containerd"
@@ -895,7 +919,7 @@ down() { # down [part...]: swarm, engine26; none: everything
 
 # `up` and `down` wait for each other (flock -o: the daemons they start do not hold the lock)
 case "${1:-up}" in
-  up | down)
+  up | down | __parts)
     if [ -z "${FLEET_TESTBED_LOCKED:-}" ] && command -v flock >/dev/null; then
       mkdir -p "$DIR"
       export FLEET_TESTBED_LOCKED=1
@@ -908,6 +932,7 @@ case "${1:-up}" in
   up) up; echo "$DIR/env" ;;
   down) shift; down "$@" ;;
   env) echo "$DIR/env" ;;
-  __part) part_main "$2" ;;
+  __part) part_main "$2" ;;                                     # one optional part (internal)
+  __parts) up_parts; write_env; say "up: $(parts_summary)" ;;   # only the optional parts (internal)
   *) die "usage: $0 up|down [part...]|env" ;;
 esac
