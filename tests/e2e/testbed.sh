@@ -28,6 +28,9 @@
 #   busybox-amd64.tar and busybox-arm64.tar (rootfs tars of Debian's busybox-static, the arm64 one
 #   downloaded with a private apt state), for `FROM scratch` + `ARG TARGETARCH` +
 #   `ADD busybox-${TARGETARCH}.tar /`.
+# Their names and addresses can be moved (another copy of the parts beside these):
+# FLEET_TESTBED_SWARM_SUBNET (10.77.0), FLEET_TESTBED_SWARM_REGISTRY_PORT (5077),
+# FLEET_TESTBED_NETNS_PREFIX (fleet: bridge fleetsw0, namespaces fleetsw1..3 and fleete26).
 set -euo pipefail
 
 DIR=${FLEET_TESTBED_DIR:-/tmp/fleet-testbed}
