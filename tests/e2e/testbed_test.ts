@@ -46,20 +46,26 @@ e2e("test bed: the swarm has 3 ready nodes", async (tb) => {
   }
 });
 
-e2e("test bed: a swarm service (dnsrr, host-mode port) answers on the node IPs", async (tb) => {
+e2e("test bed: swarm service: host-mode ports, dnsrr, overlay network", async (tb) => {
   if (!part(tb, "swarm")) return;
+  const mgr = tb.swarmManager!;
   const name = uniqueName("fleettb");
+  const net = `${name}-net`;
   const port = 20000 + Math.floor(Math.random() * 10000);
   const urls = tb.swarmNodes!.map((ip) => `http://${ip}:${port}/`);
+  // the loopback name of the bed's registry answers inside every node too
+  const image = `${tb.swarmRegistryLocal}/testbed/busybox:latest`;
   try {
-    // the loopback name of the bed's registry answers inside every node too
-    await docker(tb.swarmManager!, [
+    await docker(mgr, ["network", "create", "-d", "overlay", "--attachable", net]);
+    await docker(mgr, [
       "service",
       "create",
       "--detach",
       "--quiet",
       "--name",
       name,
+      "--network",
+      net,
       "--replicas",
       "2",
       "--endpoint-mode",
@@ -68,7 +74,7 @@ e2e("test bed: a swarm service (dnsrr, host-mode port) answers on the node IPs",
       `mode=host,target=8080,published=${port}`,
       "--stop-grace-period",
       "1s",
-      `${tb.swarmRegistryLocal}/testbed/busybox:latest`,
+      image,
       "sh",
       "-c",
       "hostname > /tmp/index.html; exec httpd -f -p 8080 -h /tmp",
@@ -83,9 +89,30 @@ e2e("test bed: a swarm service (dnsrr, host-mode port) answers on the node IPs",
     const r = await poll({ urls, durationMs: 1000 });
     assert.equal(r.failures, 0, JSON.stringify(r));
     assert.equal(r.perUrl.filter((u) => u.answers > 0).length, 2, JSON.stringify(r.perUrl));
-    assert.ok(r.bodies.length >= 1);
+    // from the node without a replica, the service by name over the overlay network (vxlan)
+    const idle = tb.swarmHosts![r.perUrl.findIndex((u) => u.answers === 0)];
+    // (busybox 1.35's `wget -T` crashes: bounded by `timeout` instead)
+    const body = await docker(idle, [
+      "run",
+      "--rm",
+      "--network",
+      net,
+      image,
+      "busybox",
+      "timeout",
+      "20",
+      "wget",
+      "-qO-",
+      `http://${name}:8080/`,
+    ]);
+    assert.ok(r.bodies.includes(body.trim()), `${body} not in ${r.bodies}`);
   } finally {
-    await docker(tb.swarmManager!, ["service", "rm", name]).catch(() => {});
+    await docker(mgr, ["service", "rm", name]).catch(() => {});
+    // the network goes once the tasks are gone
+    for (let i = 0; i < 50; i++) {
+      if (await docker(mgr, ["network", "rm", net]).then(() => true, () => false)) break;
+      await new Promise((r) => setTimeout(r, 200));
+    }
   }
 });
 
