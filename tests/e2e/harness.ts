@@ -15,7 +15,26 @@ export interface Testbed {
   readonly authRegistry: string; // 127.0.0.1:port, htpasswd
   readonly authUser: string;
   readonly authPassword: string;
+  // The optional parts (tests/e2e/testbed.sh): each field is absent when its part is off or could
+  // not be had; `unavailable` then says why (see `part()`).
+  readonly swarmManager?: string; // DOCKER_HOST (unix socket) of the swarm's manager, node 1
+  readonly swarmHosts?: string[]; // DOCKER_HOST of each swarm node, the manager first
+  readonly swarmNodes?: string[]; // the nodes' IPs (host-mode published ports answer there)
+  readonly swarmRegistry?: string; // the bed's registry as the nodes name it: 10.77.0.1:5077
+  /** The same registry as 127.0.0.1:port: it answers in the root namespace and in every node. */
+  readonly swarmRegistryLocal?: string;
+  readonly swarmBusybox?: string; // busybox in the bed's registry, for services on the swarm
+  readonly engine26?: string; // DOCKER_HOST of Docker Engine 26 (containerd image store)
+  /** A registry name engine 26 pushes to and the root namespace reads (imagetools, fetch). */
+  readonly engine26Registry?: string;
+  /** busybox-amd64.tar, busybox-arm64.tar and a Dockerfile (FROM scratch + ADD) for them. */
+  readonly multiarchDir?: string;
+  readonly arm64?: true; // arm64 binaries run (qemu-user-static + binfmt_misc), in containers too
+  readonly unavailable?: Partial<Record<TestbedPart, string>>;
 }
+
+/** The optional parts of the test bed. */
+export type TestbedPart = "swarm" | "engine26" | "arm64";
 
 const ROOT = new URL("../../", import.meta.url).pathname;
 let cached: Promise<Testbed | string> | undefined;
@@ -64,9 +83,52 @@ async function start(): Promise<Testbed | string> {
     authRegistry: kv.FLEET_TESTBED_AUTH_REGISTRY,
     authUser: kv.FLEET_TESTBED_AUTH_USER,
     authPassword: Deno.readTextFileSync(kv.FLEET_TESTBED_AUTH_PASSWORD_FILE).trim(),
+    ...optionalParts(kv),
   };
 }
 let printed = false;
+
+function optionalParts(kv: Record<string, string>): Partial<Testbed> {
+  const list = (v: string | undefined) => v ? v.split(" ").filter(Boolean) : undefined;
+  const unavailable: Partial<Record<TestbedPart, string>> = {};
+  if (!kv.FLEET_TESTBED_SWARM_MANAGER) {
+    unavailable.swarm = kv.FLEET_TESTBED_SWARM_UNAVAILABLE || "not in the env file";
+  }
+  if (!kv.FLEET_TESTBED_ENGINE26) {
+    unavailable.engine26 = kv.FLEET_TESTBED_ENGINE26_UNAVAILABLE || "not in the env file";
+  }
+  if (kv.FLEET_TESTBED_ARM64 !== "1") {
+    unavailable.arm64 = kv.FLEET_TESTBED_ARM64 || "not in the env file";
+  }
+  return {
+    swarmManager: kv.FLEET_TESTBED_SWARM_MANAGER || undefined,
+    swarmHosts: list(kv.FLEET_TESTBED_SWARM_HOSTS),
+    swarmNodes: list(kv.FLEET_TESTBED_SWARM_NODES),
+    swarmRegistry: kv.FLEET_TESTBED_SWARM_REGISTRY || undefined,
+    swarmRegistryLocal: kv.FLEET_TESTBED_SWARM_REGISTRY_LOCAL || undefined,
+    swarmBusybox: kv.FLEET_TESTBED_SWARM_BUSYBOX || undefined,
+    engine26: kv.FLEET_TESTBED_ENGINE26 || undefined,
+    engine26Registry: kv.FLEET_TESTBED_ENGINE26_REGISTRY || undefined,
+    multiarchDir: kv.FLEET_TESTBED_MULTIARCH_DIR || undefined,
+    arm64: kv.FLEET_TESTBED_ARM64 === "1" ? true : undefined,
+    unavailable,
+  };
+}
+
+/**
+ * Whether an optional part of the test bed is there. When it is not, this prints why and the test
+ * should end there (a skip); with FLEET_E2E=required it throws instead, unless the part was
+ * turned off on purpose (FLEET_TESTBED_<PART>=0).
+ */
+export function part(tb: Testbed, name: TestbedPart): boolean {
+  const why = tb.unavailable?.[name];
+  if (why === undefined) return true;
+  if (Deno.env.get("FLEET_E2E") === "required" && !why.startsWith("off (")) {
+    throw new Error(`FLEET_E2E=required but the test bed's ${name} is unavailable: ${why}`);
+  }
+  console.error(`skipped: the test bed's ${name} is unavailable (${why})`);
+  return false;
+}
 
 /**
  * Define an e2e test: it gets the test bed, or is skipped with a printed reason
