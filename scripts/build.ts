@@ -28,7 +28,7 @@ import { makeDockerConfig, userDockerConfigDir } from "../lib/docker/docker_conf
 import { CommandError, formatError, InterruptedError, withResult } from "../lib/core/errors.ts";
 import { buildText } from "../lib/report/text.ts";
 import { DEFAULTS } from "../lib/core/defaults.ts";
-import { showStep } from "../lib/core/run.ts";
+import { showStep, type Step } from "../lib/core/run.ts";
 import { type BuildPlan, planBuild, type ServicePlan } from "../lib/build/plan.ts";
 import { runPool } from "../lib/core/pool.ts";
 import { findRoot, loadStage } from "../lib/config/stage.ts";
@@ -60,7 +60,7 @@ export async function build(stage: string, opts: BuildCliOptions, deps: Deps): P
   const store = buildPlatforms(s, opts).length > 1 ? await imageStore(deps) : undefined;
   if (opts.dryRun) {
     const tmp = join(deps.env.TMPDIR || "/tmp", "fleet-build-XXXXXX");
-    printPlan(planBuild(s, builds, opts, { tmp, env: deps.env, store }), deps);
+    printPlan(planBuild(s, builds, opts, { tmp, env: deps.env, store }), deps, store);
     return [];
   }
   const tmp = await Deno.makeTempDir({ prefix: "fleet-build-" });
@@ -100,12 +100,14 @@ function exists(path: string): boolean {
   }
 }
 
-function printPlan(plan: BuildPlan, deps: Deps): void {
+function printPlan(plan: BuildPlan, deps: Deps, store?: ImageStore): void {
   const steps = plan.services.flatMap((p) => [...p.steps, ...(p.inspect ? [p.inspect] : [])]);
   for (const step of [...plan.logins, ...steps]) {
     deps.ui.out(`# ${step.title}\n${showStep(step)}`);
   }
-  deps.ui.info("dry run: nothing was run");
+  deps.ui.info(
+    store ? `dry run: only the probe ran (${store} image store)` : "dry run: nothing was run",
+  );
 }
 
 /** One service's steps in order; a failure is returned (so the others finish), not thrown. */
@@ -128,10 +130,7 @@ async function run(p: ServicePlan, deps: Deps): Promise<Built> {
         },
       });
     }
-    if (p.inspect) {
-      const list = parsePushedList((await deps.runner.run(p.inspect)).stdout, p.platforms);
-      [digest, platforms] = [list.digest || undefined, list.platforms];
-    }
+    if (p.inspect) [digest, platforms] = await readList(p, p.inspect, deps);
   } catch (error) {
     if (error instanceof InterruptedError) throw error;
     return { ...base, platforms, seconds: seconds(), error };
@@ -140,6 +139,23 @@ async function run(p: ServicePlan, deps: Deps): Promise<Built> {
   if (!p.push) digest = undefined;
   if (p.platforms.length === 1) platforms = [{ platform: p.platforms[0], digest }];
   return { ...base, digest, platforms, seconds: seconds() };
+}
+
+/** The pushed list's digest and each platform's; when it cannot be read, a warning (it is pushed). */
+async function readList(
+  p: ServicePlan,
+  inspect: Step,
+  deps: Deps,
+): Promise<[string | undefined, readonly PlatformDigest[]]> {
+  const r = await deps.runner.run(inspect, { check: false });
+  try {
+    if (r.code !== 0) throw new Error(r.stderr.trim().split("\n").at(-1));
+    const list = parsePushedList(r.stdout, p.platforms);
+    return [list.digest || undefined, list.platforms];
+  } catch (e) {
+    deps.ui.warn(`${p.service}: pushed, but reading the list back failed: ${(e as Error).message}`);
+    return [undefined, p.platforms.map((platform) => ({ platform }))];
+  }
 }
 
 async function metadataDigest(file: string): Promise<string | undefined> {
@@ -178,8 +194,8 @@ function noteTempRefs(plan: BuildPlan, deps: Deps): void {
     `note: the per-platform tags joined into the lists stay in the registry (${
       refs.join(", ")
     }); ` +
-      "a registry cannot delete a tag without the manifest the list points at, and the next " +
-      "build of the same tag overwrites them",
+      "a plain registry (Distribution 2.x) deletes a tag only with the manifest the list points " +
+      "at, and the next build of the same tag overwrites them",
   );
 }
 

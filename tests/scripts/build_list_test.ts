@@ -141,4 +141,22 @@ Deno.test("--dry-run with several platforms: the probe runs, the plan is printed
   );
   assert.ok(text.includes(`# join web's platforms\ndocker buildx imagetools create -t ${REF} `));
   assert.ok(text.includes(`# read the list of web\ndocker buildx imagetools inspect --format`));
+  assert.match(text, /dry run: only the probe ran \(classic image store\)/);
+});
+
+Deno.test("a list that cannot be read back: a warning, no digests, the build still succeeds", async () => {
+  const runner = recordingRunner((s: Step) => {
+    if (s.argv[1] === "info") return { stdout: CLASSIC };
+    if (s.argv[3] === "inspect") return { code: 1, stderr: "ERROR: connection refused" };
+    return undefined;
+  });
+  const deps = testDeps(project(), { runner });
+  const built = await build("dev", { push: true }, deps);
+  assert.equal(built[0].error, undefined);
+  assert.equal(built[0].digest, undefined);
+  assert.deepEqual(built[0].platforms, [{ platform: "linux/amd64" }, { platform: "linux/arm64" }]);
+  assert.match(
+    deps.ui.text(),
+    /warning: web: pushed, but reading the list back failed: ERROR: connection refused/,
+  );
 });
