@@ -16,13 +16,19 @@
  */
 import { join } from "node:path";
 import { type BuildOptions, resolveBuilds } from "../lib/build/inputs.ts";
+import {
+  buildPlatforms,
+  parsePushedList,
+  type PlatformDigest,
+} from "../lib/build/manifest_list.ts";
+import { type ImageStore, imageStoreStep, parseImageStore } from "../lib/docker/image_store.ts";
 import { buildCommand, runEdge, stageArg, usageExits } from "../lib/cli/commands.ts";
 import { defaultDeps, type Deps } from "../lib/core/deps.ts";
 import { makeDockerConfig, userDockerConfigDir } from "../lib/docker/docker_config.ts";
 import { CommandError, formatError, InterruptedError, withResult } from "../lib/core/errors.ts";
 import { buildText } from "../lib/report/text.ts";
 import { DEFAULTS } from "../lib/core/defaults.ts";
-import { showStep } from "../lib/core/run.ts";
+import { showStep, type Step } from "../lib/core/run.ts";
 import { type BuildPlan, planBuild, type ServicePlan } from "../lib/build/plan.ts";
 import { runPool } from "../lib/core/pool.ts";
 import { findRoot, loadStage } from "../lib/config/stage.ts";
@@ -38,7 +44,10 @@ export interface BuildCliOptions extends BuildOptions {
 export interface Built {
   readonly service: string;
   readonly ref: string;
+  /** When pushed: the manifest's digest (of the list, for several platforms). */
   readonly digest?: string;
+  /** The target platforms ([] = native), each with its manifest's digest when pushed. */
+  readonly platforms: readonly PlatformDigest[];
   readonly seconds: number;
   readonly error?: unknown;
 }
@@ -47,14 +56,16 @@ export interface Built {
 export async function build(stage: string, opts: BuildCliOptions, deps: Deps): Promise<Built[]> {
   const s = loadStage(findRoot(deps.cwd, opts.dir), stage);
   const builds = resolveBuilds(s, opts, deps.env, exists);
+  // several platforms: the one probe, whose answer picks the route (or refuses, exit 2)
+  const store = buildPlatforms(s, opts).length > 1 ? await imageStore(deps) : undefined;
   if (opts.dryRun) {
     const tmp = join(deps.env.TMPDIR || "/tmp", "fleet-build-XXXXXX");
-    printPlan(planBuild(s, builds, opts, { tmp, env: deps.env }), deps);
+    printPlan(planBuild(s, builds, opts, { tmp, env: deps.env, store }), deps, store);
     return [];
   }
   const tmp = await Deno.makeTempDir({ prefix: "fleet-build-" });
   try {
-    const plan = planBuild(s, builds, opts, { tmp, env: deps.env });
+    const plan = planBuild(s, builds, opts, { tmp, env: deps.env, store });
     if (plan.dockerConfig) {
       await makeDockerConfig(plan.dockerConfig, userDockerConfigDir(deps.env), plan.loginHosts);
     }
@@ -69,10 +80,15 @@ export async function build(stage: string, opts: BuildCliOptions, deps: Deps): P
       return r.value;
     });
     failIfAny(built, deps);
+    noteTempRefs(plan, deps);
     return built;
   } finally {
     await Deno.remove(tmp, { recursive: true }).catch(() => {});
   }
+}
+
+async function imageStore(deps: Deps): Promise<ImageStore> {
+  return parseImageStore((await deps.runner.run(imageStoreStep())).stdout);
 }
 
 function exists(path: string): boolean {
@@ -84,22 +100,29 @@ function exists(path: string): boolean {
   }
 }
 
-function printPlan(plan: BuildPlan, deps: Deps): void {
-  for (const step of [...plan.logins, ...plan.services.flatMap((p) => p.steps)]) {
+function printPlan(plan: BuildPlan, deps: Deps, store?: ImageStore): void {
+  const steps = plan.services.flatMap((p) => [...p.steps, ...(p.inspect ? [p.inspect] : [])]);
+  for (const step of [...plan.logins, ...steps]) {
     deps.ui.out(`# ${step.title}\n${showStep(step)}`);
   }
-  deps.ui.info("dry run: nothing was run");
+  deps.ui.info(
+    store ? `dry run: only the probe ran (${store} image store)` : "dry run: nothing was run",
+  );
 }
 
 /** One service's steps in order; a failure is returned (so the others finish), not thrown. */
 async function run(p: ServicePlan, deps: Deps): Promise<Built> {
   const start = deps.now().getTime();
   const seconds = () => (deps.now().getTime() - start) / 1000;
-  deps.ui.step(`build ${p.service} → ${p.ref}`);
+  const on = p.platforms.length ? ` (${p.platforms.join(", ")})` : "";
+  deps.ui.step(`build ${p.service} → ${p.ref}${on}`);
+  const base = { service: p.service, ref: p.ref };
   let digest: string | undefined;
+  let platforms: readonly PlatformDigest[] = p.platforms.map((platform) => ({ platform }));
   try {
     for (const step of p.steps) {
       const pushing = step.kind === "push";
+      if (p.route) deps.ui.line(p.service, `--- ${step.title}`);
       await deps.runner.run(step, {
         onLine: (line) => {
           deps.ui.line(p.service, line);
@@ -107,17 +130,32 @@ async function run(p: ServicePlan, deps: Deps): Promise<Built> {
         },
       });
     }
+    if (p.inspect) [digest, platforms] = await readList(p, p.inspect, deps);
   } catch (error) {
     if (error instanceof InterruptedError) throw error;
-    return { service: p.service, ref: p.ref, seconds: seconds(), error };
+    return { ...base, platforms, seconds: seconds(), error };
   }
   if (p.push && p.metadataFile) digest = await metadataDigest(p.metadataFile);
-  return {
-    service: p.service,
-    ref: p.ref,
-    digest: p.push ? digest : undefined,
-    seconds: seconds(),
-  };
+  if (!p.push) digest = undefined;
+  if (p.platforms.length === 1) platforms = [{ platform: p.platforms[0], digest }];
+  return { ...base, digest, platforms, seconds: seconds() };
+}
+
+/** The pushed list's digest and each platform's; when it cannot be read, a warning (it is pushed). */
+async function readList(
+  p: ServicePlan,
+  inspect: Step,
+  deps: Deps,
+): Promise<[string | undefined, readonly PlatformDigest[]]> {
+  const r = await deps.runner.run(inspect, { check: false });
+  try {
+    if (r.code !== 0) throw new Error(r.stderr.trim().split("\n").at(-1));
+    const list = parsePushedList(r.stdout, p.platforms);
+    return [list.digest || undefined, list.platforms];
+  } catch (e) {
+    deps.ui.warn(`${p.service}: pushed, but reading the list back failed: ${(e as Error).message}`);
+    return [undefined, p.platforms.map((platform) => ({ platform }))];
+  }
 }
 
 async function metadataDigest(file: string): Promise<string | undefined> {
@@ -145,6 +183,19 @@ function failIfAny(built: readonly Built[], deps: Deps): void {
       { hint: "each service's output is above, every line prefixed with its name" },
     ),
     built,
+  );
+}
+
+/** The join route leaves its per-platform tags in the registry: say which. */
+function noteTempRefs(plan: BuildPlan, deps: Deps): void {
+  const refs = plan.services.flatMap((p) => p.tempRefs ?? []);
+  if (refs.length === 0) return;
+  deps.ui.info(
+    `note: the per-platform tags joined into the lists stay in the registry (${
+      refs.join(", ")
+    }); ` +
+      "a plain registry (Distribution 2.x) deletes a tag only with the manifest the list points " +
+      "at, and the next build of the same tag overwrites them",
   );
 }
 

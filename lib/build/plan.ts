@@ -1,18 +1,30 @@
 /**
- * The docker commands of `fleet build` (pure): resolved builds (lib/build_inputs.ts) → steps.
+ * The docker commands of `fleet build` (pure): resolved builds (lib/build/inputs.ts) → steps.
  * `local` and `buildx: false` stages use `docker build` (plus `docker push` when pushing);
  * the others `docker buildx build`, which pushes (or loads) itself and reuses the registry cache.
+ * Several platforms take one of two routes (lib/build/manifest_list.ts).
  */
 import { join } from "node:path";
 import type { BuildInput, BuildOptions } from "./inputs.ts";
+import {
+  buildPlatforms,
+  inspectListArgv,
+  joinArgv,
+  type ListRoute,
+  listRoute,
+  tempRef,
+} from "./manifest_list.ts";
+import type { ImageStore } from "../docker/image_store.ts";
 import { planLogins, registryHost } from "../docker/registry_login.ts";
-import type { Step } from "../core/run.ts";
+import type { Step, StepKind } from "../core/run.ts";
 import type { Stage } from "../config/stage.ts";
 
 /** What a build needs besides the stage: the temp dir (metadata files, Docker config). */
 export interface PlanContext {
   readonly tmp: string;
   readonly env: Readonly<Record<string, string | undefined>>;
+  /** The build engine's image store (lib/docker/image_store.ts); needed for several platforms. */
+  readonly store?: ImageStore;
 }
 
 /** The steps of one service. */
@@ -20,9 +32,17 @@ export interface ServicePlan {
   readonly service: string;
   readonly ref: string;
   readonly push: boolean;
+  /** The target platforms ([] = native). */
+  readonly platforms: readonly string[];
   /** buildx writes the pushed digest here (`containerimage.digest`). */
   readonly metadataFile?: string;
   readonly steps: readonly Step[];
+  /** Several platforms: how the list is made. */
+  readonly route?: ListRoute;
+  /** A pushed list: reads it back (its digest and each platform's), after `steps`. */
+  readonly inspect?: Step;
+  /** The join route's per-platform tags, which stay in the registry. */
+  readonly tempRefs?: readonly string[];
 }
 
 /** Every step of a build: logins first (in order), then each service's steps. */
@@ -69,22 +89,55 @@ export function dockerBuildArgv(
  */
 export function buildxArgv(
   b: BuildInput,
-  o: { platform?: string; cache?: boolean; push?: boolean; metadataFile: string },
+  o: { platform?: string; cache?: boolean; push?: boolean; metadataFile?: string; tag?: string },
 ): string[] {
   const cacheFrom = b.registry && o.cache !== false;
   return [
     ...["docker", "buildx", "build"],
     ...(o.platform ? ["--platform", o.platform] : []),
-    ...["--progress", "plain", "-t", b.ref, "-f", b.dockerfile],
+    ...["--progress", "plain", "-t", o.tag ?? b.ref, "-f", b.dockerfile],
     ...(b.target ? ["--target", b.target] : []),
     ...buildArgArgv(b),
+    // a list's inline cache serves each platform: the same cache ref on every route
     ...(cacheFrom ? ["--cache-from", `type=registry,ref=${b.ref}`] : []),
     ...["--cache-to", "type=inline"],
     o.push ? "--push" : "--load",
-    ...["--metadata-file", o.metadataFile],
+    ...(o.metadataFile ? ["--metadata-file", o.metadataFile] : []),
     ...(o.cache === false ? ["--no-cache"] : []),
     b.context,
   ];
+}
+
+type StepOf = (title: string, argv: string[]) => Step;
+type RegistryStepOf = (kind: StepKind, title: string, argv: string[]) => Step;
+
+/**
+ * The steps of a multi-platform buildx build: one call (`one-call`), or one build per platform
+ * under its own tag and a join (`join`); with --push, a last step reads the list back.
+ * @example listPlan(web, ["linux/amd64", "linux/arm64"], "join", { push: true, step }).steps.length // 3
+ */
+export function listPlan(
+  b: BuildInput,
+  platforms: readonly string[],
+  route: ListRoute,
+  o: { push?: boolean; cache?: boolean; step: StepOf; registryStep: RegistryStepOf },
+): Pick<ServicePlan, "steps" | "inspect" | "tempRefs" | "route"> {
+  const inspect = o.push
+    ? o.registryStep("query", `read the list of ${b.service}`, inspectListArgv(b.ref))
+    : undefined;
+  if (route === "one-call") {
+    const argv = buildxArgv(b, { platform: platforms.join(","), cache: o.cache, push: o.push });
+    return { route, steps: [o.step(`build ${b.service}`, argv)], inspect };
+  }
+  const tempRefs = platforms.map((p) => tempRef(b.ref, p));
+  const builds = platforms.map((platform, i) =>
+    o.step(
+      `build ${b.service} for ${platform}`,
+      buildxArgv(b, { platform, cache: o.cache, push: true, tag: tempRefs[i] }),
+    )
+  );
+  const join = o.registryStep("push", `join ${b.service}'s platforms`, joinArgv(b.ref, tempRefs));
+  return { route, steps: [...builds, join], inspect, tempRefs };
 }
 
 /** The hosts a build talks to: pushed refs, and buildx refs it reads cache from. */
@@ -108,7 +161,9 @@ export function planBuild(
   const logins = planLogins(hosts, ctx.env, config);
   const dockerConfig = logins.length ? config : undefined;
   const env = dockerConfig ? { DOCKER_CONFIG: dockerConfig } : undefined;
-  const platform = opts.platform ?? stage.platform;
+  const platforms = buildPlatforms(stage, opts);
+  const route = platforms.length > 1 ? listRoute(opts, ctx.store ?? "classic") : undefined;
+  const platform = platforms.join(",") || undefined;
   const services = builds.map((b): ServicePlan => {
     const secretEnv = Object.keys(b.secretArgs).length ? b.secretArgs : undefined;
     const step = (title: string, argv: string[]): Step => ({
@@ -118,7 +173,12 @@ export function planBuild(
       env,
       secretEnv,
     });
-    const base = { service: b.service, ref: b.ref, push: opts.push === true };
+    const base = { service: b.service, ref: b.ref, push: opts.push === true, platforms };
+    if (route) {
+      // the join and the read-back take no build args: no secrets in their environment
+      const registryStep: RegistryStepOf = (kind, title, argv) => ({ kind, title, argv, env });
+      return { ...base, ...listPlan(b, platforms, route, { ...opts, step, registryStep }) };
+    }
     if (stage.buildx) {
       const metadataFile = join(ctx.tmp, `${b.service}.metadata.json`);
       const argv = buildxArgv(b, { platform, cache: opts.cache, push: opts.push, metadataFile });

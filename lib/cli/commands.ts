@@ -40,7 +40,10 @@ export function buildCommand() {
       .option("--push", "push the images (not for local)")
       .option("--tag <tag>", "image tag (default: the stage's tag, else latest)")
       .option("--registry <registry>", "registry prefix, e.g. ghcr.io/myorg")
-      .option("--platform <platform>", "target platform, e.g. linux/amd64")
+      .option(
+        "--platform <platforms>",
+        "target platform(s): linux/amd64, or linux/amd64,linux/arm64",
+      )
       .option("--no-cache", "build without cache")
       .option("--dry-run", "print the commands, run nothing")
       .option(

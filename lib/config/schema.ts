@@ -3,6 +3,7 @@
  * valibot issues into messages of the form `services.api.prots: unknown key (did you mean "ports"?)`.
  */
 import * as v from "valibot";
+import { platformProblem } from "./platforms.ts";
 
 export const NAME_RE = /^[a-z0-9][a-z0-9_-]*$/;
 const NAME_RULE = "[a-z0-9][a-z0-9_-]*";
@@ -68,7 +69,10 @@ const HistorySchema = v.strictObject({
 export const StageFileSchema = v.strictObject({
   project: v.optional(Name),
   registry: v.optional(v.string()),
-  platform: v.optional(v.string()),
+  platform: v.optional(v.pipe(
+    v.union([v.string(), StringList]),
+    v.check((p) => platformProblem(p) === undefined, (i) => platformProblem(i.input as string)!),
+  )),
   buildx: v.optional(v.boolean()),
   tag: v.optional(
     v.pipe(v.string(), v.regex(/^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/, "not a valid tag")),
@@ -175,6 +179,7 @@ function toProblem(issue: v.BaseIssue<unknown>): Problem {
     return { path, message: `invalid project name ${issue.received} (must match ${NAME_RULE})` };
   }
   if (issue.type === "regex") return { path, message: `${issue.received}: ${issue.message}` };
+  if (issue.type === "check") return { path, message: issue.message };
   if (issue.type === "picklist") {
     return { path, message: `expected one of ${issue.expected}, got ${issue.received}` };
   }

@@ -6,6 +6,7 @@ import { isMap, isScalar, LineCounter, parseDocument } from "yaml";
 import { join, resolve } from "node:path";
 import { ConfigError, UsageError } from "../core/errors.ts";
 import { NAME_RE, type ServiceFile, type StageFile, validateStageFile } from "./schema.ts";
+import { parsePlatforms } from "./platforms.ts";
 
 /** A service as fleet works with it: the file's settings plus its resolved build. */
 export interface Service extends Omit<ServiceFile, "build"> {
@@ -26,7 +27,7 @@ export interface Stage {
   readonly project: string;
   readonly local: boolean;
   readonly registry?: string;
-  readonly platform?: string; // undefined = native
+  readonly platform?: string; // undefined = native; several: "linux/amd64,linux/arm64"
   readonly buildx: boolean;
   readonly tag: string;
   readonly host?: string;
@@ -206,7 +207,9 @@ function resolveStage(
     project: f.project,
     local,
     registry: f.registry?.replace(/\/+$/, "") || undefined,
-    platform: f.platform ?? (local ? undefined : "linux/amd64"),
+    platform: f.platform === undefined
+      ? (local ? undefined : "linux/amd64")
+      : parsePlatforms(f.platform).join(","),
     buildx: f.buildx ?? !local,
     tag: f.tag ?? "latest",
     host: f.host,

@@ -10,6 +10,7 @@ import { showStep, type Step } from "../core/run.ts";
 import { runStep } from "../core/steps.ts";
 import { confirmOrCancel } from "../core/ui.ts";
 import { inspectImages } from "../docker/queries.ts";
+import { checkImagePlatforms } from "../docker/platform_check.ts";
 import type { Engine, EngineContext } from "../engine/engine.ts";
 import { releaseId } from "./history.ts";
 import { keep, protect } from "./kept_images.ts";
@@ -108,6 +109,7 @@ async function locked(
   const local = Promise.all([whoAmI(deps, ctx.stage.root), gitCommit(deps, ctx.stage.root)]);
   if (pull) await runStep(deps, pull);
   const fresh = await imagesOnHost(deps, ctx, sel);
+  await checkImagePlatforms(deps, ctx.target, fresh); // before the lock: a mismatch changes nothing
   const [who, commit] = await local;
   const info = { holder: who, since: now.toISOString(), command: sel.kind };
   await takeLock(deps, ctx, fresh[sel.services[0]].id, info, o.lockWait);

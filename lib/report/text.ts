@@ -61,17 +61,22 @@ export interface BuiltText {
   readonly service: string;
   readonly ref: string;
   readonly digest?: string;
+  /** Its platforms; several (a manifest list) get a line each, with their digests. */
+  readonly platforms?: readonly { readonly platform: string; readonly digest?: string }[];
   readonly seconds: number;
   readonly error?: unknown;
 }
 
-/** `fleet build`: one line per service (image, digest when pushed or FAILED, time). */
+/**
+ * `fleet build`: one line per service (image, digest when pushed or FAILED, time); a
+ * multi-platform list, one more line per platform with its digest.
+ */
 export function buildText(built: readonly BuiltText[]): string {
-  return table(built.map((b) => [
-    b.service,
-    b.ref,
-    b.error ? "FAILED" : b.digest ?? "-",
-    `${b.seconds.toFixed(1)}s`,
+  return table(built.flatMap((b) => [
+    [b.service, b.ref, b.error ? "FAILED" : b.digest ?? "-", `${b.seconds.toFixed(1)}s`],
+    ...((b.platforms?.length ?? 0) > 1
+      ? b.platforms!.map((p) => ["", `  ${p.platform}`, p.digest ?? "-"])
+      : []),
   ]));
 }
 

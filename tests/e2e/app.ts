@@ -2,6 +2,7 @@
 import { join } from "node:path";
 import { docker, fleet, type FleetRun, freePort, type Testbed, uniqueName } from "./harness.ts";
 import { tempProject } from "../helpers.ts";
+import type { Engine, MatrixTestbed } from "./engines.ts";
 
 export const DOCKERFILE = `FROM busybox
 ARG CONTENT=v1
@@ -27,16 +28,21 @@ export interface App {
   cleanup(): Promise<void>;
 }
 
-/** A fresh project deploying to `host` (engine 2 socket by default, or over ssh). */
+/**
+ * A fresh project deploying to `host` (engine 2 socket by default, or over ssh, or the engine
+ * of a matrix test, tests/e2e/engines.ts, with its own name for the registry).
+ */
 export function makeApp(
-  tb: Testbed,
-  opts: { ssh?: boolean; dir?: string; project?: string } = {},
+  tb: Testbed | MatrixTestbed,
+  opts: { ssh?: boolean; dir?: string; project?: string; engine?: Engine } = {},
 ): App {
+  if ("engine" in tb && !opts.engine) opts = { ...opts, engine: tb.engine };
   const project = opts.project ?? uniqueName("e2e");
   const dir = opts.dir ?? tempProject({ "Dockerfile": DOCKERFILE });
   const port = freePort();
-  const host = opts.ssh ? tb.sshHost : tb.engine2;
-  const repo = `${tb.registry}/${project}-web-dev`;
+  const host = opts.ssh ? tb.sshHost : opts.engine?.host ?? tb.engine2;
+  const registry = opts.engine?.registry ?? tb.registry;
+  const repo = `${registry}/${project}-web-dev`;
   const path = { PATH: `${tb.sshBin}:${Deno.env.get("PATH")}` };
   const env = { ...path, DOCKER_HOST: "" }; // fleet must take the host from the stage file
   const app: App = {
@@ -49,7 +55,7 @@ export function makeApp(
     stage(webExtra = "", top = "", more = "") {
       Deno.writeTextFileSync(
         join(dir, "stages/dev.yaml"),
-        `project: ${project}\nregistry: ${tb.registry}\nhost: ${host}\n${top}services:\n  web:\n    build: {}\n` +
+        `project: ${project}\nregistry: ${registry}\nhost: ${host}\n${top}services:\n  web:\n    build: {}\n` +
           `    ports: ["127.0.0.1:${port}:8080"]\n    volumes: ["data:/data"]\n${webExtra}${more}`,
       );
     },
@@ -68,6 +74,8 @@ export function makeApp(
     run: (args, extra = {}, stdin?: string) =>
       fleet(args, { cwd: dir, env: { ...env, ...extra }, stdin }),
     async get(path = "/") {
+      // an engine in its own network namespace: ask from inside the web container
+      if (opts.engine && !opts.engine.loopback) return await getInside(app, path);
       let last = "";
       for (let i = 0; i < 50; i++) {
         try {
@@ -122,6 +130,21 @@ export function makeApp(
   Deno.mkdirSync(join(dir, "stages"), { recursive: true });
   app.stage();
   return app;
+}
+
+/** GET a path of the web service from inside its container (busybox wget). */
+async function getInside(app: App, path: string): Promise<string> {
+  let last = "";
+  for (let i = 0; i < 50; i++) {
+    const web = (await app.containers()).web;
+    const r = web
+      ? await docker(app.host, ["exec", web, "wget", "-qO-", `http://127.0.0.1:8080${path}`])
+        .catch((e) => (last = String(e), undefined))
+      : undefined;
+    if (r !== undefined) return r.trim();
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`nothing serves in the web container: ${last}`);
 }
 
 /** Indexes of the compose subcommands in a docker shim's log. */

@@ -3,8 +3,9 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { docker, dockerShim, e2e } from "./harness.ts";
 import { composeOrder, makeApp } from "./app.ts";
+import { matrix } from "./engines.ts";
 
-e2e("deploy to the second engine serves HTTP; pull < stop < rm < up", async (tb) => {
+matrix("deploy to the second engine serves HTTP; pull < stop < rm < up", async (tb) => {
   const app = makeApp(tb);
   try {
     await app.push("v1");

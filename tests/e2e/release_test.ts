@@ -3,6 +3,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { docker, e2e } from "./harness.ts";
 import { makeApp } from "./app.ts";
+import { matrix } from "./engines.ts";
 import { tempProject } from "../helpers.ts";
 
 const HEALTHY =
@@ -13,7 +14,7 @@ const FAILING =
 const SLOW =
   `    healthcheck: { test: ["CMD", "sh", "-c", "[ $(( $(date +%s) - $(stat -c %Y /proc/1) )) -ge 3 ]"], interval: 1s, retries: 30 }\n`;
 
-e2e("a release that fails its healthcheck is rolled back; history shows both", async (tb) => {
+matrix("a release that fails its healthcheck is rolled back; history shows both", async (tb) => {
   const app = makeApp(tb);
   app.stage(HEALTHY);
   try {
@@ -65,7 +66,7 @@ e2e(
   },
 );
 
-e2e("fleet rollback after two good releases serves the first again", async (tb) => {
+matrix("fleet rollback after two good releases serves the first again", async (tb) => {
   const app = makeApp(tb);
   app.stage(HEALTHY);
   try {

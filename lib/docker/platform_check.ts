@@ -1,0 +1,90 @@
+/**
+ * Does each image a release deploys run on the host's platform? An image built for arm64 alone
+ * pulls onto an amd64 host without complaint (Docker 20.10) and then fails to start, or runs
+ * slowly under emulation where QEMU is registered. The release flow asks after the pull and
+ * before anything stops, so a mismatch changes nothing on the host.
+ */
+import type { Deps } from "../core/deps.ts";
+import { FleetError } from "../core/errors.ts";
+import { normalizePlatform } from "../config/platforms.ts";
+import { dockerStep, type Target } from "./target.ts";
+
+/** One image on the host and the platform `docker image inspect` reports for it. */
+export interface ImagePlatform {
+  readonly service: string;
+  readonly ref: string;
+  /** os/arch[/variant] */
+  readonly platform: string;
+}
+
+/**
+ * The images whose os/arch differ from the engine's (the variant is not compared: an engine
+ * reports none); [] when all match.
+ * @example platformMismatch([{ service: "web", ref: "r/web:1", platform: "linux/arm64" }], "linux/amd64") // that one
+ */
+export function platformMismatch(
+  images: readonly ImagePlatform[],
+  engine: string,
+): ImagePlatform[] {
+  const osArch = (p: string) => normalizePlatform(p).split("/").slice(0, 2).join("/");
+  return images.filter((i) => osArch(i.platform) !== osArch(engine));
+}
+
+/** `docker image inspect` output (`{{.Os}}/{{.Architecture}}/{{.Variant}}`, one per ref). */
+export function parseImagePlatforms(
+  stdout: string,
+  images: readonly { service: string; ref: string }[],
+): ImagePlatform[] {
+  const lines = stdout.split("\n").map((l) => l.trim().replace(/\/$/, "")).filter(Boolean);
+  if (lines.length !== images.length) return [];
+  return images.map((i, n) => ({ ...i, platform: lines[n] }));
+}
+
+/**
+ * Ask the host for its platform and each image's (by service: its reference, and its image ID
+ * when known); throws (exit 1) naming every image that does
+ * not match. Two read-only docker commands, run at once; an answer it cannot read checks nothing.
+ */
+export async function checkImagePlatforms(
+  deps: Deps,
+  target: Target,
+  images: Readonly<Record<string, { readonly ref: string; readonly id?: string }>>,
+): Promise<void> {
+  const list = Object.entries(images).map(([service, i]) => ({ service, ref: i.ref, id: i.id }));
+  if (list.length === 0) return;
+  const format = "{{.Os}}/{{.Architecture}}/{{.Variant}}";
+  const [engine, inspected] = await Promise.all([
+    deps.runner.run(
+      dockerStep(target, "ask the host for its platform", [
+        "version",
+        "--format",
+        "{{.Server.Os}}/{{.Server.Arch}}",
+      ]),
+      { check: false },
+    ),
+    deps.runner.run(
+      dockerStep(target, "inspect image platforms", [
+        "image",
+        "inspect",
+        "--format",
+        format,
+        ...list.map((i) => i.id ?? i.ref), // by ID: exactly the image just pulled
+      ]),
+      { check: false },
+    ),
+  ]);
+  const host = engine.stdout.trim();
+  if (engine.code !== 0 || inspected.code !== 0 || !host.includes("/")) return;
+  const wrong = platformMismatch(parseImagePlatforms(inspected.stdout, list), host);
+  if (wrong.length === 0) return;
+  const lines = wrong.map((i) => `${i.service}: ${i.ref} is ${normalizePlatform(i.platform)}`);
+  const both = [...new Set([host, ...wrong.map((i) => normalizePlatform(i.platform))])];
+  throw new FleetError(
+    `${wrong.length === 1 ? "an image does" : "images do"} not match the platform of ` +
+      `${target.label} (${host}); nothing was changed:\n  ${lines.join("\n  ")}`,
+    {
+      hint: `build for ${host} (fleet build <stage> --push --platform ${host}), or push a ` +
+        `multi-platform list that includes it (--platform ${both.join(",")})`,
+    },
+  );
+}
