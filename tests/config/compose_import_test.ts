@@ -176,7 +176,7 @@ Deno.test("depends_on: the list and the map form; conditions become a comment", 
   );
   assert.deepEqual(r.services.s.depends_on, ["db", "cache"]);
   assert.deepEqual(r.notes.map((n) => n.path.join(".")), ["services.s.depends_on"]);
-  assert.match(r.notes[0].text, /depends_on:\n  db:\n    condition: service_healthy$/);
+  assert.match(r.notes[0].text, /depends_on:\n {2}db:\n {4}condition: service_healthy$/);
 });
 
 Deno.test("command, restart and healthcheck", () => {
