@@ -28,8 +28,7 @@ const edge = async (fn: (signal: AbortSignal) => Promise<unknown>) => {
   code = await runEdge(fn);
 };
 
-/** The command tree (also read by shell completion). */
-export const program = usageExits(
+const program = usageExits(
   withGlobals(new Command("fleet"))
     .description("Build Docker images per stage and deploy them to each stage's Docker host.")
     .version(VERSION, "-V, --version")

@@ -1,9 +1,21 @@
 /** Completion candidates from the router's own definitions (pure; the shells: completions_test). */
 import assert from "node:assert/strict";
-import { program } from "../../mod.ts";
+import { Argument, Command } from "@commander-js/extra-typings";
+import { buildCommand, deployCommand, logsCommand, withGlobals } from "../../lib/cli/commands.ts";
 import { completeWords, type Names } from "../../lib/cli/completions.ts";
 import { serviceNames, stageNames } from "../../lib/config/names.ts";
 import { tempProject } from "../helpers.ts";
+
+// the router's own command definitions (mod.ts adds the same ones; the shells test it whole)
+const program = withGlobals(new Command("fleet")).version("0", "-V, --version");
+program.addCommand(withGlobals(new Command("config")).argument("[stage]").description("config"));
+program.addCommand(buildCommand());
+program.addCommand(deployCommand());
+program.addCommand(logsCommand());
+program.addCommand(new Command("schema").description("print the JSON Schema"));
+program.addCommand(
+  new Command("completions").addArgument(new Argument("<shell>").choices(["bash", "zsh", "fish"])),
+);
 
 const names: Names = {
   stages: (dir) => (dir === "other" ? ["qa"] : ["local", "live"]),
