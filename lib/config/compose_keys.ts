@@ -21,6 +21,7 @@ export interface ImportContext {
 
 const SECRET_NAME =
   /PASSWORD|PASSWD|SECRET|TOKEN|CREDENTIAL|PRIVATE_?KEY|(^|_)(API_?)?KEY(_|$)|(^|_)(PASS|PWD)(_|$)/i;
+const FLAG = /^(true|false|yes|no|on|off|0|1)$/i;
 const URL_WITH_PASSWORD = /^[a-z][a-z0-9+.-]*:\/\/[^/\s:@]+:[^/\s@]+@/i;
 const BUILD_KEYS = ["context", "dockerfile", "target", "args"];
 const HEALTHCHECK_KEYS = ["test", "interval", "timeout", "retries", "start_period", "disable"];
@@ -48,7 +49,7 @@ export function secretsOut(
   const out: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(values)) {
     const literal = typeof value === "string" && value !== "" && !value.includes("${");
-    if (!literal || !(SECRET_NAME.test(key) || URL_WITH_PASSWORD.test(value))) {
+    if (!literal || !(secretName(key, value) || URL_WITH_PASSWORD.test(value))) {
       out[key] = value;
       continue;
     }
@@ -64,6 +65,11 @@ export function secretsOut(
     });
   }
   return out;
+}
+
+/** A key named like a secret, unless it names a file (`*_FILE`) or its value is a yes/no flag. */
+function secretName(key: string, value: string): boolean {
+  return SECRET_NAME.test(key) && !/_FILE$/i.test(key) && !FLAG.test(value);
 }
 
 /** `build: dir` or `build: {…}` → fleet's build (Compose's default Dockerfile made explicit). */

@@ -77,7 +77,8 @@ Deno.test("literal secrets become ${VAR} with a comment; ${VAR} and plain values
   const r = one(
     "image: x\nenvironment:\n  DB_PASSWORD: hunter2\n  API_KEY: k\n  GITHUB_TOKEN: t\n" +
       "  DATABASE_URL: postgres://u:pw@db/app\n  SECRET: ${SECRET}\n  LOG_LEVEL: info\n" +
-      "  PUBLIC_URL: https://example.com/\n  KEYBOARD: us\n  EMPTY_PASSWORD: ''",
+      "  PUBLIC_URL: https://example.com/\n  KEYBOARD: us\n  EMPTY_PASSWORD: ''\n" +
+      "  MYSQL_ALLOW_EMPTY_PASSWORD: 'yes'\n  POSTGRES_PASSWORD_FILE: /run/secrets/pg",
   );
   assert.deepEqual(r.services.s.environment, {
     DB_PASSWORD: "${DB_PASSWORD}",
@@ -89,6 +90,8 @@ Deno.test("literal secrets become ${VAR} with a comment; ${VAR} and plain values
     PUBLIC_URL: "https://example.com/",
     KEYBOARD: "us",
     EMPTY_PASSWORD: "",
+    MYSQL_ALLOW_EMPTY_PASSWORD: "yes",
+    POSTGRES_PASSWORD_FILE: "/run/secrets/pg",
   });
   assert.deepEqual(r.secrets, ["DB_PASSWORD", "API_KEY", "GITHUB_TOKEN", "DATABASE_URL"]);
   assert.deepEqual(r.notes[0], {
