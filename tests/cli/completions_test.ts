@@ -149,3 +149,12 @@ Deno.test({
     );
   },
 });
+
+Deno.test("fleet completions: an unknown shell is a usage error (exit 2)", async () => {
+  const r = await fleet(["completions", "powershell"], { cwd: REPO });
+  assert.equal(r.code, 2);
+  assert.match(
+    r.stderr,
+    /'powershell' is invalid for argument 'shell'\. Allowed choices are bash, zsh, fish/,
+  );
+});
