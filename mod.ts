@@ -4,11 +4,12 @@
  *
  *   fleet stages | config <stage> [--compose] | build <stage> | deploy <stage> | ps | logs | down
  *   fleet history <stage> | rollback <stage> | unlock <stage>
+ *   fleet init [--from compose.yaml] | schema | completions bash|zsh|fish
  *
  * The router: defines commands, imports each command's code lazily (so --help stays fast and
  * `deno compile` still bundles it), and turns errors into exit codes (0, 1, 2, 130).
  */
-import { Command } from "@commander-js/extra-typings";
+import { Argument, Command } from "@commander-js/extra-typings";
 import {
   buildCommand,
   deployCommand,
@@ -167,6 +168,49 @@ for (const mode of ["exec", "run"] as const) {
       })
     ),
   );
+}
+
+program.addCommand(
+  usageExits(withGlobals(new Command("init")))
+    .description("write stages/ for this project, from its Compose file with --from")
+    .option("--from <file>", "a Compose file to take the services from (compose.yaml)")
+    .option("--project <name>", "project name (default: the Compose name, else the directory's)")
+    .action((opts, cmd) =>
+      edge(async () => {
+        const { initCommand } = await import("./scripts/init.ts");
+        initCommand({ ...cmd.optsWithGlobals(), ...opts });
+      })
+    ),
+);
+
+program.addCommand(
+  usageExits(new Command("schema"))
+    .description("print the JSON Schema of stage files (for editors)")
+    .action(() =>
+      edge(async () => {
+        const { schemaCommand } = await import("./scripts/init.ts");
+        schemaCommand();
+      })
+    ),
+);
+
+program.addCommand(
+  usageExits(new Command("completions"))
+    .description("print the shell completion script: source <(fleet completions bash)")
+    .addArgument(new Argument("<shell>", "bash, zsh or fish").choices(["bash", "zsh", "fish"]))
+    .action((shell) =>
+      edge(async () => {
+        const { completionsCommand } = await import("./scripts/completions.ts");
+        completionsCommand(shell);
+      })
+    ),
+);
+
+if (import.meta.main && Deno.args[0] === "__complete") {
+  // the completion scripts' callback: raw words, never parsed as fleet's own options
+  const { completeCommand } = await import("./scripts/completions.ts");
+  completeCommand(program, Deno.args.slice(1));
+  Deno.exit(0);
 }
 
 if (import.meta.main) {

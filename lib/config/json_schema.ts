@@ -1,0 +1,106 @@
+/**
+ * The JSON Schema of one stage file (what `fleet schema` prints and editors read through a
+ * `# yaml-language-server: $schema=…` line), generated from the valibot schema fleet validates
+ * with, plus a description for every key. Every key is optional: `_base.yaml` may supply it.
+ */
+import { type JsonSchema, toJsonSchema } from "@valibot/to-json-schema";
+import { StageFileSchema } from "./schema.ts";
+
+/** The file name `fleet init` writes the schema to, next to the stage files. */
+export const SCHEMA_FILE = "fleet.schema.json";
+
+/**
+ * One line per key path (`*` stands for any service name): the README's stage reference in
+ * short. A key without a line here fails tests/config/json_schema_test.ts.
+ */
+export const DESCRIPTIONS: Readonly<Record<string, string>> = {
+  "": "A fleet stage file: stages/<stage>.yaml (stages/_base.yaml is merged under every stage).",
+  project:
+    "Project name, required here or in _base.yaml; [a-z0-9][a-z0-9_-]*. Images are named {project}-{stage} and {project}-{service}-{stage}; the Compose project is {project}-{stage}.",
+  registry:
+    "Image prefix, e.g. ghcr.io/myorg. Precedence: --registry > the service's registry > the stage's > _base.",
+  platform:
+    "Build platform, e.g. linux/amd64. Default: native for local, linux/amd64 for every other stage.",
+  buildx: "Build with docker buildx. Default: false for local, true for every other stage.",
+  tag: "Image tag. Default: latest.",
+  host:
+    "Docker host of this stage: ssh://user@host, tcp://host:2376 or unix:///path. Default: the local engine. Not together with context.",
+  context: "A Docker context name to deploy to, instead of host (never both).",
+  confirm: "Ask (y/N) before deploying. Default: true, except for local.",
+  services: "The stage's services by name ([a-z0-9][a-z0-9_-]*).",
+  "services.*": "A service: with build: fleet builds its image; without, image: is used as it is.",
+  "services.*.build":
+    "Present = fleet build builds this service (build: {} takes every default). Its image is {registry}/{project}-{service}-{stage}:{tag}.",
+  "services.*.build.context": "Build context, relative to the project root. Default: the root.",
+  "services.*.build.dockerfile":
+    "Dockerfile, relative to the context. Default: the first of services/<name>/Dockerfile, <name>/Dockerfile, Dockerfile.<name>, Dockerfile.",
+  "services.*.build.target": "Build stage of a multi-stage Dockerfile (--target).",
+  "services.*.build.args":
+    "Build arguments (--build-arg). A ${VAR} value goes to Docker through the environment, never argv.",
+  "services.*.image":
+    "Without build: the image to run as it is (e.g. postgres:16). With build: replaces the repository part of the built image's name.",
+  "services.*.registry": "This service's image prefix, over the stage's registry.",
+  "services.*.ports": 'Published ports, as in Compose: "8080:8080", "127.0.0.1:8080:80".',
+  "services.*.environment":
+    'Environment variables (a map, or a list of "NAME=value"). ${VAR} is resolved at deploy time and never stored.',
+  "services.*.env_file":
+    "Env file(s) relative to the project root, read by Compose at deploy time.",
+  "services.*.volumes":
+    '"name:/path" is a named volume (never removed by fleet), "./dir:/path" a bind mount relative to the root.',
+  "services.*.depends_on": "Services started before this one (names of services in this stage).",
+  "services.*.command": "Overrides the image's command: a list (argv) or a string.",
+  "services.*.restart": "Restart policy: no, always, on-failure or unless-stopped.",
+  "services.*.healthcheck":
+    "Container healthcheck; fleet deploy waits until the container is healthy.",
+  "services.*.healthcheck.test":
+    'The check, e.g. ["CMD", "wget", "-qO-", "http://localhost:8080/"] or a shell string.',
+  "services.*.healthcheck.interval": "Time between checks, e.g. 5s.",
+  "services.*.healthcheck.timeout": "How long one check may take, e.g. 3s.",
+  "services.*.healthcheck.retries": "Failed checks in a row before the container is unhealthy.",
+  "services.*.healthcheck.start_period": "Start-up time during which failures do not count.",
+  "services.*.healthcheck.disable": "true turns off a healthcheck set in the image.",
+  "services.*.compose":
+    "Escape hatch: any other Compose service keys, passed through as they are (not keys fleet sets itself).",
+};
+
+type Node = JsonSchema & Record<string, unknown>;
+
+/** Every key path of a generated schema (`*` for a map's values) with its schema node. */
+export function schemaKeys(schema: JsonSchema): Array<[string, Node]> {
+  const out: Array<[string, Node]> = [];
+  const walk = (node: unknown, path: string[]): void => {
+    if (!node || typeof node !== "object") return;
+    const n = node as Node;
+    for (const [key, child] of Object.entries((n.properties ?? {}) as Record<string, unknown>)) {
+      out.push([[...path, key].join("."), child as Node]);
+      walk(child, [...path, key]);
+    }
+    const extra = n.additionalProperties;
+    // maps of services get a description of their own; maps of scalars (args, env) need none
+    if (extra && typeof extra === "object" && path.join(".") === "services") {
+      out.push([[...path, "*"].join("."), extra as Node]);
+    }
+    if (extra && typeof extra === "object") walk(extra, [...path, "*"]);
+    for (const list of ["anyOf", "oneOf", "allOf"]) {
+      for (const alt of (n[list] ?? []) as unknown[]) walk(alt, path);
+    }
+    if (n.items && typeof n.items === "object") walk(n.items, path);
+  };
+  walk(schema, []);
+  return out;
+}
+
+/** The JSON Schema (draft-07) of a stage file, with a description on every key. */
+export function stageJsonSchema(): JsonSchema {
+  // checks JSON Schema cannot express are left to fleet itself (`fleet config` reports them)
+  const schema = toJsonSchema(StageFileSchema, { errorMode: "ignore" }) as Node;
+  for (const [path, node] of schemaKeys(schema)) {
+    if (DESCRIPTIONS[path]) node.description = DESCRIPTIONS[path];
+  }
+  return {
+    $schema: "http://json-schema.org/draft-07/schema#",
+    title: "fleet stage file",
+    description: DESCRIPTIONS[""],
+    ...schema,
+  };
+}
