@@ -3,6 +3,7 @@
  * executables of `deno task compile`, the header each bundle opens with, and SHA256SUMS.
  * Pure: text in, text out; ship/dist.ts runs `deno bundle` and writes the files.
  */
+import { init, parse } from "es-module-lexer";
 
 /** One single-file bundle: its file name in dist/, the module it is made from, how to run it. */
 export interface Bundle {
@@ -71,7 +72,8 @@ export function header(b: Bundle, version: string): string {
  * (`globalThis.Deno ? globalThis.require("./core.cjs") : __module__`): a file that is not there
  * beside a bundle. `__module__` is that same CommonJS module, bundled, so the bundle uses it.
  */
-const DENO_REQUIRE = /globalThis\.Deno \? globalThis\.require\("\.\/[\w.-]+\.cjs"\) : ([\w$]+)/g;
+const DENO_REQUIRE =
+  /globalThis\.Deno\s*\?\s*globalThis\.require\("\.\/[\w.-]+\.cjs"\)\s*:\s*([\w$]+)/g;
 
 /**
  * Turn `deno bundle`'s output into the shipped file: the `#!` line, the header, then the code
@@ -87,20 +89,22 @@ export function finishBundle(b: Bundle, version: string, code: string, npmPrefix
   return "#!/usr/bin/env -S deno run -A\n" + header(b, version) + body;
 }
 
-const FROM = /^\s*(?:import|export)\b[^;"'`]*?\bfrom\s*["']([^"']+)["']/gm;
-const BARE = /^\s*import\s*["']([^"']+)["']/gm;
-const DYNAMIC = /\bimport\(\s*["'`]([^"'`]+)["'`]\s*\)/g;
 const RELATIVE_REQUIRE = /\brequire\(\s*["'](\.{1,2}\/[^"']*)["']\s*\)/g;
 
 /**
- * What a bundle would still load from outside itself at run time (should be nothing): module
- * specifiers other than `node:` built-ins, and `require("./…")` of a package's own files.
+ * What a bundle would still load from outside itself at run time (should be nothing): imports
+ * of anything but `node:` built-ins, `import()` of a computed name, and `require("./…")` of a
+ * package's own files. Imports are read by a real lexer, so examples in comments do not count.
  */
-export function foreignImports(code: string): string[] {
+export async function foreignImports(code: string): Promise<string[]> {
+  await init;
   const found = new Set<string>();
-  for (const re of [FROM, BARE, DYNAMIC, RELATIVE_REQUIRE]) {
-    for (const m of code.matchAll(re)) if (!m[1].startsWith("node:")) found.add(m[1]);
+  for (const i of parse(code)[0]) {
+    if (i.type === "import-meta") continue;
+    const name = i.specifier ?? `import(${code.slice(i.start, i.end)})`;
+    if (!name.startsWith("node:")) found.add(name);
   }
+  for (const m of code.matchAll(RELATIVE_REQUIRE)) found.add(m[1]);
   return [...found];
 }
 

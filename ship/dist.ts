@@ -3,7 +3,7 @@
  * Makes dist/: the single-file bundles and SHA256SUMS (`deno task release`), fleet.js alone
  * (`deno task bundle`), or the executables for four targets (`deno task compile`).
  *
- *   deno run -A ship/dist.ts [fleet.js|build.js|deploy.js]… [--out <dir>]
+ *   deno run -A ship/dist.ts [fleet.js|build.js|deploy.js]… [--out <dir>] [--minify]
  *   deno run -A ship/dist.ts --compile [--target <target>]… [--out <dir>]
  *
  * Dev tooling like bench/: it runs from a checkout. `deno bundle` (esbuild) inlines every module,
@@ -48,21 +48,23 @@ async function deno(args: readonly string[]): Promise<string> {
 }
 
 /** `deno bundle` for Deno, ESM, one file; the repo's deno.json gives the imports. */
-export const denoBundle: Bundler = async (entry, outDir) => {
-  await deno([
-    "bundle",
-    "--quiet",
-    "--config",
-    join(ROOT, "deno.json"),
-    "--platform",
-    "deno",
-    "--format",
-    "esm",
-    "--outdir",
-    outDir,
-    entry,
-  ]);
-};
+export function denoBundle(opts: { minify?: boolean } = {}): Bundler {
+  return (entry, outDir) =>
+    deno([
+      "bundle",
+      "--quiet",
+      "--config",
+      join(ROOT, "deno.json"),
+      "--platform",
+      "deno",
+      "--format",
+      "esm",
+      ...(opts.minify ? ["--minify"] : []),
+      "--outdir",
+      outDir,
+      entry,
+    ]).then(() => {});
+}
 
 /** How esbuild names npm modules here: the npm cache relative to the repo root. */
 async function npmPrefix(): Promise<string> {
@@ -79,7 +81,7 @@ export async function writeBundles(
   files: readonly string[] = BUNDLES.map((b) => b.file),
   opts: { bundler?: Bundler; npmPrefix?: string } = {},
 ): Promise<string[]> {
-  const bundler = opts.bundler ?? denoBundle;
+  const bundler = opts.bundler ?? denoBundle();
   const prefix = opts.npmPrefix ?? await npmPrefix();
   Deno.mkdirSync(out, { recursive: true });
   const written: string[] = [];
@@ -94,7 +96,7 @@ export async function writeBundles(
         throw new Error(`bundling ${b.entry} wrote ${made.length} files (${made}); dist needs one`);
       }
       const code = finishBundle(b, VERSION, Deno.readTextFileSync(join(tmp, made[0])), prefix);
-      const foreign = foreignImports(code);
+      const foreign = await foreignImports(code);
       if (foreign.length) {
         throw new Error(`${b.file} still imports ${foreign.join(", ")}: it must inline them`);
       }
@@ -157,7 +159,7 @@ function exists(path: string): boolean {
 
 const USAGE = `usage: deno run -A ship/dist.ts [${
   BUNDLES.map((b) => b.file).join("|")
-}]… [--out <dir>]
+}]… [--out <dir>] [--minify]
        deno run -A ship/dist.ts --compile [--target <target>]… [--out <dir>]
 targets: ${TARGETS.join(", ")}`;
 
@@ -170,6 +172,7 @@ async function main(args: string[]): Promise<number> {
       options: {
         out: { type: "string", default: join(ROOT, "dist") },
         compile: { type: "boolean", default: false },
+        minify: { type: "boolean", default: false },
         target: { type: "string", multiple: true },
         help: { type: "boolean", short: "h", default: false },
       },
@@ -186,7 +189,9 @@ async function main(args: string[]): Promise<number> {
   try {
     const written = v.compile
       ? await writeExecutables(v.out, v.target ?? TARGETS)
-      : await writeBundles(v.out, positionals.length ? positionals : undefined);
+      : await writeBundles(v.out, positionals.length ? positionals : undefined, {
+        bundler: denoBundle({ minify: v.minify }),
+      });
     for (const f of [...written, join(v.out, SUMS)]) {
       console.log(`${relative(Deno.cwd(), f) || f}  ${Deno.statSync(f).size} bytes`);
     }

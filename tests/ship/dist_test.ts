@@ -89,7 +89,7 @@ distTest("release fails when a bundle still imports a package or was split", asy
   assert.deepEqual([...Deno.readDirSync(out)], [], "nothing half-written is left");
 });
 
-Deno.test("foreignImports: everything but node: built-ins", () => {
+Deno.test("foreignImports: everything but node: built-ins, read by a lexer", async () => {
   const code = [
     'import { join } from "node:path";',
     'import "node:process";',
@@ -98,15 +98,22 @@ Deno.test("foreignImports: everything but node: built-ins", () => {
     'import "jsr:@std/path";',
     'const m = await import("https://example.com/m.js");',
     'const n = await import("node:fs");',
-    '// from "commented" is not an import',
+    '// import { x } from "commented"; is not an import',
+    '/**\n * import { Buffer } from "@std/io/buffer";\n */',
+    "const s = \"import y from 'in-a-string'\";",
+    "const computed = await import(name);",
+    "import.meta.url;",
+    'import{a as b}from"minified";',
     'const zx = globalThis.Deno ? globalThis.require("./core.cjs") : __module__;',
     'var fs = __require("node:fs");',
   ].join("\n");
-  assert.deepEqual(foreignImports(code).sort(), [
+  assert.deepEqual((await foreignImports(code)).sort(), [
     "./core.cjs",
     "./lib/x.ts",
     "https://example.com/m.js",
+    "import(name)",
     "jsr:@std/path",
+    "minified",
     "yaml",
   ]);
 });
@@ -116,5 +123,5 @@ distTest("zx's run-time require of its CommonJS build becomes the bundled module
   await writeBundles(out, ["build.js"], { bundler: fakeBundler(zx), npmPrefix: PREFIX });
   const text = Deno.readTextFileSync(join(out, "build.js"));
   assert.ok(text.includes("({ $, cd } = __module__);"), text.slice(-200));
-  assert.deepEqual(foreignImports(text), []);
+  assert.deepEqual(await foreignImports(text), []);
 });
