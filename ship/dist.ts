@@ -81,13 +81,15 @@ export async function writeBundles(
   files: readonly string[] = BUNDLES.map((b) => b.file),
   opts: { bundler?: Bundler; npmPrefix?: string } = {},
 ): Promise<string[]> {
+  const unknown = files.filter((f) => !BUNDLES.some((b) => b.file === f));
+  if (unknown.length) {
+    throw new Error(`unknown bundle "${unknown[0]}" (bundles: ${BUNDLES.map((b) => b.file)})`);
+  }
   const bundler = opts.bundler ?? denoBundle();
   const prefix = opts.npmPrefix ?? await npmPrefix();
   Deno.mkdirSync(out, { recursive: true });
   const written: string[] = [];
-  for (const name of files) {
-    const b = BUNDLES.find((x) => x.file === name);
-    if (!b) throw new Error(`unknown bundle "${name}" (bundles: ${BUNDLES.map((x) => x.file)})`);
+  for (const b of BUNDLES.filter((x) => files.includes(x.file))) {
     const tmp = Deno.makeTempDirSync({ dir: out, prefix: `.${b.file}-` });
     try {
       await bundler(b.entry, tmp);
