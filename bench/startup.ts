@@ -1,9 +1,11 @@
 /**
  * Scenario 4, start-up: fleet's quick commands under `deno run` (warm cache) against
- * `docker compose config` on the same rendered Compose model.
+ * `docker compose config` on the same rendered Compose model; then the single-file bundles of
+ * `deno task release` against the sources they are made from.
  */
 import { join } from "node:path";
 import { exec, fleetArgv, fmtMs, type Group, measure, median, ROOT } from "./lib.ts";
+import { writeBundles } from "../ship/dist.ts";
 import type { Row, Side } from "./lib.ts";
 import type { Ctx } from "./lib.ts";
 
@@ -12,6 +14,13 @@ const COMMANDS = [
   ["stages"],
   ["config", "dev"],
   ["deploy", "local", "--dry-run"],
+] as const;
+
+/** Bundle (in the project dir, as a user copies it) against its source, same arguments. */
+const BUNDLED = [
+  ["fleet.js", "mod.ts", "--help"],
+  ["fleet.js", "mod.ts", "stages"],
+  ["deploy.js", "scripts/deploy.ts", "--help"],
 ] as const;
 
 /** Time each quick command against `docker compose config`, at least 10 runs each. */
@@ -51,6 +60,22 @@ export async function startup(ctx: Ctx): Promise<Group> {
         target: { kind: "ms", max: 200 },
       });
     }
+    await writeBundles(dir, ["fleet.js", "deploy.js"]);
+    for (const [bundle, source, ...args] of BUNDLED) {
+      const label = `start-up: \`${bundle} ${args.join(" ")}\` vs \`${source} ${args.join(" ")}\``;
+      const deno = (file: string) => ({
+        name: file,
+        run: async () =>
+          (await exec([Deno.execPath(), "run", "-A", file, ...args], { cwd: dir })).ms,
+      });
+      const s = await measure(label, [deno(bundle), deno(join(ROOT, source))], runs, ctx.log);
+      rows.push({
+        label,
+        fleet: s[bundle],
+        baseline: s[join(ROOT, source)],
+        target: { kind: "ms", max: 200 },
+      });
+    }
     return {
       name: "startup",
       title: "4. Start-up",
@@ -61,6 +86,9 @@ export async function startup(ctx: Ctx): Promise<Group> {
         "prints the plan and runs nothing that changes state.",
         "Baseline: `docker compose -f compose.yml config` on `fleet config dev --compose`'s output " +
         "(the Docker CLI plus the Compose plugin parsing, interpolating and printing the same model).",
+        "The last rows run the single files of `deno task release` (built from this checkout into " +
+        "the project copy, which has no deno.json) with `deno run -A <file> …`; their baseline is " +
+        "the source they are made from, run the same way from the checkout.",
         "Target: fleet's median ≤ 200 ms per command; the ratio is context. The floor: " +
         `\`deno run\` of an empty module took ${fmtMs(median(floor))} (median of ${runs}; ` +
         `${fmtMs(Math.min(...floor))}–${fmtMs(Math.max(...floor))}) in the same run.`,

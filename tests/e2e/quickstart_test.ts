@@ -1,4 +1,7 @@
-/** The README's quick start, on a copy of the repo's own demo: build local, deploy local, serve. */
+/**
+ * The README's quick start, on a copy of the repo's own demo: build local, deploy local, serve.
+ * The same through the single-file bundle dist/fleet.js: tests/e2e/bundle_test.ts.
+ */
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { docker, e2e, fleet, freePort, uniqueName } from "./harness.ts";
