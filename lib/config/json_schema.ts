@@ -15,6 +15,19 @@ export const SCHEMA_FILE = "fleet.schema.json";
  */
 export const DESCRIPTIONS: Readonly<Record<string, string>> = {
   "": "A fleet stage file: stages/<stage>.yaml (stages/_base.yaml is merged under every stage).",
+  tasks: "Release tasks: one-off commands run with the new image before anything stops.",
+  "tasks.pre_deploy":
+    "Runs once per deploy after the pull, with the service's new image, environment and networks; a non-zero exit stops the deploy with nothing stopped.",
+  "tasks.pre_deploy.service": "The service whose image and configuration the task runs with.",
+  "tasks.pre_deploy.command": "The command: an argv list, or a string run with sh -c.",
+  hooks:
+    "Commands run on the machine that runs fleet, as argv (no shell), with FLEET_STAGE, FLEET_RELEASE, FLEET_RESULT and FLEET_SERVICES set.",
+  "hooks.pre_deploy":
+    "One argv or a list of argvs run before the lock; one that fails stops the deploy.",
+  "hooks.post_deploy":
+    "One argv or a list of argvs run after the release with its result; one that fails is reported (exit 1), the release stands.",
+  history: "The release history kept on the stage's host.",
+  "history.keep": "How many release records (and their kept images) stay on the host. Default 50.",
   project:
     "Project name, required here or in _base.yaml; [a-z0-9][a-z0-9_-]*. Images are named {project}-{stage} and {project}-{service}-{stage}; the Compose project is {project}-{stage}.",
   registry:

@@ -49,7 +49,10 @@ export const ServiceSchema = v.strictObject({
 
 /** Release tasks (SPEC §11): one-off commands with the new image before anything stops. */
 const TasksSchema = v.strictObject({
-  pre_deploy: v.optional(v.strictObject({ service: Name, command: StringOrList })),
+  // both keys are needed, but either may come from _base: checked when the stage resolves
+  pre_deploy: v.optional(
+    v.strictObject({ service: v.optional(Name), command: v.optional(StringOrList) }),
+  ),
 });
 
 /** Hooks: one argv, or a list of argvs, run on the machine that runs fleet. */

@@ -225,6 +225,12 @@ function resolveStage(
 function task(file: string, f: StageFile): Stage["task"] {
   const t = f.tasks?.pre_deploy;
   if (!t) return undefined;
+  if (!t.service || !t.command) {
+    throw new ConfigError(
+      `${file}: tasks.pre_deploy.${t.service ? "command" : "service"}: required`,
+      { hint: `tasks: { pre_deploy: { service: web, command: ["bin/migrate"] } }` },
+    );
+  }
   const names = Object.keys(f.services ?? {});
   if (!names.includes(t.service)) {
     throw new ConfigError(
