@@ -138,7 +138,7 @@ e2e("a healthcheck that never passes fails within the timeout, with its logs", a
     assert.equal(r.code, 1, r.stderr);
     assert.match(
       r.stderr,
-      /error: service web did not become ready: not ready after 4s \(web: running, starting\)/,
+      /error: deploy of dev failed: service web did not become ready: not ready after 4s \(web: running, starting\)/,
     );
     assert.match(r.stderr, /booting-web/, "the container's last log lines are shown");
     assert.ok(took < 30, `gave up after ${took}s`);
