@@ -29,6 +29,15 @@ const edge = async (fn: (signal: AbortSignal) => Promise<unknown>) => {
   code = await runEdge(fn);
 };
 
+/** The real deps of a command, with docker's failures diagnosed (lib/docker/diagnose.ts). */
+async function realDeps(signal: AbortSignal) {
+  const [{ defaultDeps }, { diagnose }] = await Promise.all([
+    import("./lib/core/deps.ts"),
+    import("./lib/docker/diagnose.ts"),
+  ]);
+  return defaultDeps(signal, { diagnose });
+}
+
 const program = usageExits(
   withGlobals(new Command("fleet"))
     .description("Build Docker images per stage and deploy them to each stage's Docker host.")
@@ -72,9 +81,8 @@ program.addCommand(
   usageExits(buildCommand()).action((stage, opts, cmd) =>
     edge(async (signal) => {
       const { build } = await import("./scripts/build.ts");
-      const { defaultDeps } = await import("./lib/core/deps.ts");
       const { buildText } = await import("./lib/report/text.ts");
-      const deps = defaultDeps(signal);
+      const deps = await realDeps(signal);
       const built = await build(stageArg(stage, env), { ...cmd.optsWithGlobals(), ...opts }, deps);
       if (built.length) deps.ui.out(buildText(built));
     })
@@ -85,9 +93,8 @@ program.addCommand(
   usageExits(deployCommand()).action((stage, opts, cmd) =>
     edge(async (signal) => {
       const { deploy } = await import("./scripts/deploy.ts");
-      const { defaultDeps } = await import("./lib/core/deps.ts");
       const { releaseText } = await import("./lib/report/text.ts");
-      const deps = defaultDeps(signal);
+      const deps = await realDeps(signal);
       const r = await deploy(stageArg(stage, env), { ...cmd.optsWithGlobals(), ...opts }, deps);
       const text = releaseText(r);
       if (text) deps.ui.out(text);
@@ -99,9 +106,8 @@ program.addCommand(
   usageExits(rollbackCommand()).action((stage, opts, cmd) =>
     edge(async (signal) => {
       const { rollback } = await import("./scripts/deploy.ts");
-      const { defaultDeps } = await import("./lib/core/deps.ts");
       const { releaseText } = await import("./lib/report/text.ts");
-      const deps = defaultDeps(signal);
+      const deps = await realDeps(signal);
       const r = await rollback(stageArg(stage, env), { ...cmd.optsWithGlobals(), ...opts }, deps);
       const text = releaseText(r);
       if (text) deps.ui.out(text);
@@ -125,9 +131,8 @@ for (
       .action((stage, opts, cmd) =>
         edge(async (signal) => {
           const ops = await import("./scripts/ops.ts");
-          const { defaultDeps } = await import("./lib/core/deps.ts");
           const text = await import("./lib/report/text.ts");
-          const deps = defaultDeps(signal);
+          const deps = await realDeps(signal);
           const o = { ...cmd.optsWithGlobals(), ...opts };
           const s = stageArg(stage, env);
           if (name === "ps") deps.ui.out((await ops.ps(s, o, deps)).output);
@@ -147,11 +152,10 @@ program.addCommand(
     .action((stage, opts, cmd) =>
       edge(async (signal) => {
         const { logs } = await import("./scripts/ops.ts");
-        const { defaultDeps } = await import("./lib/core/deps.ts");
         await logs(
           stageArg(stage, env),
           { ...cmd.optsWithGlobals(), ...opts },
-          defaultDeps(signal),
+          await realDeps(signal),
         );
       })
     ),
