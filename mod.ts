@@ -3,7 +3,7 @@
  * fleet — build a project's Docker images per stage and deploy them to the stage's host.
  *
  *   fleet stages | config <stage> [--compose] | build <stage> | deploy <stage> | ps | logs | down
- *   fleet history <stage> | rollback <stage> | unlock <stage>
+ *   fleet history <stage> | rollback <stage> | unlock <stage> | doctor [stage]
  *   fleet init [--from compose.yaml] | schema | completions bash|zsh|fish
  *
  * The router: defines commands, imports each command's code lazily (so --help stays fast and
@@ -13,6 +13,7 @@ import { Argument, Command } from "@commander-js/extra-typings";
 import {
   buildCommand,
   deployCommand,
+  doctorCommand,
   interactiveCommand,
   logsCommand,
   rollbackCommand,
@@ -148,6 +149,19 @@ for (
 }
 
 program.addCommand(
+  usageExits(doctorCommand()).action((stage, opts, cmd) =>
+    edge(async (signal) => {
+      const { doctor } = await import("./scripts/doctor.ts");
+      await doctor(
+        stage ?? env.FLEET_STAGE,
+        { ...cmd.optsWithGlobals(), ...opts },
+        await realDeps(signal),
+      );
+    })
+  ),
+);
+
+program.addCommand(
   usageExits(logsCommand())
     .action((stage, opts, cmd) =>
       edge(async (signal) => {
@@ -166,9 +180,8 @@ for (const mode of ["exec", "run"] as const) {
     usageExits(interactiveCommand(mode)).action((stage, command, opts, cmd) =>
       edge(async (signal) => {
         const { interactive } = await import("./scripts/exec.ts");
-        const { defaultDeps } = await import("./lib/core/deps.ts");
         const o = { ...cmd.optsWithGlobals(), ...opts };
-        return await interactive(mode, stageArg(stage, env), command, o, defaultDeps(signal));
+        return await interactive(mode, stageArg(stage, env), command, o, await realDeps(signal));
       })
     ),
   );

@@ -140,7 +140,7 @@ function engineProblem(addr: string): Problem {
     message: `no Docker engine answers at ${addr}`,
     hint: tcp
       ? "check that dockerd listens there (and its TLS settings: DOCKER_TLS_VERIFY, DOCKER_CERT_PATH) and that no firewall is in the way"
-      : "start Docker (sudo systemctl start docker, or open Docker Desktop), or point the stage's host: (or DOCKER_HOST) at a running engine; `fleet doctor` checks the setup",
+      : "start Docker (sudo systemctl start docker, or open Docker Desktop), or point the stage's host: (or DOCKER_HOST) at a running engine; then `fleet doctor` checks the whole setup",
   };
 }
 
