@@ -149,6 +149,9 @@ export function createRunner(opts: {
         ...(ro.inherit ? { stdio: "inherit" as const } : {}),
         ...sh,
       })`${step.argv}`;
+      // a child that exits without reading its stdin (docker without the compose plugin) makes
+      // the write fail with EPIPE: its exit code says what happened, not an uncaught error
+      p.stdin?.on("error", () => {});
       const kill = () => p.kill("SIGTERM").catch(() => {});
       signal?.addEventListener("abort", kill);
       const started = Date.now();
