@@ -3,7 +3,7 @@
  * fleet — build a project's Docker images per stage and deploy them to the stage's host.
  *
  *   fleet stages | config <stage> [--compose] | build <stage> | deploy <stage> | ps | logs | down
- *   fleet history <stage> | rollback <stage> | unlock <stage>
+ *   fleet history <stage> | rollback <stage> | unlock <stage> | doctor [stage]
  *   fleet init [--from compose.yaml] | schema | completions bash|zsh|fish
  *
  * The router: defines commands, imports each command's code lazily (so --help stays fast and
@@ -13,6 +13,7 @@ import { Argument, Command } from "@commander-js/extra-typings";
 import {
   buildCommand,
   deployCommand,
+  doctorCommand,
   interactiveCommand,
   logsCommand,
   rollbackCommand,
@@ -28,6 +29,15 @@ let code = 0;
 const edge = async (fn: (signal: AbortSignal) => Promise<unknown>) => {
   code = await runEdge(fn);
 };
+
+/** The real deps of a command, with docker's failures diagnosed (lib/docker/diagnose.ts). */
+async function realDeps(signal: AbortSignal) {
+  const [{ defaultDeps }, { diagnose }] = await Promise.all([
+    import("./lib/core/deps.ts"),
+    import("./lib/docker/diagnose.ts"),
+  ]);
+  return defaultDeps(signal, { diagnose });
+}
 
 const program = usageExits(
   withGlobals(new Command("fleet"))
@@ -72,9 +82,8 @@ program.addCommand(
   usageExits(buildCommand()).action((stage, opts, cmd) =>
     edge(async (signal) => {
       const { build } = await import("./scripts/build.ts");
-      const { defaultDeps } = await import("./lib/core/deps.ts");
       const { buildText } = await import("./lib/report/text.ts");
-      const deps = defaultDeps(signal);
+      const deps = await realDeps(signal);
       const built = await build(stageArg(stage, env), { ...cmd.optsWithGlobals(), ...opts }, deps);
       if (built.length) deps.ui.out(buildText(built));
     })
@@ -85,9 +94,8 @@ program.addCommand(
   usageExits(deployCommand()).action((stage, opts, cmd) =>
     edge(async (signal) => {
       const { deploy } = await import("./scripts/deploy.ts");
-      const { defaultDeps } = await import("./lib/core/deps.ts");
       const { releaseText } = await import("./lib/report/text.ts");
-      const deps = defaultDeps(signal);
+      const deps = await realDeps(signal);
       const r = await deploy(stageArg(stage, env), { ...cmd.optsWithGlobals(), ...opts }, deps);
       const text = releaseText(r);
       if (text) deps.ui.out(text);
@@ -99,9 +107,8 @@ program.addCommand(
   usageExits(rollbackCommand()).action((stage, opts, cmd) =>
     edge(async (signal) => {
       const { rollback } = await import("./scripts/deploy.ts");
-      const { defaultDeps } = await import("./lib/core/deps.ts");
       const { releaseText } = await import("./lib/report/text.ts");
-      const deps = defaultDeps(signal);
+      const deps = await realDeps(signal);
       const r = await rollback(stageArg(stage, env), { ...cmd.optsWithGlobals(), ...opts }, deps);
       const text = releaseText(r);
       if (text) deps.ui.out(text);
@@ -125,9 +132,8 @@ for (
       .action((stage, opts, cmd) =>
         edge(async (signal) => {
           const ops = await import("./scripts/ops.ts");
-          const { defaultDeps } = await import("./lib/core/deps.ts");
           const text = await import("./lib/report/text.ts");
-          const deps = defaultDeps(signal);
+          const deps = await realDeps(signal);
           const o = { ...cmd.optsWithGlobals(), ...opts };
           const s = stageArg(stage, env);
           if (name === "ps") deps.ui.out((await ops.ps(s, o, deps)).output);
@@ -143,15 +149,27 @@ for (
 }
 
 program.addCommand(
+  usageExits(doctorCommand()).action((stage, opts, cmd) =>
+    edge(async (signal) => {
+      const { doctor } = await import("./scripts/doctor.ts");
+      await doctor(
+        stage ?? env.FLEET_STAGE,
+        { ...cmd.optsWithGlobals(), ...opts },
+        await realDeps(signal),
+      );
+    })
+  ),
+);
+
+program.addCommand(
   usageExits(logsCommand())
     .action((stage, opts, cmd) =>
       edge(async (signal) => {
         const { logs } = await import("./scripts/ops.ts");
-        const { defaultDeps } = await import("./lib/core/deps.ts");
         await logs(
           stageArg(stage, env),
           { ...cmd.optsWithGlobals(), ...opts },
-          defaultDeps(signal),
+          await realDeps(signal),
         );
       })
     ),
@@ -162,9 +180,8 @@ for (const mode of ["exec", "run"] as const) {
     usageExits(interactiveCommand(mode)).action((stage, command, opts, cmd) =>
       edge(async (signal) => {
         const { interactive } = await import("./scripts/exec.ts");
-        const { defaultDeps } = await import("./lib/core/deps.ts");
         const o = { ...cmd.optsWithGlobals(), ...opts };
-        return await interactive(mode, stageArg(stage, env), command, o, defaultDeps(signal));
+        return await interactive(mode, stageArg(stage, env), command, o, await realDeps(signal));
       })
     ),
   );

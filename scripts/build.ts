@@ -25,12 +25,19 @@ import { type ImageStore, imageStoreStep, parseImageStore } from "../lib/docker/
 import { buildCommand, runEdge, stageArg, usageExits } from "../lib/cli/commands.ts";
 import { defaultDeps, type Deps } from "../lib/core/deps.ts";
 import { makeDockerConfig, userDockerConfigDir } from "../lib/docker/docker_config.ts";
-import { CommandError, formatError, InterruptedError, withResult } from "../lib/core/errors.ts";
+import {
+  CommandError,
+  formatError,
+  InterruptedError,
+  SetupError,
+  withResult,
+} from "../lib/core/errors.ts";
 import { buildText } from "../lib/report/text.ts";
 import { DEFAULTS } from "../lib/core/defaults.ts";
 import { showStep, type Step } from "../lib/core/run.ts";
 import { type BuildPlan, planBuild, type ServicePlan } from "../lib/build/plan.ts";
 import { runPool } from "../lib/core/pool.ts";
+import { diagnose } from "../lib/docker/diagnose.ts";
 import { findRoot, loadStage } from "../lib/config/stage.ts";
 
 /** The options of `fleet build` (commander's parse of buildCommand()). */
@@ -172,6 +179,9 @@ function failIfAny(built: readonly Built[], deps: Deps): void {
   const failed = built.filter((b) => b.error !== undefined);
   if (failed.length === 0) return;
   deps.ui.info(buildText(built));
+  // the machine is not ready (no buildx, no engine): one error says it, not one per service
+  const setup = failed.find((f) => f.error instanceof SetupError);
+  if (setup) throw withResult(setup.error, built);
   for (const f of failed) deps.ui.info(formatError(f.error));
   throw withResult(
     new CommandError(
@@ -204,7 +214,7 @@ if (import.meta.main) {
   let code = 0;
   await usageExits(buildCommand()).action(async (stage, opts) => {
     code = await runEdge(async (signal) => {
-      const deps = defaultDeps(signal);
+      const deps = defaultDeps(signal, { diagnose });
       const built = await build(stageArg(stage, env), opts, deps);
       if (built.length) deps.ui.out(buildText(built));
     });

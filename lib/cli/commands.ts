@@ -137,6 +137,16 @@ export function interactiveCommand(mode: "exec" | "run") {
     : cmd;
 }
 
+/** `doctor [stage]`: is this machine, and each stage's host, ready for fleet? */
+export function doctorCommand() {
+  return withGlobals(
+    new Command("doctor")
+      .description("check this machine and the stages' hosts: docker, plugins, engines, registries")
+      .argument("[stage]", "only this stage (or FLEET_STAGE; default: every stage)")
+      .option("--json", "one JSON document on stdout: { checks: [{ name, ok, detail, fix }], ok }"),
+  );
+}
+
 /** The stage argument, else FLEET_STAGE, else a usage error. */
 export function stageArg(
   stage: string | undefined,

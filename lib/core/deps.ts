@@ -1,6 +1,6 @@
 /** The side-effect deps of every script, with real defaults; tests pass their own. */
 import { sleep } from "./clock.ts";
-import { createRunner, type Runner } from "./run.ts";
+import { createRunner, type Diagnose, type Runner } from "./run.ts";
 import { createUi, type Ui } from "./ui.ts";
 
 export interface Deps {
@@ -15,12 +15,16 @@ export interface Deps {
   readonly sleep: (ms: number, signal?: AbortSignal) => Promise<void>;
 }
 
-/** Real deps: processes through zx, the terminal, this process's env and cwd. */
-export function defaultDeps(signal?: AbortSignal): Deps {
+/**
+ * Real deps: processes through zx, the terminal, this process's env and cwd. `diagnose` names
+ * failures of the machine rather than of a command (the edge passes lib/docker/diagnose.ts's,
+ * so core knows nothing of docker).
+ */
+export function defaultDeps(signal?: AbortSignal, opts: { diagnose?: Diagnose } = {}): Deps {
   const env = Deno.env.toObject();
   const cwd = Deno.cwd();
   return {
-    runner: createRunner({ env, cwd, signal }),
+    runner: createRunner({ env, cwd, signal, diagnose: opts.diagnose }),
     ui: createUi(env, signal),
     env,
     cwd,

@@ -48,6 +48,12 @@ export class CommandError extends FleetError {
   }
 }
 
+/**
+ * The machine is not ready for the command: a missing tool or plugin, an engine out of reach.
+ * Nothing the command asked for is at fault, so there is nothing to roll back or retry.
+ */
+export class SetupError extends CommandError {}
+
 /** The user pressed Ctrl-C (SIGINT) or sent SIGTERM. */
 export class InterruptedError extends FleetError {
   override readonly exitCode = 130;

@@ -4,7 +4,7 @@
  * every line shown and every error raised.
  */
 import process from "node:process";
-import { CommandError, InterruptedError } from "./errors.ts";
+import { CommandError, type FleetError, InterruptedError, SetupError } from "./errors.ts";
 
 // zx runs each (quoted) argv through a shell; Node warns about that pattern once per process.
 (process as unknown as { noDeprecation: boolean }).noDeprecation = true;
@@ -53,7 +53,11 @@ export interface RunOptions {
   readonly onLine?: (line: string, stream: "stdout" | "stderr") => void;
   /** Called every QUIET_SECONDS while the process prints nothing, with the seconds it has run. */
   readonly onQuiet?: (seconds: number) => void;
-  /** Throw a CommandError on a non-zero exit (default true). */
+  /**
+   * Throw a CommandError on a non-zero exit (default true). With false the caller reads the
+   * exit code as an answer; a failure the runner's `diagnose` names (the machine, not the
+   * command) is thrown all the same, since no caller can read it as an answer.
+   */
   readonly check?: boolean;
   /** Hand the child this process's stdin, stdout and stderr (exec, run): nothing captured. */
   readonly inherit?: boolean;
@@ -70,6 +74,18 @@ export interface RunResult {
 export interface Runner {
   run(step: Step, opts?: RunOptions): Promise<RunResult>;
 }
+
+/**
+ * Names what is wrong with the machine from a failed step (a missing tool, an engine out of
+ * reach), or returns undefined when the failure is the command's own. Pure; given the step, its
+ * (redacted) result and the environment it ran with. Core knows no tool: the edge passes one in
+ * (lib/docker/diagnose.ts for docker).
+ */
+export type Diagnose = (
+  step: Step,
+  res: RunResult,
+  env: Readonly<Record<string, string | undefined>>,
+) => FleetError | undefined;
 
 /**
  * Replace each secret in a text with `***` (longest first, so overlapping secrets vanish whole).
@@ -96,11 +112,20 @@ export function tail(text: string, n = 15): string {
   return text.trimEnd().split("\n").slice(-n).join("\n");
 }
 
+/**
+ * Quote one argument for a POSIX shell.
+ * @example shQuote("it's") // "'it'\\''s'"
+ */
+export function shQuote(arg: string): string {
+  return `'${arg.replaceAll("'", "'\\''")}'`;
+}
+
 /** A runner that spawns real processes; `signal` aborts (kills) whatever is running. */
 export function createRunner(opts: {
   env: Readonly<Record<string, string>>;
   cwd: string;
   signal?: AbortSignal;
+  diagnose?: Diagnose;
 }): Runner {
   return {
     async run(step, ro = {}) {
@@ -110,6 +135,11 @@ export function createRunner(opts: {
       // loaded on first use: --help, config and dry runs start no process. zx/core, not zx: the
       // rest (globby, fetch, fs-extra, … 0.7 MB) is never used, and halves the single-file bundles
       const { $ } = await import("zx/core");
+      // zx runs commands through the bash it finds at import; without one (Alpine, a bare
+      // PATH) it has no quoting at all: then /bin/sh with POSIX quoting
+      const sh = typeof $.shell === "string"
+        ? {}
+        : { shell: "/bin/sh", quote: shQuote, prefix: "" };
       const p = $({
         env: { ...opts.env, ...step.env, ...step.secretEnv },
         cwd: step.cwd ?? opts.cwd,
@@ -117,7 +147,11 @@ export function createRunner(opts: {
         quiet: true,
         nothrow: true,
         ...(ro.inherit ? { stdio: "inherit" as const } : {}),
+        ...sh,
       })`${step.argv}`;
+      // a child that exits without reading its stdin (docker without the compose plugin) makes
+      // the write fail with EPIPE: its exit code says what happened, not an uncaught error
+      p.stdin?.on("error", () => {});
       const kill = () => p.kill("SIGTERM").catch(() => {});
       signal?.addEventListener("abort", kill);
       const started = Date.now();
@@ -132,25 +166,39 @@ export function createRunner(opts: {
         const onLine = ro.onLine;
         for (const stream of ["stdout", "stderr"] as const) {
           let buf = "";
-          p[stream].on("data", (d: Uint8Array) => {
+          p[stream]?.on("data", (d: Uint8Array) => {
             buf += new TextDecoder().decode(d);
             const lines = buf.split(/\r?\n|\r/);
             buf = lines.pop() ?? "";
             heard = Date.now();
             for (const l of lines) onLine(redact(l, secrets), stream);
           });
-          p[stream].on("end", () => buf && onLine(redact(buf, secrets), stream));
+          p[stream]?.on("end", () => buf && onLine(redact(buf, secrets), stream));
         }
       }
       const r = await p.finally(() => quiet && clearInterval(quiet));
       signal?.removeEventListener("abort", kill);
       if (signal?.aborted) throw new InterruptedError(`interrupted during: ${step.title}`);
+      // a process that never started has no exit code, only a cause (127: "command not found")
+      const cause = r.exitCode === null && !r.signal ? r.cause : undefined;
       const res = {
-        code: r.exitCode ?? 1,
+        code: cause ? 127 : r.exitCode ?? 1,
         stdout: redact(r.stdout, secrets),
-        stderr: redact(r.stderr, secrets),
+        stderr: redact(
+          cause ? `${step.argv[0]}: cannot start: ${cause.message}` : r.stderr,
+          secrets,
+        ),
       };
-      if (res.code !== 0 && ro.check !== false) throw failed(step, res);
+      if (res.code === 0) return res;
+      const why = opts.diagnose?.(step, res, { ...opts.env, ...step.env });
+      if (why) throw why;
+      if (cause) {
+        throw new SetupError(`cannot start ${step.argv[0]}: ${cause.message}`, [], "", {
+          hint: `is ${step.argv[0]} installed, and on PATH?`,
+          cause,
+        });
+      }
+      if (ro.check !== false) throw failed(step, res);
       return res;
     },
   };
@@ -170,7 +218,7 @@ export function showStep(step: Step): string {
 }
 
 function quote(s: string): string {
-  return /^[A-Za-z0-9_./:=@%+,-]+$/.test(s) ? s : `'${s.replaceAll("'", `'\\''`)}'`;
+  return /^[A-Za-z0-9_./:=@%+,-]+$/.test(s) ? s : shQuote(s);
 }
 
 /** The CommandError for a failed step: its title, redacted argv and stderr tail. */

@@ -28,6 +28,11 @@ export function useColor(env: Readonly<Record<string, string | undefined>>): boo
   return !env.NO_COLOR && Deno.stderr.isTerminal();
 }
 
+/** Colors on stdout (results) only when it is a terminal and NO_COLOR is unset. */
+export function useColorOut(env: Readonly<Record<string, string | undefined>>): boolean {
+  return !env.NO_COLOR && Deno.stdout.isTerminal();
+}
+
 /** The real UI, writing to stdout/stderr; its prompt gives way to Ctrl-C and SIGTERM (`signal`). */
 export function createUi(
   env: Readonly<Record<string, string | undefined>> = Deno.env.toObject(),

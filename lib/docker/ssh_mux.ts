@@ -11,8 +11,19 @@ import type { Target } from "./target.ts";
 /** A target whose docker calls share one SSH connection, and how to close it. */
 export interface Mux {
   readonly target: Target;
+  /** True when the calls go through fleet's sharing wrapper (an ssh:// host, sharing on). */
+  readonly shared: boolean;
+  /** True when the shared connection is up (`ssh -O check`); false when not shared. */
+  check(): Promise<boolean>;
   close(): Promise<void>;
 }
+
+const unshared = (target: Target): Mux => ({
+  target,
+  shared: false,
+  check: () => Promise.resolve(false),
+  close: () => Promise.resolve(),
+});
 
 /** The wrapper script: the real ssh, plus connection sharing through a socket in `dir`. */
 export function wrapperScript(realSsh: string, dir: string): string {
@@ -30,28 +41,30 @@ export function wrapperScript(realSsh: string, dir: string): string {
  */
 export async function shareSsh(deps: Deps, target: Target): Promise<Mux> {
   const host = target.env.DOCKER_HOST ?? "";
-  if (!host.startsWith("ssh://") || deps.env.FLEET_SSH_MUX === "0") {
-    return { target, close: () => Promise.resolve() };
-  }
+  if (!host.startsWith("ssh://") || deps.env.FLEET_SSH_MUX === "0") return unshared(target);
   const path = deps.env.PATH ?? "/usr/bin:/bin";
   const real = await findSsh(path);
-  if (!real) return { target, close: () => Promise.resolve() };
+  if (!real) return unshared(target);
   // a short path: unix socket paths are limited to ~100 bytes (macOS's TMPDIR is long)
   const dir = await Deno.makeTempDir({ dir: "/tmp", prefix: "fleet-ssh-" });
   await Deno.writeTextFile(join(dir, "ssh"), wrapperScript(real, dir), { mode: 0o700 });
+  const dest = host.replace(/^ssh:\/\//, "").replace(/:\d+$/, "").replace(/\/.*$/, "");
+  const port = host.match(/:(\d+)(\/|$)/)?.[1];
+  const control = (op: string, title: string) =>
+    deps.runner.run(
+      {
+        kind: "query",
+        title,
+        argv: [join(dir, "ssh"), ...(port ? ["-p", port] : []), "-O", op, dest],
+      },
+      { check: false, uninterruptible: true },
+    );
   return {
     target: { ...target, env: { ...target.env, PATH: `${dir}:${path}` } },
+    shared: true,
+    check: () => control("check", "check ssh connection").then((r) => r.code === 0, () => false),
     async close() {
-      const dest = host.replace(/^ssh:\/\//, "").replace(/:\d+$/, "").replace(/\/.*$/, "");
-      const port = host.match(/:(\d+)(\/|$)/)?.[1];
-      await deps.runner.run(
-        {
-          kind: "query",
-          title: "close ssh connection",
-          argv: [join(dir, "ssh"), ...(port ? ["-p", port] : []), "-O", "exit", dest],
-        },
-        { check: false, uninterruptible: true },
-      ).catch(() => {});
+      await control("exit", "close ssh connection").catch(() => {});
       await Deno.remove(dir, { recursive: true }).catch(() => {});
     },
   };

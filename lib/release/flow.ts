@@ -6,6 +6,7 @@
  */
 import type { Deps } from "../core/deps.ts";
 import { CommandError, FleetError, InterruptedError, withResult } from "../core/errors.ts";
+import { SetupError } from "../core/errors.ts";
 import { showStep, type Step } from "../core/run.ts";
 import { runStep } from "../core/steps.ts";
 import { confirmOrCancel } from "../core/ui.ts";
@@ -230,6 +231,11 @@ async function failed(a: Attempt, e: Error, result: ReleaseResult): Promise<neve
   const stage = ctx.stage.name;
   const rec = (r: "failed" | "rolled-back", note = e.message) =>
     record(a, { kind: sel.kind, result: r, images: a.fresh, note });
+  if (e instanceof SetupError) {
+    // the machine cannot run a release (no compose, the engine gone): nor a rollback; say so
+    await rec("failed").catch(() => {});
+    throw withResult(e, { ...result, result: "failed", error: e.message });
+  }
   const to = o.rollback ? await rollbackTarget(a) : { services: [] };
   if (!o.rollback || to.services.length === 0) {
     const none = "first" in to && to.first

@@ -4,6 +4,7 @@ import { parse } from "yaml";
 import { deploy, rollback } from "../../scripts/deploy.ts";
 import type { Step } from "../../lib/core/run.ts";
 import { CommandError, FleetError, InterruptedError, UsageError } from "../../lib/core/errors.ts";
+import { SetupError } from "../../lib/core/errors.ts";
 import { recordingRunner, tempProject, testDeps } from "../helpers.ts";
 import { releaseText } from "../../lib/report/text.ts";
 
@@ -441,4 +442,26 @@ Deno.test("Ctrl-C during the automatic rollback: state reported, recorded as int
   assert.deepEqual(host.results(), ["interrupted", "interrupted"]);
   assert.match(d.ui.text(), /interrupted: the deploy lock is released; state of dev:/);
   assert.equal(host.lock, undefined);
+});
+
+Deno.test("a machine that cannot run the release (SetupError) is not rolled back; its hint stays", async () => {
+  const { host, deps, kinds } = setup();
+  const run = deps.runner.run.bind(deps.runner);
+  deps.runner.run = (step, o) =>
+    step.kind === "stop"
+      ? Promise.reject(
+        new SetupError("the Docker Compose v2 plugin is not installed", [], "", {
+          hint: "install it",
+        }),
+      )
+      : run(step, o);
+  await assert.rejects(deploy("dev", opts, deps), (e: Error) => {
+    assert.ok(e instanceof SetupError);
+    assert.equal(e.message, "the Docker Compose v2 plugin is not installed");
+    assert.equal(e.hint, "install it");
+    return true;
+  });
+  assert.deepEqual(kinds(), ["pull", "take", "record", "release"], "no rollback attempted");
+  assert.deepEqual(host.results(), ["failed"]);
+  assert.equal(host.running.get("web"), "sha256:old");
 });

@@ -1,0 +1,135 @@
+/** Tier 3: a stage's readiness checks against a recording runner (what the host answers). */
+import assert from "node:assert/strict";
+import { type Shared, stageChecks } from "../../lib/release/readiness.ts";
+import type { Step } from "../../lib/core/run.ts";
+import type { Stage } from "../../lib/config/stage.ts";
+import { recordingRunner, stageFixture, testDeps } from "../helpers.ts";
+
+const web = { name: "web", build: { context: "/p", args: {} } };
+const shared: Shared = {
+  cli: { name: "docker", ok: true, detail: "28.2.2" },
+  ask: () => Promise.resolve({ url: "http://r/v2/", status: 200, challenge: "" }),
+  config: Promise.resolve({}),
+  fetch,
+};
+
+/** The host: `answers` maps a docker subcommand (version, info, inspect, …) to its reply. */
+function host(answers: Record<string, { code?: number; stdout?: string; stderr?: string }>) {
+  return recordingRunner((s: Step) => {
+    const i = s.argv.findIndex((a, n) =>
+      n > 0 && !a.startsWith("-") && s.argv[n - 1] !== "--context"
+    );
+    return answers[s.argv[i]] ?? { code: 0, stdout: "" };
+  });
+}
+
+async function run(stage: Stage, runner: ReturnType<typeof recordingRunner>, env = {}) {
+  const checks = await stageChecks(stage, testDeps("/p", { runner, env }), shared);
+  return Object.fromEntries(checks.map((c) => [c.name, c]));
+}
+
+const healthy = {
+  version: { stdout: "20.10.24\n" },
+  inspect: { code: 1, stderr: "Error: No such object: fleet-lock-app-dev" },
+};
+
+Deno.test("a ready stage: host, engine, lock free, registry, login", async () => {
+  const c = await run(stageFixture([web], { host: "unix:///run/e2.sock" }), host(healthy));
+  assert.deepEqual(Object.keys(c), [
+    "dev: config",
+    "dev: host",
+    "dev: engine",
+    "dev: lock",
+    "dev: registry reg.example",
+    "dev: login reg.example",
+  ]);
+  assert.ok(Object.values(c).every((x) => x.ok), JSON.stringify(c));
+  assert.equal(c["dev: host"].detail, "unix:///run/e2.sock answers");
+  assert.equal(c["dev: engine"].detail, "20.10.24 (≥ 20.10)");
+});
+
+Deno.test("a held lock says whose, and how to clear it; an old engine says so", async () => {
+  const lock = JSON.stringify({
+    "dev.fleet.lock.holder": "alice",
+    "dev.fleet.lock.since": "2026-01-02T03:04:05Z",
+    "dev.fleet.lock.command": "deploy",
+  });
+  const c = await run(
+    stageFixture([web], { host: "unix:///run/e2.sock" }),
+    host({ version: { stdout: "19.03.15" }, inspect: { stdout: lock } }),
+  );
+  assert.deepEqual(c["dev: lock"], {
+    name: "dev: lock",
+    ok: false,
+    detail: "held by alice (deploy) since 2026-01-02T03:04:05Z",
+    fix: "wait for it to finish; if that process is gone: fleet unlock dev",
+  });
+  assert.deepEqual([c["dev: engine"].ok, c["dev: engine"].detail], [
+    false,
+    "19.03.15 is older than 20.10",
+  ]);
+});
+
+Deno.test("a Swarm stage's host must be a Swarm manager", async () => {
+  const swarm = stageFixture(
+    [web],
+    { host: "unix:///m.sock", orchestrator: "swarm" } as Partial<Stage>,
+  );
+  const states: [string, boolean, RegExp][] = [
+    ["active true", true, /^a Swarm manager$/],
+    ["active false", false, /is a Swarm worker, not a manager/],
+    ["inactive false", false, /is not part of a Swarm \(inactive\)/],
+  ];
+  for (const [answer, ok, detail] of states) {
+    const runner = host({ ...healthy, info: { stdout: answer } });
+    const c = await run(swarm, runner);
+    assert.equal(c["dev: swarm"].ok, ok, answer);
+    assert.match(c["dev: swarm"].detail, detail);
+    assert.ok(runner.argvs().some((a) => a.includes("info --format {{.Swarm.LocalNodeState}}")));
+  }
+  const compose = host(healthy);
+  assert.ok(!("dev: swarm" in await run(stageFixture([web]), compose)));
+  assert.ok(
+    !compose.argvs().some((a) => a.includes(" info ")),
+    "no swarm probe for Compose stages",
+  );
+});
+
+Deno.test("ssh works but docker on the host does not: host ✔, engine ✘, the rest not run", async () => {
+  const far = {
+    code: 1,
+    stderr:
+      'error during connect: Get "http://docker.example.com/v1.50/version": command [ssh -l deploy -- h docker system dial-stdio] has exited with exit status 127, make sure the URL is valid, and Docker 18.09 or later is installed on the remote host: stderr=sh: 1: docker: not found\n',
+  };
+  const c = await run(
+    stageFixture([web], { host: "ssh://deploy@h" }),
+    host({ version: far }),
+    { FLEET_SSH_MUX: "0" },
+  );
+  assert.deepEqual([c["dev: host"].ok, c["dev: host"].detail], [true, "ssh login works"]);
+  assert.match(
+    c["dev: engine"].detail,
+    /^ssh to ssh:\/\/deploy@h works, but docker is not installed there/,
+  );
+  assert.deepEqual([c["dev: lock"].skipped, c["dev: ssh sharing"].skipped], [true, true]);
+});
+
+Deno.test("ssh sharing: on (the shared connection is checked), or off with FLEET_SSH_MUX=0", async () => {
+  const stage = stageFixture([web], { host: "ssh://deploy@h:2222" });
+  const runner = host(healthy);
+  const on = await run(stage, runner, { PATH: "/usr/bin:/bin" });
+  assert.equal(on["dev: ssh sharing"].detail, "one shared connection (OpenSSH ControlMaster)");
+  assert.ok(
+    runner.argvs().some((a) => / -p 2222 -O check deploy@h$/.test(a)),
+    runner.argvs().join("\n"),
+  );
+  const off = await run(stage, host(healthy), { FLEET_SSH_MUX: "0" });
+  assert.match(off["dev: ssh sharing"].detail, /^off \(FLEET_SSH_MUX=0\)/);
+});
+
+Deno.test("a host with an unset ${VAR}: says which, runs nothing on it", async () => {
+  const runner = host(healthy);
+  const c = await run(stageFixture([web], { host: "ssh://${DEPLOY_HOST}" }), runner);
+  assert.equal(c["dev: host"].detail, "host: needs ${DEPLOY_HOST}, which is not set");
+  assert.deepEqual(runner.steps, []);
+});
