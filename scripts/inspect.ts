@@ -34,6 +34,8 @@ export function config(
   cwd = Deno.cwd(),
 ): { stage: Stage; model: string } {
   const stage = loadStage(findRoot(cwd, opts.dir), stageName);
-  const model = engineFor(stage).context(stage, {}, { requireVars: false }).model;
+  // no variable is needed to print the model; HOME resolves `~/` in bind mounts
+  const env = { HOME: Deno.env.get("HOME") };
+  const model = engineFor(stage).context(stage, env, { requireVars: false }).model;
   return { stage, model };
 }

@@ -143,7 +143,7 @@ function resolveOne(
   const secretArgs: Record<string, string> = {};
   for (const [k, v] of Object.entries(b.args)) {
     if (!hasVars(v)) {
-      args[k] = v;
+      args[k] = interpolate(v, env); // `$$` → `$`
       continue;
     }
     if (RESERVED_ENV.test(k)) {
@@ -180,7 +180,7 @@ function checkVars(at: string, b: NonNullable<Service["build"]>, env: Env): void
  * @example interpolatePath("/p/${D}/x", { D: "/srv" }) // "/srv/x"
  */
 export function interpolatePath(path: string, env: Env): string {
-  if (!hasVars(path)) return path;
+  if (!path.includes("$")) return path;
   // split on "/" outside ${…}, so a default like ${D:-a/b} stays whole
   const [head, ...rest] = path.split(/\/(?![^{]*\})/).map((s) => interpolate(s, env));
   return resolve(head || "/", ...rest);

@@ -135,3 +135,24 @@ Deno.test("unlock and down without a terminal and without --yes: exit 2, no dock
     assert.deepEqual(shim.calls(), [], cmd.join(" "));
   }
 });
+
+Deno.test("read-only commands do not need deploy-time secrets: docker runs, no 'not set'", async () => {
+  const project = `ro${Date.now().toString(36)}`;
+  const files = {
+    "stages/dev.yaml":
+      `project: ${project}\nconfirm: false\nservices:\n  web:\n    image: busybox\n` +
+      "    environment: { A: '${FLEET_TEST_UNSET_A:?needed at deploy}', B: '$FLEET_TEST_UNSET_B' }\n" +
+      "    ports: ['${FLEET_TEST_UNSET_PORT}:80']\n",
+  };
+  const cwd = tempProject(files);
+  for (const cmd of [["ps"], ["logs"], ["history"], ["unlock", "--yes"], ["down", "--yes"]]) {
+    const shim = dockerShim();
+    const r = await fleet([cmd[0], "dev", ...cmd.slice(1)], {
+      cwd,
+      env: { PATH: `${shim.bin}:${Deno.env.get("PATH")}` },
+    });
+    assert.notEqual(r.code, 2, `${cmd[0]}: ${r.stderr}`);
+    assert.doesNotMatch(r.stderr, /is not set|FLEET_TEST_UNSET/, cmd[0]);
+    assert.ok(shim.calls().length > 0, `${cmd[0]}: a docker command ran`);
+  }
+});
