@@ -66,7 +66,7 @@ function parse(text: string, at = 0, inside = false): { parts: Part[]; end: numb
     }
     NAME.lastIndex = i + 2;
     const m = NAME.exec(text);
-    if (!m) throw new SyntaxError(`invalid variable "${text.slice(i, i + 12)}…"`);
+    if (!m) throw invalid(text, i, text.indexOf("}", i) + 1);
     let j = NAME.lastIndex;
     const op = OPS.find((o) => text.startsWith(o, j));
     let ref: Ref = { name: m[0], parts: [] };
@@ -75,11 +75,7 @@ function parse(text: string, at = 0, inside = false): { parts: Part[]; end: numb
       ref = { name: m[0], op, arg: text.slice(j + op.length, arg.end), parts: arg.parts };
       j = arg.end;
     }
-    if (text[j] !== "}") {
-      throw new SyntaxError(
-        `invalid variable "${text.slice(i, j + 1)}" (write $$ for a literal $)`,
-      );
-    }
+    if (text[j] !== "}") throw invalid(text, i, j + 1);
     if (lit) parts.push(lit), lit = "";
     parts.push(ref);
     i = j + 1;
@@ -87,6 +83,11 @@ function parse(text: string, at = 0, inside = false): { parts: Part[]; end: numb
   if (inside && i >= text.length) throw new SyntaxError(`"\${" without its closing "}"`);
   if (lit) parts.push(lit);
   return { parts, end: i };
+}
+
+function invalid(text: string, from: number, to: number): SyntaxError {
+  const what = text.slice(from, to > from ? Math.min(to, from + 40) : from + 12);
+  return new SyntaxError(`invalid variable "${what}" (write $$ for a literal $)`);
 }
 
 function partsOf(text: string): Part[] {

@@ -79,7 +79,7 @@ function renderService(
   if (svc.depends_on) out.depends_on = svc.depends_on;
   if (svc.restart) out.restart = svc.restart;
   if (svc.healthcheck) out.healthcheck = healthcheck(svc.healthcheck);
-  out.labels = { [LABEL.stage]: stage.name, [LABEL.service]: svc.name };
+  out.labels = { ...userLabels(svc.labels), [LABEL.stage]: stage.name, [LABEL.service]: svc.name };
   return { ...out, ...svc.compose };
 }
 
@@ -107,6 +107,16 @@ function volume(
   }
   if (!isAbsolute(src) && !src.includes("$")) named.add(src);
   return spec;
+}
+
+/** `labels:` of the stage file as a map (Compose's list form `k=v` too). */
+function userLabels(labels: Service["labels"]): Record<string, string> {
+  if (Array.isArray(labels)) {
+    return Object.fromEntries(
+      labels.map((l) => [l.split("=")[0], l.split("=").slice(1).join("=")]),
+    );
+  }
+  return Object.fromEntries(Object.entries(labels ?? {}).map(([k, v]) => [k, String(v)]));
 }
 
 function healthcheck(h: NonNullable<Service["healthcheck"]>): Record<string, unknown> {
