@@ -19,6 +19,7 @@ const MODEL_ERRORS = [14, 15];
  */
 export function composeCheckStep(ctx: ComposeContext): Step {
   return {
+    kind: "check",
     title: "check the Compose model",
     argv: [
       ...["docker", "compose", "-p", ctx.project, "--project-directory", ctx.stage.root],

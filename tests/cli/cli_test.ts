@@ -178,6 +178,13 @@ Deno.test("unlock and down without a terminal and without --yes: exit 2, no dock
     assert.equal(r.code, 2, r.stderr);
     assert.match(r.stderr, /without confirmation: stdin is not a terminal/);
     assert.deepEqual(shim.calls(), [], cmd.join(" "));
+    const hint = r.stderr.split("\n").find((l) => l.startsWith("hint: "));
+    assert.equal(
+      hint,
+      cmd[0] === "unlock"
+        ? "hint: pass --yes to unlock without asking"
+        : "hint: pass --yes to take down without asking (or set confirm: false in stages/dev.yaml)",
+    );
   }
 });
 
