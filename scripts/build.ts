@@ -63,6 +63,14 @@ export interface Built {
 export async function build(stage: string, opts: BuildCliOptions, deps: Deps): Promise<Built[]> {
   const s = loadStage(findRoot(deps.cwd, opts.dir), stage);
   const builds = resolveBuilds(s, opts, deps.env, exists);
+  for (const b of builds) {
+    for (const arg of Object.keys(b.secretArgs)) {
+      deps.ui.warn(
+        `${b.service}: build arg ${arg} comes from a variable, and build args stay readable in ` +
+          "the image's history (docker history): pass secrets with build.secrets instead",
+      );
+    }
+  }
   // several platforms: the one probe, whose answer picks the route (or refuses, exit 2)
   const store = buildPlatforms(s, opts).length > 1 ? await imageStore(deps) : undefined;
   if (opts.dryRun) {

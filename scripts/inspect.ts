@@ -3,7 +3,14 @@
  * Each returns its result; the edge renders it (lib/report/stage_text.ts).
  */
 import { ConfigError } from "../lib/core/errors.ts";
-import { findRoot, listStages, loadStage, type Stage } from "../lib/config/stage.ts";
+import {
+  findRoot,
+  invalidNameError,
+  invalidStageFiles,
+  listStages,
+  loadStage,
+  type Stage,
+} from "../lib/config/stage.ts";
 import { engineFor } from "../lib/engine/engines.ts";
 import type { StageSummary } from "../lib/report/stage_text.ts";
 
@@ -16,7 +23,12 @@ export function stages(opts: { dir?: string }, cwd = Deno.cwd()): StageSummary[]
     } catch (e) {
       return { name, error: e instanceof Error ? e.message : String(e) };
     }
-  });
+  }).concat(
+    invalidStageFiles(root).map((name) => ({
+      name,
+      error: invalidNameError(root, name)!.message,
+    })),
+  );
 }
 
 /** The ConfigError for the broken stage files of a listing (exit 2), if any. */
@@ -34,6 +46,8 @@ export function config(
   cwd = Deno.cwd(),
 ): { stage: Stage; model: string } {
   const stage = loadStage(findRoot(cwd, opts.dir), stageName);
-  const model = engineFor(stage).context(stage, {}, { requireVars: false }).model;
+  // no variable is needed to print the model; HOME resolves `~/` in bind mounts
+  const env = { HOME: Deno.env.get("HOME") };
+  const model = engineFor(stage).context(stage, env, { requireVars: false }).model;
   return { stage, model };
 }

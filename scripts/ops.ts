@@ -26,7 +26,7 @@ interface OpsOptions {
 function open(stageName: string, opts: OpsOptions, deps: Deps): [Engine, EngineContext] {
   const stage = loadStage(findRoot(deps.cwd, opts.dir), stageName);
   const engine = engineFor(stage);
-  return [engine, engine.context(stage, deps.env, { requireVars: false })];
+  return [engine, engine.context(stage, deps.env, { readOnly: true })];
 }
 
 /** `fleet ps <stage>`: the stage's containers (the engine's own table). */

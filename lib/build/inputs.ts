@@ -12,6 +12,7 @@ import { relative, resolve } from "node:path";
 import { ConfigError, UsageError } from "../core/errors.ts";
 import { imageRef, registryOf } from "../docker/images.ts";
 import { pickServices } from "../config/services.ts";
+import { registryProblem } from "../config/formats.ts";
 import { dockerfileCandidates, type Service, type Stage } from "../config/stage.ts";
 import { hasVars, interpolate, requireVars } from "../config/vars.ts";
 
@@ -37,6 +38,9 @@ export interface BuildInput {
   readonly args: Readonly<Record<string, string>>;
   /** Values from `${VAR}`: `--build-arg K` on argv, K=value in the child's environment. */
   readonly secretArgs: Readonly<Record<string, string>>;
+  /** BuildKit secrets (`--secret id=…,env=…`) and their values by env name (child's env only). */
+  readonly secrets: readonly { readonly id: string; readonly env: string }[];
+  readonly secretValues: Readonly<Record<string, string>>;
   /** The reference names a registry (or a repository namespace): it can be pushed and cached. */
   readonly registry: boolean;
 }
@@ -88,6 +92,8 @@ export function resolveBuilds(
       hint: "a tag is up to 128 of [A-Za-z0-9_.-], not starting with . or -",
     });
   }
+  const bad = opts.registry === undefined ? undefined : registryProblem(opts.registry);
+  if (bad) throw new UsageError(`--registry "${opts.registry}": ${bad}`);
   if (opts.push && stage.local) {
     throw new UsageError(`--push is refused on stage "local": local images are never pushed`, {
       hint: "push from a cloud stage (e.g. `fleet build dev --push`), or drop --push",
@@ -143,7 +149,7 @@ function resolveOne(
   const secretArgs: Record<string, string> = {};
   for (const [k, v] of Object.entries(b.args)) {
     if (!hasVars(v)) {
-      args[k] = v;
+      args[k] = interpolate(v, env); // `$$` → `$`
       continue;
     }
     if (RESERVED_ENV.test(k)) {
@@ -161,8 +167,38 @@ function resolveOne(
     target: b.target === undefined ? undefined : interpolate(b.target, env),
     args,
     secretArgs,
+    secrets: b.secrets ?? [],
+    secretValues: secretValues(at, b, secretArgs, env),
     registry: hasRegistry(stage, svc, opts),
   };
+}
+
+/** The value of each `build.secrets` env: set (exit 2 if not), not a name docker reads. */
+function secretValues(
+  at: string,
+  b: NonNullable<Service["build"]>,
+  secretArgs: Readonly<Record<string, string>>,
+  env: Env,
+): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [i, { id, env: name }] of (b.secrets ?? []).entries()) {
+    const key = `${at}.secrets.${i}.env`;
+    if (RESERVED_ENV.test(name) || name in secretArgs) {
+      throw new ConfigError(`${key}: the secret ${id} cannot be read from ${name}`, {
+        hint: RESERVED_ENV.test(name)
+          ? "docker reads that name from its own environment: pick another"
+          : `a build arg set from \${…} is named ${name} too: pick another name for one of them`,
+      });
+    }
+    const value = env[name];
+    if (value === undefined) {
+      throw new ConfigError(`${key}: ${name} (secret ${id}) is not set`, {
+        hint: `set ${name} in the environment of fleet build`,
+      });
+    }
+    out[name] = value;
+  }
+  return out;
 }
 
 /** Unset `${VAR}` (no default) anywhere in the build settings: one ConfigError naming each. */
@@ -180,7 +216,7 @@ function checkVars(at: string, b: NonNullable<Service["build"]>, env: Env): void
  * @example interpolatePath("/p/${D}/x", { D: "/srv" }) // "/srv/x"
  */
 export function interpolatePath(path: string, env: Env): string {
-  if (!hasVars(path)) return path;
+  if (!path.includes("$")) return path;
   // split on "/" outside ${…}, so a default like ${D:-a/b} stays whole
   const [head, ...rest] = path.split(/\/(?![^{]*\})/).map((s) => interpolate(s, env));
   return resolve(head || "/", ...rest);

@@ -54,11 +54,16 @@ export interface BuildPlan {
   readonly services: readonly ServicePlan[];
 }
 
-/** `--build-arg K=V` for literal values, `--build-arg K` for values in the child's env. */
+/**
+ * `--build-arg K=V` for literal values, `--build-arg K` for values in the child's env, and
+ * `--secret id=…,env=…` for BuildKit secrets (their values only in the child's env).
+ * @example buildArgArgv(web) // ["--build-arg", "A=1", "--secret", "id=npm,env=NPM_TOKEN"]
+ */
 export function buildArgArgv(b: BuildInput): string[] {
   return [
     ...Object.entries(b.args).flatMap(([k, v]) => ["--build-arg", `${k}=${v}`]),
     ...Object.keys(b.secretArgs).flatMap((k) => ["--build-arg", k]),
+    ...(b.secrets ?? []).flatMap((s) => ["--secret", `id=${s.id},env=${s.env}`]),
   ];
 }
 
@@ -165,12 +170,16 @@ export function planBuild(
   const route = platforms.length > 1 ? listRoute(opts, ctx.store ?? "classic") : undefined;
   const platform = platforms.join(",") || undefined;
   const services = builds.map((b): ServicePlan => {
-    const secretEnv = Object.keys(b.secretArgs).length ? b.secretArgs : undefined;
+    const secrets = { ...b.secretArgs, ...b.secretValues };
+    const secretEnv = Object.keys(secrets).length ? secrets : undefined;
+    // `docker build` of Docker 20.10 needs BuildKit turned on for --secret
+    const kit = !stage.buildx && b.secrets?.length ? { DOCKER_BUILDKIT: "1" } : undefined;
+    const stepEnv = env || kit ? { ...env, ...kit } : undefined;
     const step = (title: string, argv: string[]): Step => ({
       kind: "build",
       title,
       argv,
-      env,
+      env: stepEnv,
       secretEnv,
     });
     const base = { service: b.service, ref: b.ref, push: opts.push === true, platforms };

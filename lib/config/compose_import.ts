@@ -37,12 +37,12 @@ export interface Imported {
 const DROPPED: Readonly<Record<string, string>> = {
   container_name:
     "Compose names containers {project}-{stage}-<service>-N; one fixed name would clash between stages",
-  labels: "fleet labels what it deploys itself; compose: cannot carry labels",
   networks: "every service of a stage shares the stage's default network",
   secrets: "Compose secrets are not carried; pass values as ${VAR} in environment",
   configs: "Compose configs are not carried",
   extends: "extends is not carried; copy the keys into the service",
   pull_policy: "fleet deploy pulls first by itself (--no-pull skips it)",
+  scale: "fleet runs one container per service",
   profiles: "fleet deploys every service of a stage; put a service in the stages that run it",
 };
 
@@ -130,27 +130,54 @@ function convertService(
   if (svc.healthcheck !== undefined) {
     out.healthcheck = convertHealthcheck(asMap(svc.healthcheck), path, ctx);
   }
+  if (svc.labels !== undefined) labels(svc.labels, out, path, ctx);
   const compose: Record<string, unknown> = {};
   const mapped = ["build", "image", "restart", "healthcheck", ...Object.keys(out)];
   for (const [key, value] of Object.entries(svc)) {
     if (mapped.includes(key)) continue;
     if (key in DROPPED) dropped(ctx, [...path, key], { [key]: value }, DROPPED[key]);
+    else if (key === "deploy") deploy(asMap(value), compose, path, ctx);
     else compose[key] = value;
   }
   if (Object.keys(compose).length) out.compose = compose;
   return out;
 }
 
+/** `labels:` are fleet's key too; fleet's own `dev.fleet.*` labels cannot be set. */
+function labels(v: unknown, out: Record<string, unknown>, path: string[], ctx: ImportContext) {
+  const keys = Array.isArray(v) ? v.map((l) => String(l).split("=")[0]) : Object.keys(asMap(v));
+  if (keys.some((k) => k.startsWith("dev.fleet."))) {
+    dropped(ctx, [...path, "labels"], { labels: v }, "dev.fleet.* labels are fleet's own");
+  } else out.labels = v;
+}
+
+/** `deploy:` under compose:, without replicas and mode (fleet runs one container per service). */
+function deploy(
+  d: Record<string, unknown>,
+  compose: Record<string, unknown>,
+  path: string[],
+  ctx: ImportContext,
+): void {
+  const { replicas, mode, ...rest } = d;
+  if (replicas !== undefined || mode !== undefined) {
+    const one = Object.fromEntries(
+      Object.entries({ replicas, mode }).filter(([, x]) => x !== undefined),
+    );
+    dropped(ctx, [...path, "deploy"], { deploy: one }, "fleet runs one container per service");
+  }
+  if (Object.keys(rest).length) compose.deploy = rest;
+}
+
 /**
- * Compose interpolation in fleet's terms: `$$` is a literal `$`, `$VAR` is `${VAR}`, and
- * `${VAR:?message}` is `${VAR}` (fleet itself refuses an unset one).
- * @example fromCompose("$$HOME $USER ${A:?set A}") // "$HOME ${USER} ${A}"
+ * Compose interpolation as fleet reads it: the same (`$$` a literal `$`, `${VAR:?message}`
+ * required …), with `$VAR` written `${VAR}`.
+ * @example fromCompose("$$HOME $USER ${A:?set A}") // "$$HOME ${USER} ${A:?set A}"
  */
 export function fromCompose<T>(x: T): T {
   if (typeof x === "string") {
     return x.replace(
-      /\$\$|\$\{([A-Za-z_][A-Za-z0-9_]*):?\?[^}]*\}|\$([A-Za-z_][A-Za-z0-9_]*)/g,
-      (m, braced?: string, bare?: string) => (m === "$$" ? "$" : `\${${braced ?? bare}}`),
+      /\$\$|\$([A-Za-z_][A-Za-z0-9_]*)/g,
+      (m, bare?: string) => (m === "$$" ? "$$" : `\${${bare}}`),
     ) as T;
   }
   if (Array.isArray(x)) return x.map(fromCompose) as T;

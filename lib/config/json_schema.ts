@@ -4,7 +4,7 @@
  * with, plus a description for every key. Every key is optional: `_base.yaml` may supply it.
  */
 import { type JsonSchema, toJsonSchema } from "@valibot/to-json-schema";
-import { StageFileSchema } from "./schema.ts";
+import { COMPOSE_OWNED, StageFileSchema } from "./schema.ts";
 
 /** The file name `fleet init` writes the schema to, next to the stage files. */
 export const SCHEMA_FILE = "fleet.schema.json";
@@ -50,16 +50,31 @@ export const DESCRIPTIONS: Readonly<Record<string, string>> = {
   "services.*.build.target": "Build stage of a multi-stage Dockerfile (--target).",
   "services.*.build.args":
     "Build arguments (--build-arg). A ${VAR} value goes to Docker through the environment, never argv.",
+  "services.*.build.secrets":
+    "BuildKit secrets (--secret id=…,env=…), read by RUN --mount=type=secret,id=…: the way to pass secrets (build args stay in the image history).",
+  "services.*.build.secrets.id":
+    "The secret's id in the Dockerfile (RUN --mount=type=secret,id=…).",
+  "services.*.build.secrets.env": "The environment variable that holds the secret's value.",
   "services.*.image":
     "Without build: the image to run as it is (e.g. postgres:16). With build: replaces the repository part of the built image's name.",
   "services.*.registry": "This service's image prefix, over the stage's registry.",
-  "services.*.ports": 'Published ports, as in Compose: "8080:8080", "127.0.0.1:8080:80".',
+  "services.*.ports":
+    'Published ports, as in Compose: "8080:8080", "127.0.0.1:8080:80", "9000-9001:9000-9001/udp", or long syntax maps.',
+  "services.*.ports.target": "Long syntax: the container port.",
+  "services.*.ports.published": "Long syntax: the host port or range.",
+  "services.*.ports.host_ip": "Long syntax: the host address to bind.",
+  "services.*.ports.protocol": "Long syntax: tcp, udp or sctp.",
+  "services.*.ports.mode": "Long syntax: host or ingress.",
+  "services.*.ports.name": "Long syntax: a name for the port.",
+  "services.*.ports.app_protocol": "Long syntax: the application protocol (e.g. http).",
+  "services.*.labels":
+    "Container labels (a map, or a list of key=value); fleet adds its own dev.fleet.* labels.",
   "services.*.environment":
     'Environment variables (a map, or a list of "NAME=value"). ${VAR} is resolved at deploy time and never stored.',
   "services.*.env_file":
     "Env file(s) relative to the project root, read by Compose at deploy time.",
   "services.*.volumes":
-    '"name:/path" is a named volume (never removed by fleet), "./dir:/path" a bind mount relative to the root.',
+    '"name:/path" is a named volume (never removed by fleet), "./dir:/path" a bind mount relative to the root, "~/dir:/path" one in the home of the user running fleet.',
   "services.*.depends_on": "Services started before this one (names of services in this stage).",
   "services.*.command": "Overrides the image's command: a list (argv) or a string.",
   "services.*.restart": "Restart policy: no, always, on-failure or unless-stopped.",
@@ -74,6 +89,12 @@ export const DESCRIPTIONS: Readonly<Record<string, string>> = {
   "services.*.healthcheck.disable": "true turns off a healthcheck set in the image.",
   "services.*.compose":
     "Escape hatch: any other Compose service keys, passed through as they are (not keys fleet sets itself).",
+  "services.*.compose.deploy": "Compose's deploy: (resources and the like; not replicas or mode).",
+  ...Object.fromEntries(
+    Object.entries(COMPOSE_OWNED).map((
+      [k, why],
+    ) => [`services.*.compose.${k}`, `Not here: ${why}.`]),
+  ),
 };
 
 type Node = JsonSchema & Record<string, unknown>;

@@ -4,6 +4,13 @@
  */
 import * as v from "valibot";
 import { platformProblem } from "./platforms.ts";
+import {
+  argNameProblem,
+  imageProblem,
+  longPortProblem,
+  portProblem,
+  registryProblem,
+} from "./formats.ts";
 
 export const NAME_RE = /^[a-z0-9][a-z0-9_-]*$/;
 const NAME_RULE = "[a-z0-9][a-z0-9_-]*";
@@ -14,11 +21,112 @@ const StringList = v.array(v.string());
 const StringOrList = v.union([v.string(), StringList]);
 const Duration = v.union([v.string(), v.number()]);
 
+/** A string that `problem` finds nothing wrong with (the issue: the value and the problem). */
+const valid = (problem: (s: string) => string | undefined) =>
+  v.pipe(
+    v.string(),
+    v.check(
+      (s) => problem(s) === undefined,
+      (i) => `${JSON.stringify(i.input)}: ${problem(i.input as string)}`,
+    ),
+  );
+const Image = valid(imageProblem);
+// "" means no registry (a stage can so drop the one of _base)
+const Registry = valid((s) => (s === "" ? undefined : registryProblem(s)));
+
+const LongPort = v.pipe(
+  v.strictObject({
+    target: v.union([v.number(), v.string()]),
+    published: v.optional(v.union([v.number(), v.string()])),
+    host_ip: v.optional(v.string()),
+    protocol: v.optional(v.picklist(["tcp", "udp", "sctp"])),
+    mode: v.optional(v.picklist(["host", "ingress"])),
+    name: v.optional(v.string()),
+    app_protocol: v.optional(v.string()),
+  }),
+  v.check((p) => longPortProblem(p) === undefined, (i) => longPortProblem(i.input as never)!),
+);
+const Port = v.union([
+  valid(portProblem),
+  v.pipe(
+    v.number(),
+    v.check((n) => portProblem(n) === undefined, (i) => `${i.input}: not a port (1–65535)`),
+  ),
+  LongPort,
+]);
+
+const FLEET_LABEL = /^dev\.fleet\./;
+const Labels = v.pipe(
+  v.union([StringList, v.record(v.string(), Scalar)]),
+  v.check(
+    (l) =>
+      (Array.isArray(l) ? l.map((x) => x.split("=")[0]) : Object.keys(l)).every((k) =>
+        !FLEET_LABEL.test(k)
+      ),
+    "dev.fleet.* labels are fleet's own",
+  ),
+);
+const Volume = valid((s) =>
+  /^~[^/:]/.test(s) ? "~user is not supported: ~ is the home of the user running fleet" : undefined
+);
+
+/** A key of Compose's that fleet sets or relies on: an error under `compose:`, saying why. */
+const ONE_CONTAINER = "fleet runs one container per service";
+
+/**
+ * Compose keys fleet sets or relies on, by key path under `compose:`, with the reason (an error
+ * there). `<service>` stands for the service's name.
+ */
+export const COMPOSE_OWNED: Readonly<Record<string, string>> = {
+  ...Object.fromEntries(
+    [
+      "image",
+      "build",
+      "labels",
+      "ports",
+      "environment",
+      "env_file",
+      "volumes",
+      "depends_on",
+      "command",
+      "restart",
+      "healthcheck",
+    ].map((k) => [k, `fleet sets ${k} itself: use services.<service>.${k}`]),
+  ),
+  container_name: "Compose names the containers ({project}-{stage}-{service}-1); a fixed name " +
+    "breaks stop → rm → up and rollback",
+  scale: ONE_CONTAINER,
+  "deploy.replicas": ONE_CONTAINER,
+  "deploy.mode": ONE_CONTAINER,
+  profiles: "a service in a profile is not started by fleet's up: use a stage instead",
+  pull_policy: "fleet pulls before anything stops (--no-pull skips that)",
+  extends: "fleet renders the model from the stage file: use stages/_base.yaml",
+};
+
+const owned = (why: string) => v.optional(v.custom<never>(() => false, why));
+const ownedUnder = (prefix: string) =>
+  Object.fromEntries(
+    Object.entries(COMPOSE_OWNED).filter(([k]) =>
+      k.startsWith(prefix) && !k.slice(prefix.length).includes(".")
+    )
+      .map(([k, why]) => [k.slice(prefix.length), owned(why)]),
+  );
+
+/** `compose:` passes any other Compose service key through as written. */
+const ComposeSchema = v.objectWithRest({
+  ...ownedUnder(""),
+  deploy: v.optional(v.looseObject(ownedUnder("deploy."))),
+}, v.unknown());
+
 const BuildSchema = v.strictObject({
   context: v.optional(v.string()),
   dockerfile: v.optional(v.string()),
   target: v.optional(v.string()),
-  args: v.optional(v.record(v.string(), Scalar)),
+  args: v.optional(v.record(valid(argNameProblem), Scalar)),
+  secrets: v.optional(v.array(v.strictObject({
+    id: v.pipe(v.string(), v.regex(/^[A-Za-z0-9_.-]+$/, "must match [A-Za-z0-9_.-]+")),
+    env: valid(argNameProblem),
+  }))),
 });
 
 const HealthcheckSchema = v.strictObject({
@@ -32,19 +140,21 @@ const HealthcheckSchema = v.strictObject({
 
 export const ServiceSchema = v.strictObject({
   build: v.optional(v.union([BuildSchema, v.null()])),
-  image: v.optional(v.string()),
-  registry: v.optional(v.string()),
-  ports: v.optional(v.array(v.union([v.string(), v.number()]))),
+  image: v.optional(Image),
+  registry: v.optional(Registry),
+  labels: v.optional(Labels),
+  ports: v.optional(v.array(Port)),
   environment: v.optional(
-    v.union([v.record(v.string(), v.nullable(Scalar)), StringList]),
+    // the list first: a record accepts an array too (as keys "0", "1", …)
+    v.union([StringList, v.record(v.string(), v.nullable(Scalar))]),
   ),
   env_file: v.optional(StringOrList),
-  volumes: v.optional(StringList),
+  volumes: v.optional(v.array(Volume)),
   depends_on: v.optional(v.array(Name)),
   command: v.optional(StringOrList),
   restart: v.optional(v.picklist(["no", "always", "on-failure", "unless-stopped"])),
   healthcheck: v.optional(HealthcheckSchema),
-  compose: v.optional(v.record(v.string(), v.unknown())),
+  compose: v.optional(ComposeSchema),
 });
 
 /** Release tasks (SPEC §11): one-off commands with the new image before anything stops. */
@@ -71,7 +181,7 @@ const HistorySchema = v.strictObject({
 
 export const StageFileSchema = v.strictObject({
   project: v.optional(Name),
-  registry: v.optional(v.string()),
+  registry: v.optional(Registry),
   platform: v.optional(v.pipe(
     v.union([v.string(), StringList]),
     v.check((p) => platformProblem(p) === undefined, (i) => platformProblem(i.input as string)!),
@@ -84,7 +194,9 @@ export const StageFileSchema = v.strictObject({
     v.string(),
     v.regex(/^(unix|tcp|ssh|npipe):\/\//, "must start with unix://, tcp:// or ssh://"),
   )),
-  context: v.optional(v.string()),
+  context: v.optional(
+    v.pipe(v.string(), v.regex(/^[a-zA-Z0-9][a-zA-Z0-9_.+-]*$/, "not a Docker context name")),
+  ),
   confirm: v.optional(v.boolean()),
   services: v.optional(v.record(Name, ServiceSchema)),
   tasks: v.optional(TasksSchema),
@@ -182,6 +294,9 @@ function toProblem(issue: v.BaseIssue<unknown>): Problem {
     return { path, message: `invalid project name ${issue.received} (must match ${NAME_RULE})` };
   }
   if (issue.type === "regex") return { path, message: `${issue.received}: ${issue.message}` };
+  if (issue.type === "custom") {
+    return { path, message: issue.message.replace("<service>", path[1] ?? "<service>") };
+  }
   if (issue.type === "check") return { path, message: issue.message };
   if (issue.type === "picklist") {
     return { path, message: `expected one of ${issue.expected}, got ${issue.received}` };

@@ -2,11 +2,18 @@
  * Read `stages/*.yaml`, merge `_base`, validate, and resolve defaults into a typed Stage.
  * The only place that reads stage files. Values of `${VAR}` are NOT resolved here.
  */
-import { isMap, isScalar, LineCounter, parseDocument } from "yaml";
 import { join, resolve } from "node:path";
 import { ConfigError, UsageError } from "../core/errors.ts";
-import { NAME_RE, type ServiceFile, type StageFile, validateStageFile } from "./schema.ts";
+import {
+  NAME_RE,
+  type Problem,
+  type ServiceFile,
+  type StageFile,
+  validateStageFile,
+} from "./schema.ts";
 import { parsePlatforms } from "./platforms.ts";
+import { templateError } from "./vars.ts";
+import { hasPath, readYamlFile, type YamlFile } from "./yaml_file.ts";
 
 /** A service as fleet works with it: the file's settings plus its resolved build. */
 export interface Service extends Omit<ServiceFile, "build"> {
@@ -16,6 +23,8 @@ export interface Service extends Omit<ServiceFile, "build"> {
     readonly dockerfile?: string; // absolute when set in the file; else discovered at build time
     readonly target?: string;
     readonly args: Readonly<Record<string, string>>;
+    /** BuildKit secrets: `--secret id=<id>,env=<env>` (the value only in the child's env). */
+    readonly secrets?: readonly { readonly id: string; readonly env: string }[];
   };
 }
 
@@ -81,23 +90,38 @@ function isDir(p: string): boolean {
   }
 }
 
-/** Stage names (file names in stages/, without .yaml/.yml, not starting with `_`), sorted. */
+/**
+ * Stage names (file names in stages/, without .yaml/.yml, not starting with `_`), sorted.
+ * Names that are not valid stage names are left out; {@link invalidStageFiles} lists them.
+ */
 export function listStages(root: string): string[] {
-  const names: string[] = [];
-  for (const e of Deno.readDirSync(join(root, "stages"))) {
-    const m = e.name.match(/^(.+)\.ya?ml$/);
-    if (e.isFile && m && !m[1].startsWith("_")) names.push(m[1]);
-  }
+  const names = stageFileNames(root).filter((n) => NAME_RE.test(n));
   const order = ["local", "dev", "pre", "live"];
   const rank = (n: string) => (order.includes(n) ? order.indexOf(n) : order.length);
   return names.sort((a, b) => rank(a) - rank(b) || a.localeCompare(b));
 }
 
-interface Loaded {
-  readonly file: string;
-  readonly data: Record<string, unknown>;
-  readonly doc: ReturnType<typeof parseDocument>;
-  readonly lines: LineCounter;
+function stageFileNames(root: string): string[] {
+  const names: string[] = [];
+  for (const e of Deno.readDirSync(join(root, "stages"))) {
+    const m = e.name.match(/^(.+)\.ya?ml$/);
+    if (e.isFile && m && !m[1].startsWith("_")) names.push(m[1]);
+  }
+  return names;
+}
+
+/** Files in stages/ that look like stage files but whose names are not valid stage names. */
+export function invalidStageFiles(root: string): string[] {
+  return stageFileNames(root).filter((n) => !NAME_RE.test(n)).sort();
+}
+
+/** The error for a stage file whose name is not a valid stage name. */
+export function invalidNameError(root: string, name: string): UsageError | undefined {
+  const file = ["yaml", "yml"].map((e) => `stages/${name}.${e}`).find((f) => isFile(root, f));
+  if (!file || name.startsWith("_") || NAME_RE.test(name)) return undefined;
+  return new UsageError(`${file}: "${name}" is not a valid stage name`, {
+    hint: "a stage's name is its file's name and must match [a-z0-9][a-z0-9_-]*: rename the file",
+  });
 }
 
 function stageFile(root: string, name: string): string | undefined {
@@ -108,25 +132,6 @@ function stageFile(root: string, name: string): string | undefined {
     } catch { /* try the next one */ }
   }
   return undefined;
-}
-
-function readYaml(root: string, rel: string): Loaded {
-  const text = Deno.readTextFileSync(join(root, rel));
-  const lines = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
-  if (doc.errors.length > 0) {
-    const e = doc.errors[0];
-    const { line, col } = lines.linePos(e.pos[0]);
-    const what = e.message.split("\n")[0].replace(/ at line \d+, column \d+:?$/, "");
-    throw new ConfigError(`${rel}:${line}:${col}: YAML syntax error: ${what}`, {
-      hint: "fix the YAML at that line (indentation, a missing colon or quote)",
-    });
-  }
-  const data = doc.toJS() ?? {};
-  if (!isMap(doc.contents) && doc.contents !== null) {
-    throw new ConfigError(`${rel}: expected a map of settings at the top level`);
-  }
-  return { file: rel, data: data as Record<string, unknown>, doc, lines };
 }
 
 /** Deep merge: maps merge key by key, anything else (lists included) is replaced. */
@@ -148,32 +153,51 @@ export function loadStage(root: string, name: string): Stage {
   const rel = NAME_RE.test(name) ? stageFile(root, name) : undefined;
   if (!rel) {
     const stages = listStages(root);
-    throw new UsageError(`unknown stage "${name}" (stages: ${stages.join(", ") || "none"})`, {
-      hint: stages.length ? undefined : `create stages/${name}.yaml`,
-    });
+    throw invalidNameError(root, name) ??
+      new UsageError(`unknown stage "${name}" (stages: ${stages.join(", ") || "none"})`, {
+        hint: stages.length ? undefined : `create stages/${name}.yaml`,
+      });
   }
   const baseRel = stageFile(root, "_base");
-  const base = baseRel ? readYaml(root, baseRel) : undefined;
-  const own = readYaml(root, rel);
+  const base = baseRel ? readYamlFile(root, baseRel) : undefined;
+  const own = readYamlFile(root, rel);
   const merged = deepMerge(base?.data ?? {}, own.data);
   const r = validateStageFile(merged);
-  if (!r.ok) {
-    const msgs = r.problems.map((p) => {
-      const where = hasPath(own, p.path) || !base ? own : base;
-      return `${where.file}: ${p.path.join(".") || "(top)"}: ${p.message}`;
-    });
-    throw new ConfigError(msgs.join("\n"), { hint: "see the stage file reference in README.md" });
-  }
+  const problems = r.ok ? templateProblems(r.value) : r.problems;
+  if (!r.ok || problems.length) throw problemsError(problems, own, base);
   return resolveStage(root, name, rel, r.value, baseRel);
 }
 
-function hasPath(l: Loaded, path: string[]): boolean {
-  const node = path.length ? l.doc.getIn(path, true) : l.doc.contents;
-  if (node !== undefined) return true;
-  // an unknown key: the node is the key itself, look at the parent map's keys
-  const parent = l.doc.getIn(path.slice(0, -1), true);
-  return isMap(parent) &&
-    parent.items.some((it) => isScalar(it.key) && String(it.key.value) === path.at(-1));
+const MAX_PROBLEMS = 20;
+
+/** One ConfigError for the problems, each against the file that sets its key (at most 20). */
+function problemsError(problems: readonly Problem[], own: YamlFile, base?: YamlFile): ConfigError {
+  const msgs = problems.slice(0, MAX_PROBLEMS).map((p) => {
+    const where = hasPath(own, p.path) || !base ? own : base;
+    return `${where.file}: ${p.path.join(".") || "(top)"}: ${p.message}`;
+  });
+  if (problems.length > MAX_PROBLEMS) msgs.push(`… and ${problems.length - MAX_PROBLEMS} more`);
+  return new ConfigError(msgs.join("\n"), { hint: "see the stage file reference in README.md" });
+}
+
+/** Strings with a variable that Compose would reject, by key path. */
+function templateProblems(value: unknown, path: string[] = []): Problem[] {
+  if (typeof value === "string") {
+    const why = templateError(value);
+    return why ? [{ path, message: why }] : [];
+  }
+  if (value && typeof value === "object") {
+    return Object.entries(value).flatMap(([k, v]) => templateProblems(v, [...path, k]));
+  }
+  return [];
+}
+
+function isFile(root: string, rel: string): boolean {
+  try {
+    return Deno.statSync(join(root, rel)).isFile;
+  } catch {
+    return false;
+  }
 }
 
 function resolveStage(
@@ -275,6 +299,7 @@ function resolveService(
       dockerfile: build.dockerfile ? resolve(context, build.dockerfile) : undefined,
       target: build.target,
       args: Object.fromEntries(Object.entries(build.args ?? {}).map(([k, v]) => [k, String(v)])),
+      ...(build.secrets?.length ? { secrets: build.secrets } : {}),
     },
   };
 }

@@ -1,9 +1,11 @@
 /**
  * The ONLY module that starts processes (through zx). Every step is an argv array (zx quotes
  * each element), with secrets passed in the child's environment or stdin and redacted from
- * every line shown and every error raised.
+ * every line shown and every error raised. A child's colours and cursor codes are stripped
+ * (Compose's `logs` writes `ESC[2K` even with --no-color): fleet prefixes and colours lines itself.
  */
 import process from "node:process";
+import { stripVTControlCharacters } from "node:util";
 import { CommandError, type FleetError, InterruptedError, SetupError } from "./errors.ts";
 
 // zx runs each (quoted) argv through a shell; Node warns about that pattern once per process.
@@ -107,6 +109,11 @@ export function secretsOf(step: Step): string[] {
   return s;
 }
 
+/** A child's output as fleet shows it: secrets redacted, escape sequences (colour, cursor) gone. */
+function clean(text: string, secrets: readonly string[]): string {
+  return redact(stripVTControlCharacters(text), secrets);
+}
+
 /** The last `n` lines of a text. */
 export function tail(text: string, n = 15): string {
   return text.trimEnd().split("\n").slice(-n).join("\n");
@@ -171,9 +178,9 @@ export function createRunner(opts: {
             const lines = buf.split(/\r?\n|\r/);
             buf = lines.pop() ?? "";
             heard = Date.now();
-            for (const l of lines) onLine(redact(l, secrets), stream);
+            for (const l of lines) onLine(clean(l, secrets), stream);
           });
-          p[stream]?.on("end", () => buf && onLine(redact(buf, secrets), stream));
+          p[stream]?.on("end", () => buf && onLine(clean(buf, secrets), stream));
         }
       }
       const r = await p.finally(() => quiet && clearInterval(quiet));
@@ -183,8 +190,8 @@ export function createRunner(opts: {
       const cause = r.exitCode === null && !r.signal ? r.cause : undefined;
       const res = {
         code: cause ? 127 : r.exitCode ?? 1,
-        stdout: redact(r.stdout, secrets),
-        stderr: redact(
+        stdout: clean(r.stdout, secrets),
+        stderr: clean(
           cause ? `${step.argv[0]}: cannot start: ${cause.message}` : r.stderr,
           secrets,
         ),

@@ -6,8 +6,8 @@
 import { parse, stringify } from "yaml";
 import type { Step } from "../core/run.ts";
 import type { Stage } from "../config/stage.ts";
-import { requireVars, varEnv } from "../config/vars.ts";
-import { composeProject } from "../docker/images.ts";
+import { literal, requireVars, varEnv } from "../config/vars.ts";
+import { composeProject, type ImageOptions, imageRef } from "../docker/images.ts";
 import { listContainers } from "../docker/queries.ts";
 import type { Images } from "../docker/queries.ts";
 import { targetOf } from "../docker/target.ts";
@@ -24,13 +24,17 @@ type Env = Readonly<Record<string, string | undefined>>;
 
 /**
  * The Compose context of a stage; an unset `${VAR}` without default in any service (or the host)
- * is a ConfigError unless `requireVars: false` (read-only commands).
+ * is a ConfigError unless `requireVars: false`. Read-only commands (`readOnly`: ps, logs, down,
+ * history, unlock) get a model of names only and no secrets: nothing in it needs a variable, so
+ * they run without the deploy-time secrets; the host's variables are still needed (without
+ * them the commands would go to another engine).
  */
 export function composeContext(stage: Stage, env: Env, opts: ContextOptions = {}): EngineContext {
   const settings = stage.services.map(({ build: _b, ...rest }) => rest);
+  const readOnly = opts.readOnly === true;
   if (opts.requireVars !== false) {
     requireVars([
-      ...settings.map((s) => [`${stage.file}: services.${s.name}`, s] as const),
+      ...(readOnly ? [] : settings.map((s) => [`${stage.file}: services.${s.name}`, s] as const)),
       [`${stage.file}: host`, stage.host ?? ""] as const,
     ], env);
   }
@@ -38,9 +42,15 @@ export function composeContext(stage: Stage, env: Env, opts: ContextOptions = {}
     stage,
     target: targetOf(stage, env),
     project: composeProject(stage),
-    model: composeYaml(stage, opts),
-    secretEnv: varEnv(settings, env),
+    model: readOnly ? namesOnlyYaml(stage, opts) : composeYaml(stage, { home: env.HOME, ...opts }),
+    secretEnv: readOnly ? {} : varEnv(settings, env),
   };
+}
+
+function namesOnlyYaml(stage: Stage, opts: ImageOptions): string {
+  const image = (s: Stage["services"][number]) => ({ image: literal(imageRef(stage, s, opts)) });
+  const services = Object.fromEntries(stage.services.map((s) => [s.name, image(s)]));
+  return stringify({ name: composeProject(stage), services });
 }
 
 /**

@@ -1,9 +1,12 @@
 /**
- * Render the Compose model of a stage (pure). `${VAR}` references are kept as they are, so
- * Compose resolves them from its own environment: values never land in argv or a file.
+ * Render the Compose model of a stage (pure). Stage files use Compose's own variable syntax
+ * (lib/config/vars.ts), so user values go in as written and Compose resolves `${VAR}` from its
+ * environment: values never land in argv or a file. Text fleet makes (paths) is `literal()`.
  */
 import { stringify } from "yaml";
-import { isAbsolute, resolve } from "node:path";
+import { isAbsolute, join, resolve } from "node:path";
+import { literal } from "../config/vars.ts";
+import { ConfigError } from "../core/errors.ts";
 import { composeProject, type ImageOptions, imageRef } from "../docker/images.ts";
 import type { Service, Stage } from "../config/stage.ts";
 
@@ -12,6 +15,13 @@ export const LABEL = {
   stage: "dev.fleet.stage",
   service: "dev.fleet.service",
 } as const;
+
+/** What the model depends on besides the stage: image overrides, pins, and `~` for volumes. */
+export type ModelOptions = ImageOptions & {
+  readonly images?: Readonly<Record<string, string>>;
+  /** The home of the user running fleet: `~` in a bind mount's source (from HOME). */
+  readonly home?: string;
+};
 
 type Model = {
   name: string;
@@ -25,7 +35,7 @@ type Model = {
  */
 export function renderCompose(
   stage: Stage,
-  opts: ImageOptions & { images?: Readonly<Record<string, string>> } = {},
+  opts: ModelOptions = {},
 ): Model {
   const services: Model["services"] = {};
   const named = new Set<string>();
@@ -35,6 +45,7 @@ export function renderCompose(
       svc,
       opts.images?.[svc.name] ?? imageRef(stage, svc, opts),
       named,
+      opts.home,
     );
   }
   const model: Model = { name: composeProject(stage), services };
@@ -47,49 +58,75 @@ export function composeYaml(stage: Stage, opts: Parameters<typeof renderCompose>
   return stringify(renderCompose(stage, opts), { lineWidth: 0 });
 }
 
-function renderService(stage: Stage, svc: Service, image: string, named: Set<string>) {
-  const out: Record<string, unknown> = { image: escape(image) };
-  if (svc.command !== undefined) out.command = escape(svc.command);
-  if (svc.ports) out.ports = svc.ports.map((p) => escape(String(p)));
-  if (svc.environment) out.environment = escape(svc.environment);
+function renderService(
+  stage: Stage,
+  svc: Service,
+  image: string,
+  named: Set<string>,
+  home: string | undefined,
+) {
+  const out: Record<string, unknown> = { image: literal(image) };
+  if (svc.command !== undefined) out.command = svc.command;
+  if (svc.ports) out.ports = svc.ports.map((p) => typeof p === "number" ? String(p) : p);
+  if (svc.environment) out.environment = svc.environment;
   if (svc.env_file !== undefined) {
-    out.env_file = [svc.env_file].flat().map((f) => resolve(stage.root, f));
+    out.env_file = [svc.env_file].flat().map((f) => resolve(literal(stage.root), f));
   }
-  if (svc.volumes) out.volumes = svc.volumes.map((v) => volume(stage.root, v, named));
+  if (svc.volumes) {
+    const where = `${stage.file}: services.${svc.name}.volumes`;
+    out.volumes = svc.volumes.map((v) => volume(stage.root, v, named, home, where));
+  }
   if (svc.depends_on) out.depends_on = svc.depends_on;
   if (svc.restart) out.restart = svc.restart;
   if (svc.healthcheck) out.healthcheck = healthcheck(svc.healthcheck);
-  out.labels = { [LABEL.stage]: stage.name, [LABEL.service]: svc.name };
-  return { ...out, ...(escape(svc.compose ?? {}) as Record<string, unknown>) };
+  out.labels = { ...userLabels(svc.labels), [LABEL.stage]: stage.name, [LABEL.service]: svc.name };
+  return { ...out, ...svc.compose };
 }
 
-/** `./data:/data` → absolute bind; `data:/data` → named volume (declared at the top level). */
-function volume(root: string, spec: string, named: Set<string>): string {
+/**
+ * `./data:/data` → absolute bind; `~/data:/data` → in the home of the user running fleet;
+ * `data:/data` → named volume (declared at the top level).
+ */
+function volume(
+  root: string,
+  spec: string,
+  named: Set<string>,
+  home: string | undefined,
+  where: string,
+): string {
   const [src, ...rest] = spec.split(":");
   if (rest.length === 0) return spec; // anonymous volume
-  if (src.startsWith(".") || src.startsWith("~")) return [resolve(root, src), ...rest].join(":");
-  if (!isAbsolute(src) && !src.includes("${")) named.add(src);
-  return escape(spec) as string;
+  if (src.startsWith(".")) return [resolve(literal(root), src), ...rest].join(":");
+  if (src === "~" || src.startsWith("~/")) {
+    if (!home) {
+      throw new ConfigError(`${where}: "${spec}": ~ needs HOME, which is not set`, {
+        hint: "set HOME, or write the absolute path",
+      });
+    }
+    return [join(literal(home), src.slice(1)), ...rest].join(":");
+  }
+  if (!isAbsolute(src) && !src.includes("$")) named.add(src);
+  return spec;
+}
+
+/** `labels:` of the stage file as a map (Compose's list form `k=v` too). */
+function userLabels(labels: Service["labels"]): Record<string, string> {
+  if (Array.isArray(labels)) {
+    return Object.fromEntries(
+      labels.map((l) => [l.split("=")[0], l.split("=").slice(1).join("=")]),
+    );
+  }
+  return Object.fromEntries(Object.entries(labels ?? {}).map(([k, v]) => [k, String(v)]));
 }
 
 function healthcheck(h: NonNullable<Service["healthcheck"]>): Record<string, unknown> {
   const dur = (d: string | number | undefined) => (typeof d === "number" ? `${d}s` : d);
   const out: Record<string, unknown> = {};
-  if (h.test !== undefined) out.test = escape(h.test);
+  if (h.test !== undefined) out.test = h.test;
   if (h.interval !== undefined) out.interval = dur(h.interval);
   if (h.timeout !== undefined) out.timeout = dur(h.timeout);
   if (h.retries !== undefined) out.retries = h.retries;
   if (h.start_period !== undefined) out.start_period = dur(h.start_period);
   if (h.disable !== undefined) out.disable = h.disable;
   return out;
-}
-
-/** Keep `${VAR}` for Compose to resolve; any other `$NAME` is literal text, so double it. */
-function escape<T>(x: T): T {
-  if (typeof x === "string") return x.replace(/\$(?=[A-Za-z_])/g, "$$$$") as T;
-  if (Array.isArray(x)) return x.map(escape) as T;
-  if (x && typeof x === "object") {
-    return Object.fromEntries(Object.entries(x).map(([k, v]) => [k, escape(v)])) as T;
-  }
-  return x;
 }

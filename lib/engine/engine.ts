@@ -26,8 +26,10 @@ export interface EngineContext {
 export interface ContextOptions extends ImageOptions {
   /** Pin services to other image references (rollback, kept tags). */
   readonly images?: Readonly<Record<string, string>>;
-  /** Unset `${VAR}` without default is a ConfigError (default true; false for read-only commands). */
+  /** Unset `${VAR}` without default is a ConfigError (default true; false: print the model). */
   readonly requireVars?: boolean;
+  /** Read-only commands: a model of names only and no secrets (the host's variables still count). */
+  readonly readOnly?: boolean;
 }
 
 /** Options that shape the release steps. */

@@ -63,6 +63,22 @@ Deno.test("an unset ${VAR} without default in build settings: ConfigError naming
   assert.equal(e.hint, "set CTX, NPM_TOKEN in the environment, or give a default: ${CTX:-value}");
 });
 
+Deno.test("build args in every variable form: checked, passed through the env, $$ literal", () => {
+  const svc: Service = {
+    name: "web",
+    build: { context: "/p", args: { A: "$TOK", B: "${M:?need M}", C: "a$$b", D: "${N:+on}" } },
+  };
+  const e = errorOf(() => resolve(stage({}, [svc]), {}, {}));
+  assert.equal(
+    e.message,
+    "stages/dev.yaml: services.web.build.args.A: ${TOK} is not set (and has no default)\n" +
+      "stages/dev.yaml: services.web.build.args.B: ${M} is not set: need M",
+  );
+  const [b] = resolve(stage({}, [svc]), {}, { TOK: "t0k", M: "m" });
+  assert.deepEqual(b.args, { C: "a$b" });
+  assert.deepEqual(b.secretArgs, { A: "t0k", B: "m", D: "" });
+});
+
 Deno.test("a variable set to the empty string counts as set", () => {
   const svc: Service = { name: "web", build: { context: "/p", args: { A: "${E}" } } };
   assert.deepEqual(resolve(stage({}, [svc]), {}, { E: "" })[0].secretArgs, { A: "" });

@@ -135,6 +135,59 @@ Deno.test("a ${VAR} build arg goes as --build-arg K with its value in secretEnv,
   }
 });
 
+Deno.test("build.secrets: --secret id=…,env=… (exact argv), the value only in secretEnv", () => {
+  const svc: Service = {
+    name: "web",
+    build: { context: "/p", args: {}, secrets: [{ id: "npm_token", env: "NPM_TOKEN" }] },
+  };
+  const env = { NPM_TOKEN: "s3cr3t-npm" };
+  const x = plan(stage({}, [svc]), {}, env).services[0].steps[0];
+  assert.deepEqual(x.argv, [
+    ...["docker", "buildx", "build", "--platform", "linux/amd64", "--progress", "plain"],
+    ...["-t", "reg.example/team/app-web-dev:latest", "-f", "/p/services/web/Dockerfile"],
+    ...["--secret", "id=npm_token,env=NPM_TOKEN"],
+    ...["--cache-from", "type=registry,ref=reg.example/team/app-web-dev:latest"],
+    ...["--cache-to", "type=inline", "--load", "--metadata-file", "/t/web.metadata.json", "/p"],
+  ]);
+  assert.deepEqual(x.secretEnv, env);
+  assert.equal(x.env, undefined);
+  const l = plan(local({}, [svc]), {}, env).services[0].steps[0];
+  assert.deepEqual(l.argv, [
+    ...["docker", "build", "-t", "reg.example/team/app-web-local:latest"],
+    ...["-f", "/p/services/web/Dockerfile", "--secret", "id=npm_token,env=NPM_TOKEN", "/p"],
+  ]);
+  assert.deepEqual(
+    l.env,
+    { DOCKER_BUILDKIT: "1" },
+    "docker build of Docker 20.10 needs BuildKit on",
+  );
+  assert.deepEqual(l.secretEnv, env);
+  assert.equal(showStep(l), "DOCKER_BUILDKIT=1 NPM_TOKEN=*** " + l.argv.join(" "));
+});
+
+Deno.test("build.secrets: an unset env, or one docker reads itself, is a config error", () => {
+  const svc = (env: string): Service => ({
+    name: "web",
+    build: { context: "/p", args: {}, secrets: [{ id: "npm", env }] },
+  });
+  assert.throws(() => plan(stage({}, [svc("NPM_TOKEN")])), {
+    message: "stages/dev.yaml: services.web.build.secrets.0.env: NPM_TOKEN (secret npm) is not set",
+  });
+  assert.throws(() => plan(stage({}, [svc("DOCKER_HOST")]), {}, { DOCKER_HOST: "x" }), {
+    message: "stages/dev.yaml: services.web.build.secrets.0.env: the secret npm cannot be read " +
+      "from DOCKER_HOST",
+  });
+});
+
+Deno.test("--registry and --platform are checked before anything runs (never a flag)", () => {
+  assert.throws(() => plan(stage(), { registry: "--help" }), {
+    message: /^--registry "--help": not a registry/,
+  });
+  assert.throws(() => plan(stage(), { platform: "linux" }), {
+    message: /^--platform: "linux" is not os\/arch\[\/variant\]/,
+  });
+});
+
 Deno.test("the Dockerfile: first of the SPEC's candidates that exists, or the one set", () => {
   const api: Service = { name: "api", build: { context: "/p", args: {} } };
   const set: Service = {

@@ -97,6 +97,51 @@ const broken: Record<string, [Record<string, string>, string[], RegExp]> = {
     ["deploy", "live", "--yes"],
     /^error: stages\/live\.yaml: services\.web: \$\{FLEET_TEST_UNSET_PW\} is not set \(and has no default\)$/m,
   ],
+  "image that looks like a flag": [
+    { "stages/live.yaml": "project: a\nservices:\n  web:\n    image: '--help'\n" },
+    ["deploy", "live", "--yes"],
+    /^error: stages\/live\.yaml: services\.web\.image: "--help": not an image reference/m,
+  ],
+  "compose: setting what fleet owns": [
+    {
+      "stages/live.yaml":
+        "project: a\nservices:\n  web:\n    image: x\n    compose: { image: y }\n",
+    },
+    ["deploy", "live", "--yes"],
+    /^error: stages\/live\.yaml: services\.web\.compose\.image: fleet sets image itself: use services\.web\.image$/m,
+  ],
+  "a port Compose would reject": [
+    { "stages/live.yaml": "project: a\nservices:\n  web:\n    image: x\n    ports: [abc]\n" },
+    ["deploy", "live", "--yes", "--no-pull"],
+    /^error: stages\/live\.yaml: services\.web\.ports\.0: "abc": the container port is not/m,
+  ],
+  "${VAR:?message} unset": [
+    {
+      "stages/live.yaml":
+        "project: a\nservices:\n  web:\n    image: x\n    environment: { T: '${FLEET_TEST_UNSET_T:?the API token}' }\n",
+    },
+    ["deploy", "live", "--yes"],
+    /^error: stages\/live\.yaml: services\.web: \$\{FLEET_TEST_UNSET_T\} is not set: the API token$/m,
+  ],
+  "--platform that docker would reject": [
+    {
+      "stages/live.yaml": "project: a\nservices:\n  web:\n    build: {}\n",
+      "Dockerfile": "FROM scratch\n",
+    },
+    ["build", "live", "--platform", "--help"],
+    /^error: --platform: "--help" is not os\/arch\[\/variant\]/m,
+  ],
+  "YAML alias bomb": [
+    {
+      "stages/live.yaml": "project: a\nx: &a [1,1,1,1,1,1,1,1,1,1]\n" +
+        Array.from(
+          { length: 8 },
+          (_, i) => `x${i}: &${"bcdefghi"[i]} [${Array(10).fill(`*${"abcdefgh"[i]}`).join(",")}]`,
+        ).join("\n") + "\n",
+    },
+    ["config", "live"],
+    /^error: stages\/live\.yaml: YAML aliases expand too far/m,
+  ],
   "deploy without a terminal and without --yes": [
     { "stages/live.yaml": "project: a\nservices:\n  web:\n    image: x\n" },
     ["deploy", "live"],
@@ -133,5 +178,48 @@ Deno.test("unlock and down without a terminal and without --yes: exit 2, no dock
     assert.equal(r.code, 2, r.stderr);
     assert.match(r.stderr, /without confirmation: stdin is not a terminal/);
     assert.deepEqual(shim.calls(), [], cmd.join(" "));
+    const hint = r.stderr.split("\n").find((l) => l.startsWith("hint: "));
+    assert.equal(
+      hint,
+      cmd[0] === "unlock"
+        ? "hint: pass --yes to unlock without asking"
+        : "hint: pass --yes to take down without asking (or set confirm: false in stages/dev.yaml)",
+    );
   }
+});
+
+Deno.test("read-only commands do not need deploy-time secrets: docker runs, no 'not set'", async () => {
+  const project = `ro${Date.now().toString(36)}`;
+  const files = {
+    "stages/dev.yaml":
+      `project: ${project}\nconfirm: false\nservices:\n  web:\n    image: busybox\n` +
+      "    environment: { A: '${FLEET_TEST_UNSET_A:?needed at deploy}', B: '$FLEET_TEST_UNSET_B' }\n" +
+      "    ports: ['${FLEET_TEST_UNSET_PORT}:80']\n",
+  };
+  const cwd = tempProject(files);
+  for (const cmd of [["ps"], ["logs"], ["history"], ["unlock", "--yes"], ["down", "--yes"]]) {
+    const shim = dockerShim();
+    const r = await fleet([cmd[0], "dev", ...cmd.slice(1)], {
+      cwd,
+      env: { PATH: `${shim.bin}:${Deno.env.get("PATH")}` },
+    });
+    assert.notEqual(r.code, 2, `${cmd[0]}: ${r.stderr}`);
+    assert.doesNotMatch(r.stderr, /is not set|FLEET_TEST_UNSET/, cmd[0]);
+    assert.ok(shim.calls().length > 0, `${cmd[0]}: a docker command ran`);
+  }
+});
+
+Deno.test("a stage file named my.stage.yaml: the same message from stages and from config", async () => {
+  const cwd = tempProject({
+    "stages/my.stage.yaml": "project: a\n",
+    "stages/dev.yaml": "project: a\n",
+  });
+  const message = `error: stages/my.stage.yaml: "my.stage" is not a valid stage name`;
+  const s = await fleet(["stages"], { cwd });
+  assert.equal(s.code, 2, s.stderr);
+  assert.match(s.stdout, /^my\.stage\s+\(invalid stage file\)/m);
+  assert.ok(s.stderr.startsWith(message + "\n"), s.stderr);
+  const c = await fleet(["config", "my.stage"], { cwd });
+  assert.equal(c.code, 2, c.stderr);
+  assert.ok(c.stderr.startsWith(message + "\nhint: a stage's name is its file's name"), c.stderr);
 });

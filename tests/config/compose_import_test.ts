@@ -123,15 +123,15 @@ Deno.test("secret build args become ${VAR} too", () => {
   });
 });
 
-Deno.test("Compose interpolation in fleet's terms: $$ literal, $VAR and ${VAR:?err} as ${VAR}", () => {
+Deno.test("Compose interpolation is fleet's: $$ stays literal, $VAR is written ${VAR}", () => {
   assert.equal(
     fromCompose("$$HOME $USER ${A:?set A} ${B?x} ${C:-d} ${D}"),
-    "$HOME ${USER} ${A} ${B} ${C:-d} ${D}",
+    "$$HOME ${USER} ${A:?set A} ${B?x} ${C:-d} ${D}",
   );
   assert.deepEqual(svcOf("image: x\ncommand: [sh, -c, 'echo $$HOME $NAME']").command, [
     "sh",
     "-c",
-    "echo $HOME ${NAME}",
+    "echo $$HOME ${NAME}",
   ]);
 });
 
@@ -217,12 +217,20 @@ Deno.test("other keys go under compose:; keys fleet owns or cannot carry become 
   );
   assert.deepEqual(r.services.s, {
     image: "x",
+    labels: { "traefik.enable": "true" },
     compose: { entrypoint: ["/bin/sh"], privileged: true, user: "1000" },
   });
   assert.deepEqual(r.notes.map((n) => [n.path.join("."), n.text.split("\n")[1]]), [
     ["services.s.container_name", "container_name: web-1"],
-    ["services.s.labels", "labels:"],
     ["services.s.networks", "networks:"],
+  ]);
+  const d = one(
+    "image: x\nscale: 2\ndeploy: { replicas: 3, resources: { limits: { cpus: '1' } } }",
+  );
+  assert.deepEqual(d.services.s.compose, { deploy: { resources: { limits: { cpus: "1" } } } });
+  assert.deepEqual(d.notes.map((n) => [n.path.join("."), n.text.split("\n")[1]]), [
+    ["services.s.scale", "scale: 2"],
+    ["services.s.deploy", "deploy:"],
   ]);
   assert.match(r.notes[0].text, /one fixed name would clash between stages/);
 });

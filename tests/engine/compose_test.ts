@@ -16,8 +16,8 @@ services:
   myapp:
     build: {}
     ports: ["8080:8080"]
-    environment: { DATABASE_URL: "\${DATABASE_URL}", LITERAL: "a$b" }
-    volumes: ["data:/data", "./conf:/conf:ro"]
+    environment: { DATABASE_URL: "\${DATABASE_URL}", LITERAL: "a$$b", PORT: "$PORT" }
+    volumes: ["data:/data", "./conf:/conf:ro", "~/cache:/cache", "~:/home/me"]
     env_file: .env.live
     depends_on: [db]
     healthcheck: { test: ["CMD", "true"], interval: 5, retries: 3 }
@@ -29,7 +29,7 @@ services:
   "stages/ctx.yaml": "context: prod-box\nservices:\n  web: { image: nginx }\n",
 });
 const live = loadStage(root, "live");
-const env = { DATABASE_URL: "postgres://u:pw@db/app" };
+const env = { DATABASE_URL: "postgres://u:pw@db/app", PORT: "8080", HOME: "/home/me" };
 const P = ["docker", "compose", "-p", "myapp-live", "--project-directory", root, "-f", "-"];
 
 Deno.test("steps are pull → stop → rm → up with exact argv; secrets only in env", () => {
@@ -46,7 +46,7 @@ Deno.test("steps are pull → stop → rm → up with exact argv; secrets only i
       DOCKER_HOST: "ssh://deploy@203.0.113.10",
       COMPOSE_PROGRESS: "plain",
     });
-    assert.deepEqual(s.secretEnv, { DATABASE_URL: "postgres://u:pw@db/app" });
+    assert.deepEqual(s.secretEnv, { DATABASE_URL: "postgres://u:pw@db/app", PORT: "8080" });
     assert.ok(!s.argv.join(" ").includes("pw@db"));
     assert.ok(!s.input!.includes("pw@db"), "the model keeps ${VAR}, Compose resolves it");
   }
@@ -116,25 +116,71 @@ Deno.test("a stage without services is a config error, not a crash", () => {
 
 Deno.test("unset ${VAR} without default is a config error naming it", () => {
   assert.throws(() => composeContext(live, {}), {
-    message: "stages/live.yaml: services.myapp: ${DATABASE_URL} is not set (and has no default)",
+    message: "stages/live.yaml: services.myapp: ${DATABASE_URL} is not set (and has no default)\n" +
+      "stages/live.yaml: services.myapp: ${PORT} is not set (and has no default)",
+  });
+});
+
+Deno.test("${VAR:?message} unset is a config error with the message; its value is masked", () => {
+  const r = tempProject({
+    "stages/dev.yaml": "project: a\nservices:\n  web:\n    image: x\n" +
+      "    environment: { A: '${TOKEN:?set TOKEN to the API token}', B: '${Q?}', C: '$${NOPE}' }\n",
+  });
+  const dev = loadStage(r, "dev");
+  assert.throws(() => composeContext(dev, { Q: "" }), {
+    message: "stages/dev.yaml: services.web: ${TOKEN} is not set: set TOKEN to the API token",
+  });
+  const ctx = composeContext(dev, { TOKEN: "tok-secret", Q: "" });
+  assert.deepEqual(ctx.secretEnv, { TOKEN: "tok-secret", Q: "" });
+  assert.match(ctx.model, /A: \$\{TOKEN:\?set TOKEN to the API token\}/);
+  assert.match(ctx.model, /C: \$\$\{NOPE\}/, "$$ stays literal for Compose");
+});
+
+Deno.test("readOnly (ps, logs, down…): no secret needed, a model of names only", () => {
+  const ctx = composeContext(live, {}, { readOnly: true });
+  assert.deepEqual(ctx.secretEnv, {});
+  assert.equal(
+    ctx.model,
+    "name: myapp-live\nservices:\n  myapp:\n    image: ghcr.io/myorg/myapp-live:latest\n" +
+      "  db:\n    image: postgres:16\n",
+  );
+  const r = tempProject({ "stages/dev.yaml": "project: a\nhost: ssh://${H}\nservices: {}\n" });
+  assert.throws(() => composeContext(loadStage(r, "dev"), {}, { readOnly: true }), {
+    message: "stages/dev.yaml: host: ${H} is not set (and has no default)",
+  }, "the host is always needed: without it, the command would go to another engine");
+});
+
+Deno.test("~ in a bind mount without HOME is a config error", () => {
+  assert.throws(() => composeContext(live, { ...env, HOME: undefined }), {
+    message:
+      `stages/live.yaml: services.myapp.volumes: "~/cache:/cache": ~ needs HOME, which is not set`,
   });
 });
 
 Deno.test("Compose model: images, labels, absolute paths, named volumes, escapes", () => {
-  const m = renderCompose(live);
+  const m = renderCompose(live, { home: "/home/$me" });
   assert.equal(m.name, "myapp-live");
   const app = m.services.myapp;
   assert.equal(app.image, "ghcr.io/myorg/myapp-live:latest");
-  assert.deepEqual(app.volumes, ["data:/data", `${root}/conf:/conf:ro`]);
+  assert.deepEqual(app.volumes, [
+    "data:/data",
+    `${root}/conf:/conf:ro`,
+    "/home/$$me/cache:/cache",
+    "/home/$$me:/home/me",
+  ]);
   assert.deepEqual(app.env_file, [`${root}/.env.live`]);
-  assert.deepEqual(app.environment, { DATABASE_URL: "${DATABASE_URL}", LITERAL: "a$$b" });
+  assert.deepEqual(app.environment, {
+    DATABASE_URL: "${DATABASE_URL}",
+    LITERAL: "a$$b",
+    PORT: "$PORT",
+  });
   assert.deepEqual(app.healthcheck, { test: ["CMD", "true"], interval: "5s", retries: 3 });
   assert.equal(app.stop_grace_period, "3s");
   assert.deepEqual(app.labels, { "dev.fleet.stage": "live", "dev.fleet.service": "myapp" });
   assert.deepEqual(m.volumes, { data: {} });
   assert.equal(m.services.db.image, "postgres:16");
   assert.match(
-    composeYaml(live, { images: { db: "postgres:fleet-x" } }),
+    composeYaml(live, { images: { db: "postgres:fleet-x" }, home: "/h" }),
     /image: postgres:fleet-x/,
   );
 });

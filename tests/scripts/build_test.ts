@@ -103,6 +103,11 @@ Deno.test("--dry-run prints every step (secrets as ***) and runs nothing", async
   assert.ok(text.includes(`# build web\n${cfg} docker buildx build --platform linux/amd64`));
   assert.ok(text.includes(`${cfg} TOKEN=*** docker buildx build `));
   assert.ok(text.includes("--build-arg MODE=prod --build-arg TOKEN --cache-from"));
+  assert.match(
+    text,
+    /^warning: api: build arg TOKEN comes from a variable, and build args stay readable in the image's history \(docker history\): pass secrets with build\.secrets instead$/m,
+  );
+  assert.doesNotMatch(text, /build arg MODE/);
   assert.ok(!text.includes("pw-s3cr3t") && !text.includes("npm-s3cr3t"));
   assert.match(text, /dry run: nothing was run/);
 });
