@@ -14,6 +14,7 @@ import { targetOf } from "../docker/target.ts";
 import { composeYaml } from "./compose_model.ts";
 import { composeStep } from "./compose_step.ts";
 import { applySteps } from "./compose_wait.ts";
+import { checkModel } from "./compose_check.ts";
 import type { ContextOptions, Engine, EngineContext, ReleaseOptions } from "./engine.ts";
 
 /** The Compose engine's context (the engine-neutral EngineContext). */
@@ -124,6 +125,7 @@ export const compose: Engine = {
   name: "compose",
   context: composeContext,
   fromModel: contextFromModel,
+  check: checkModel,
   releaseSteps,
   apply: applySteps,
   running,

@@ -7,7 +7,7 @@
 import { ConfigError } from "../core/errors.ts";
 import type { Deps } from "../core/deps.ts";
 import { failed, type Step, tail } from "../core/run.ts";
-import type { ComposeContext } from "./compose.ts";
+import type { EngineContext as ComposeContext } from "./engine.ts";
 
 // Compose's exit codes for a model it cannot read (FileNotFoundFailure, ComposeParseFailure)
 const MODEL_ERRORS = [14, 15];

@@ -75,6 +75,11 @@ export interface Engine {
     images: Readonly<Record<string, string>>,
     env: Readonly<Record<string, string | undefined>>,
   ): EngineContext;
+  /**
+   * The orchestrator's own check of the model, on this machine (no engine): what it would reject
+   * is a ConfigError (exit 2) before anything runs on the host.
+   */
+  check(deps: Deps, ctx: EngineContext): Promise<void>;
   /** The release steps for `services`, strictly ordered; pull (if any) comes first. */
   releaseSteps(
     ctx: EngineContext,

@@ -40,6 +40,7 @@ export async function runRelease(
   const hooks = (which: "pre" | "post", result: string) =>
     hookSteps(ctx.stage, which, { release: id, result, services: sel.services });
   const task = sel.kind === "deploy" ? taskOf(engine, ctx) : undefined;
+  await engine.check(deps, ctx); // what Compose would reject: exit 2 before anything runs on the host
   if (o.dryRun) {
     const all = [
       ...hooks("pre", "pending"),
