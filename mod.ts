@@ -16,6 +16,7 @@ import {
   doctorCommand,
   interactiveCommand,
   logsCommand,
+  parseAndLeave,
   rollbackCommand,
   runEdge,
   stageArg,
@@ -231,6 +232,5 @@ if (import.meta.main && Deno.args[0] === "__complete") {
 }
 
 if (import.meta.main) {
-  await program.parseAsync(Deno.args, { from: "user" });
-  Deno.exit(code);
+  await parseAndLeave(() => program.parseAsync(Deno.args, { from: "user" }), () => code);
 }

@@ -22,7 +22,7 @@ import {
   type PlatformDigest,
 } from "../lib/build/manifest_list.ts";
 import { type ImageStore, imageStoreStep, parseImageStore } from "../lib/docker/image_store.ts";
-import { buildCommand, runEdge, stageArg, usageExits } from "../lib/cli/commands.ts";
+import { buildCommand, parseAndLeave, runEdge, stageArg, usageExits } from "../lib/cli/commands.ts";
 import { defaultDeps, type Deps } from "../lib/core/deps.ts";
 import { makeDockerConfig, userDockerConfigDir } from "../lib/docker/docker_config.ts";
 import {
@@ -220,12 +220,12 @@ function noteTempRefs(plan: BuildPlan, deps: Deps): void {
 if (import.meta.main) {
   const env = Deno.env.toObject();
   let code = 0;
-  await usageExits(buildCommand()).action(async (stage, opts) => {
+  const cli = usageExits(buildCommand()).action(async (stage, opts) => {
     code = await runEdge(async (signal) => {
       const deps = defaultDeps(signal, { diagnose });
       const built = await build(stageArg(stage, env), opts, deps);
       if (built.length) deps.ui.out(buildText(built));
     });
-  }).parseAsync(Deno.args, { from: "user" });
-  Deno.exit(code);
+  });
+  await parseAndLeave(() => cli.parseAsync(Deno.args, { from: "user" }), () => code);
 }

@@ -108,18 +108,20 @@ export async function rollback(
 }
 
 if (import.meta.main) {
-  const { deployCommand, runEdge, stageArg, usageExits } = await import("../lib/cli/commands.ts");
+  const { deployCommand, parseAndLeave, runEdge, stageArg, usageExits } = await import(
+    "../lib/cli/commands.ts"
+  );
   const { defaultDeps } = await import("../lib/core/deps.ts");
   const { diagnose } = await import("../lib/docker/diagnose.ts");
   const { releaseText } = await import("../lib/report/text.ts");
   let code = 0;
-  await usageExits(deployCommand()).action(async (stage, opts) => {
+  const cli = usageExits(deployCommand()).action(async (stage, opts) => {
     code = await runEdge(async (signal) => {
       const deps = defaultDeps(signal, { diagnose });
       const r = await deploy(stageArg(stage, Deno.env.toObject()), opts, deps);
       const text = releaseText(r);
       if (text) deps.ui.out(text);
     });
-  }).parseAsync(Deno.args, { from: "user" });
-  Deno.exit(code);
+  });
+  await parseAndLeave(() => cli.parseAsync(Deno.args, { from: "user" }), () => code);
 }

@@ -146,14 +146,16 @@ function localCheck(target: Target, p: Probe): Check {
 }
 
 if (import.meta.main) {
-  const { doctorCommand, runEdge, usageExits } = await import("../lib/cli/commands.ts");
+  const { doctorCommand, parseAndLeave, runEdge, usageExits } = await import(
+    "../lib/cli/commands.ts"
+  );
   const { defaultDeps } = await import("../lib/core/deps.ts");
   const { diagnose } = await import("../lib/docker/diagnose.ts");
   let code = 0;
-  await usageExits(doctorCommand()).action(async (stage, opts) => {
+  const cli = usageExits(doctorCommand()).action(async (stage, opts) => {
     code = await runEdge((signal) =>
       doctor(stage ?? Deno.env.get("FLEET_STAGE"), opts, defaultDeps(signal, { diagnose }))
     );
-  }).parseAsync(Deno.args, { from: "user" });
-  Deno.exit(code);
+  });
+  await parseAndLeave(() => cli.parseAsync(Deno.args, { from: "user" }), () => code);
 }

@@ -190,16 +190,40 @@ export async function runEdge(
   }
 }
 
+/** Commander asked to leave (help shown, version, a usage error): the exit code to leave with. */
+export class CliExit extends Error {
+  constructor(readonly code: number) {
+    super(`exit ${code}`);
+  }
+}
+
 /** Commander's own usage errors (unknown option, missing argument) exit 2, like ours. */
 export function usageExits<C extends AnyCommand>(cmd: C): C {
   cmd.exitOverride((e) => {
-    if (
-      e.code === "commander.helpDisplayed" || e.code === "commander.version" ||
-      e.code === "commander.help"
-    ) {
-      Deno.exit(0);
-    }
-    Deno.exit(2);
+    const done = e.code === "commander.helpDisplayed" || e.code === "commander.version" ||
+      e.code === "commander.help";
+    throw new CliExit(done ? 0 : 2);
   });
   return cmd;
+}
+
+/**
+ * Parse and run, then leave with the exit code by letting the process end on its own (so Deno
+ * keeps its compiled-code cache of fleet's modules: the next start is faster); a handle left
+ * open cannot hold it: an unref'd timer exits after a moment.
+ */
+export async function parseAndLeave(
+  parse: () => Promise<unknown>,
+  code: () => number,
+): Promise<void> {
+  let exit: number;
+  try {
+    await parse();
+    exit = code();
+  } catch (e) {
+    if (!(e instanceof CliExit)) throw e;
+    exit = e.code;
+  }
+  Deno.exitCode = exit;
+  Deno.unrefTimer(setTimeout(() => Deno.exit(exit), 3000));
 }
