@@ -7,7 +7,20 @@
 import type { Deps } from "../core/deps.ts";
 import { FleetError } from "../core/errors.ts";
 import { normalizePlatform } from "../config/platforms.ts";
+import type { RunResult } from "../core/run.ts";
 import { dockerStep, type Target } from "./target.ts";
+
+/** Ask the host for its platform (`docker version`): start it early, it needs no image. */
+export function hostPlatform(deps: Deps, target: Target): Promise<RunResult> {
+  return deps.runner.run(
+    dockerStep(target, "ask the host for its platform", [
+      "version",
+      "--format",
+      "{{.Server.Os}}/{{.Server.Arch}}",
+    ]),
+    { check: false },
+  );
+}
 
 /** One image on the host and the platform `docker image inspect` reports for it. */
 export interface ImagePlatform {
@@ -49,19 +62,13 @@ export async function checkImagePlatforms(
   deps: Deps,
   target: Target,
   images: Readonly<Record<string, { readonly ref: string; readonly id?: string }>>,
+  asked?: RunResult,
 ): Promise<void> {
   const list = Object.entries(images).map(([service, i]) => ({ service, ref: i.ref, id: i.id }));
   if (list.length === 0) return;
   const format = "{{.Os}}/{{.Architecture}}/{{.Variant}}";
   const [engine, inspected] = await Promise.all([
-    deps.runner.run(
-      dockerStep(target, "ask the host for its platform", [
-        "version",
-        "--format",
-        "{{.Server.Os}}/{{.Server.Arch}}",
-      ]),
-      { check: false },
-    ),
+    asked ?? hostPlatform(deps, target),
     deps.runner.run(
       dockerStep(target, "inspect image platforms", [
         "image",

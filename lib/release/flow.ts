@@ -11,7 +11,7 @@ import { showStep, type Step } from "../core/run.ts";
 import { runStep } from "../core/steps.ts";
 import { confirmOrCancel } from "../core/ui.ts";
 import { inspectImages } from "../docker/queries.ts";
-import { checkImagePlatforms } from "../docker/platform_check.ts";
+import { checkImagePlatforms, hostPlatform } from "../docker/platform_check.ts";
 import type { Engine, EngineContext } from "../engine/engine.ts";
 import { releaseId } from "./history.ts";
 import { keep, protect } from "./kept_images.ts";
@@ -40,8 +40,8 @@ export async function runRelease(
   const hooks = (which: "pre" | "post", result: string) =>
     hookSteps(ctx.stage, which, { release: id, result, services: sel.services });
   const task = sel.kind === "deploy" ? taskOf(engine, ctx) : undefined;
-  await engine.check(deps, ctx); // what Compose would reject: exit 2 before anything runs on the host
   if (o.dryRun) {
+    await engine.check(deps, ctx);
     const all = [
       ...hooks("pre", "pending"),
       ...steps,
@@ -51,6 +51,10 @@ export async function runRelease(
     return { ...base, result: "dry-run", commands: all.map(showStep) };
   }
   refuseWithoutTerminal(deps.ui, ctx.stage, sel.kind, o);
+  // who and which commit (git, local) while the model is checked
+  const local = Promise.all([whoAmI(deps, ctx.stage.root), gitCommit(deps, ctx.stage.root)]);
+  local.catch(() => {}); // a failed check below is the error to report
+  await engine.check(deps, ctx); // what Compose would reject: exit 2 before anything runs on the host
   await runHooks(deps, ctx.stage, "pre", {
     release: id,
     result: "pending",
@@ -58,7 +62,7 @@ export async function runRelease(
   });
   let result: ReleaseResult = base;
   try {
-    result = await locked(deps, engine, ctx, sel, steps, o, { id, now, task });
+    result = await locked(deps, engine, ctx, sel, steps, o, { id, now, task, local });
   } catch (e) {
     const r = (e as { result?: ReleaseResult }).result;
     if (r && !["interrupted", "cancelled"].includes(r.result)) await postHooks(deps, ctx, r, e);
@@ -103,21 +107,27 @@ async function locked(
   sel: Selection,
   steps: readonly Step[],
   o: FlowOptions,
-  r: { id: string; now: Date; task?: Step },
+  r: { id: string; now: Date; task?: Step; local: Promise<[string, string]> },
 ): Promise<ReleaseResult> {
   const base = { ...baseResult(ctx, sel), release: r.id };
   const now = r.now;
   const pull = steps.find((s) => s.kind === "pull");
-  const local = Promise.all([whoAmI(deps, ctx.stage.root), gitCommit(deps, ctx.stage.root)]);
+  const host = hostPlatform(deps, ctx.target); // asked while the pull runs
+  host.catch(() => {});
   if (pull) await runStep(deps, pull);
   const fresh = await imagesOnHost(deps, ctx, sel);
-  await checkImagePlatforms(deps, ctx.target, fresh); // before the lock: a mismatch changes nothing
-  const [who, commit] = await local;
+  // before the lock: a mismatch changes nothing
+  await checkImagePlatforms(deps, ctx.target, fresh, await host);
+  const [who, commit] = await r.local;
   const info = { holder: who, since: now.toISOString(), command: sel.kind };
-  await takeLock(deps, ctx, fresh[sel.services[0]].id, info, o.lockWait);
+  // what runs now is read while the lock is taken; read again if the lock had to be waited for
+  const early = engine.running(deps, ctx, sel.services);
+  early.catch(() => {});
+  const waited = await takeLock(deps, ctx, fresh[sel.services[0]].id, info, o.lockWait);
   let recorded = false;
+  let pruned = false;
   try {
-    const before = await engine.running(deps, ctx, sel.services);
+    const before = waited ? await engine.running(deps, ctx, sel.services) : await early;
     const services = o.changedOnly
       ? sel.services.filter((s) => before[s]?.id !== fresh[s].id)
       : [...sel.services];
@@ -142,9 +152,11 @@ async function locked(
       ? engine.releaseSteps(ctx, services, [], { pull: false, only: true, wait: o.timeout })
       : steps.filter((s) => s.kind !== "pull");
     await protect(a);
-    return await release(a, rest, result);
+    const done = await release(a, rest, result);
+    pruned = true; // with the record (lib/release/flow.ts release)
+    return done;
   } finally {
-    if (recorded) await pruneHistory(deps, ctx).catch(() => 0);
+    if (recorded && !pruned) await pruneHistory(deps, ctx).catch(() => 0);
     await unlock(deps, ctx.target, ctx.project);
   }
 }
@@ -211,7 +223,11 @@ async function release(
     }
     return await failed(a, e as Error, result);
   }
-  await Promise.all([keep(a), record(a, { kind: sel.kind, result: "ok", images: a.fresh })]);
+  await Promise.all([
+    keep(a),
+    record(a, { kind: sel.kind, result: "ok", images: a.fresh }),
+    pruneHistory(deps, ctx, a.meta.id).catch(() => 0),
+  ]);
   return { ...result, result: "ok" };
 }
 

@@ -103,7 +103,7 @@ export async function unlock(deps: Deps, target: Target, project: string): Promi
 
 /**
  * Take the stage's lock, waiting up to `waitSec` for another deploy's; a lock still held then is
- * a FleetError naming its holder, command and time.
+ * a FleetError naming its holder, command and time. Resolves to whether it had to wait.
  */
 export async function takeLock(
   deps: Deps,
@@ -111,11 +111,11 @@ export async function takeLock(
   image: string,
   info: LockInfo,
   waitSec: number,
-): Promise<void> {
+): Promise<boolean> {
   const deadline = deps.now().getTime() + waitSec * 1000;
   for (let announced = false;;) {
     const r = await tryLock(deps, ctx.target, ctx.project, image, info);
-    if (r === true) return;
+    if (r === true) return announced;
     if (r === "free") continue;
     const msg = `${ctx.stage.name} is locked by ${r.holder} (${
       r.command || "deploy"

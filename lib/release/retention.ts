@@ -12,12 +12,22 @@ import { keepTag, listReleases, type Release } from "./history.ts";
  * @example excess([r3, r2, r1], 2) // [r1]
  */
 export function excess(releases: readonly Release[], keep: number): Release[] {
-  return releases.slice(Math.max(1, keep));
+  return releases.slice(Math.max(0, keep));
 }
 
-/** Drop the records beyond `keep` on the host, their kept tags and aside models (best effort). */
-export async function pruneHistory(deps: Deps, ctx: EngineContext): Promise<number> {
-  const old = excess(await listReleases(deps, ctx.target, ctx.project), ctx.stage.keep);
+/**
+ * Drop the records beyond `keep` on the host, their kept tags and aside models (best effort).
+ * `writing` is a record being written at the same time: it counts as one of the kept.
+ */
+export async function pruneHistory(
+  deps: Deps,
+  ctx: EngineContext,
+  writing?: string,
+): Promise<number> {
+  const listed = (await listReleases(deps, ctx.target, ctx.project)).filter((r) =>
+    r.id !== writing
+  );
+  const old = excess(listed, writing ? ctx.stage.keep - 1 : ctx.stage.keep);
   if (old.length === 0) return 0;
   const run = (title: string, args: string[]) =>
     deps.runner.run(dockerStep(ctx.target, title, args, "record"), {
