@@ -14,6 +14,7 @@ import { imageRef, registryOf } from "../docker/images.ts";
 import { pickServices } from "../config/services.ts";
 import { registryProblem } from "../config/formats.ts";
 import { dockerfileCandidates, type Service, type Stage } from "../config/stage.ts";
+import { keyAt } from "../config/positions.ts";
 import { hasVars, interpolate, requireVars } from "../config/vars.ts";
 
 /** The options of `fleet build` that decide what is built and how. */
@@ -122,12 +123,12 @@ function resolveOne(
   exists: (path: string) => boolean,
 ): BuildInput {
   const b = svc.build!;
-  const at = `${stage.file}: services.${svc.name}.build`;
+  const at = (...key: string[]) => keyAt(stage, ["services", svc.name, "build", ...key]);
   checkVars(at, b, env);
   const rel = (p: string) => relative(stage.root, p) || ".";
   const context = interpolatePath(b.context, env);
   if (!exists(context)) {
-    throw new ConfigError(`${at}.context: ${rel(context)} does not exist`, {
+    throw new ConfigError(`${at("context")}: ${rel(context)} does not exist`, {
       hint: "context is relative to the project root",
     });
   }
@@ -140,8 +141,8 @@ function resolveOne(
   if (!dockerfile) {
     throw new ConfigError(
       b.dockerfile
-        ? `${at}.dockerfile: ${rel(candidates[0])} does not exist`
-        : `${at}: no Dockerfile found (looked for ${candidates.map(rel).join(", ")})`,
+        ? `${at("dockerfile")}: ${rel(candidates[0])} does not exist`
+        : `${at()}: no Dockerfile found (looked for ${candidates.map(rel).join(", ")})`,
       { hint: "create one, or point build.dockerfile at it (relative to build.context)" },
     );
   }
@@ -153,7 +154,7 @@ function resolveOne(
       continue;
     }
     if (RESERVED_ENV.test(k)) {
-      throw new ConfigError(`${at}.args.${k}: a build arg set from \${…} cannot be named ${k}`, {
+      throw new ConfigError(`${at("args", k)}: a build arg set from \${…} cannot be named ${k}`, {
         hint: "its value goes to docker through the environment, where docker reads that name",
       });
     }
@@ -175,14 +176,14 @@ function resolveOne(
 
 /** The value of each `build.secrets` env: set (exit 2 if not), not a name docker reads. */
 function secretValues(
-  at: string,
+  at: (...key: string[]) => string,
   b: NonNullable<Service["build"]>,
   secretArgs: Readonly<Record<string, string>>,
   env: Env,
 ): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [i, { id, env: name }] of (b.secrets ?? []).entries()) {
-    const key = `${at}.secrets.${i}.env`;
+    const key = at("secrets", String(i), "env");
     if (RESERVED_ENV.test(name) || name in secretArgs) {
       throw new ConfigError(`${key}: the secret ${id} cannot be read from ${name}`, {
         hint: RESERVED_ENV.test(name)
@@ -202,12 +203,16 @@ function secretValues(
 }
 
 /** Unset `${VAR}` (no default) anywhere in the build settings: one ConfigError naming each. */
-function checkVars(at: string, b: NonNullable<Service["build"]>, env: Env): void {
+function checkVars(
+  at: (...key: string[]) => string,
+  b: NonNullable<Service["build"]>,
+  env: Env,
+): void {
   requireVars([
-    [`${at}.context`, b.context],
-    [`${at}.dockerfile`, b.dockerfile],
-    [`${at}.target`, b.target],
-    ...Object.entries(b.args).map(([k, v]) => [`${at}.args.${k}`, v] as const),
+    [at("context"), b.context],
+    [at("dockerfile"), b.dockerfile],
+    [at("target"), b.target],
+    ...Object.entries(b.args).map(([k, v]) => [at("args", k), v] as const),
   ], env);
 }
 

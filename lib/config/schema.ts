@@ -254,6 +254,8 @@ function editDistance(a: string, b: string): number {
 export interface Problem {
   readonly path: string[];
   readonly message: string;
+  /** The problem is the key itself (unknown key, bad name): its position is the key's. */
+  readonly key?: boolean;
 }
 
 /** Validate a merged stage document; returns the typed value or the problems found. */
@@ -282,13 +284,18 @@ function toProblem(issue: v.BaseIssue<unknown>): Problem {
     const valid = keysAt(path);
     return {
       path,
+      key: true,
       message: guess
         ? `unknown key (did you mean "${guess}"?)`
         : `unknown key (valid keys: ${valid.join(", ")})`,
     };
   }
   if (issue.type === "regex" && path[0] === "services" && path.length === 2) {
-    return { path, message: `invalid service name "${last}" (names must match ${NAME_RULE})` };
+    return {
+      path,
+      key: true,
+      message: `invalid service name "${last}" (names must match ${NAME_RULE})`,
+    };
   }
   if (issue.type === "regex" && last === "project") {
     return { path, message: `invalid project name ${issue.received} (must match ${NAME_RULE})` };

@@ -1,5 +1,6 @@
 /** Choosing services with `-n`: one rule for every command (build, deploy, logs, rollback). */
 import { ConfigError, UsageError } from "../core/errors.ts";
+import { keyAt } from "./positions.ts";
 import { didYouMean } from "./schema.ts";
 import type { Service, Stage } from "./stage.ts";
 
@@ -15,7 +16,7 @@ export function pickServices(
   what = "services",
 ): Service[] {
   if (stage.services.length === 0) {
-    throw new ConfigError(`${stage.file}: services: the stage has no services`, {
+    throw new ConfigError(`${keyAt(stage, ["services"])}: the stage has no services`, {
       hint: "add services: (here or in stages/_base.yaml)",
     });
   }

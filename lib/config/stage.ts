@@ -4,6 +4,7 @@
  */
 import { join, resolve } from "node:path";
 import { ConfigError, UsageError } from "../core/errors.ts";
+import { keyAt, locate, type Positions, positionsOf } from "./positions.ts";
 import {
   NAME_RE,
   type Problem,
@@ -13,7 +14,7 @@ import {
 } from "./schema.ts";
 import { parsePlatforms } from "./platforms.ts";
 import { templateError } from "./vars.ts";
-import { hasPath, readYamlFile, type YamlFile } from "./yaml_file.ts";
+import { readYamlFile, type YamlFile } from "./yaml_file.ts";
 
 /** A service as fleet works with it: the file's settings plus its resolved build. */
 export interface Service extends Omit<ServiceFile, "build"> {
@@ -49,6 +50,8 @@ export interface Stage {
   readonly hooks: { readonly pre: readonly string[][]; readonly post: readonly string[][] };
   /** Releases kept in the history on the host. */
   readonly keep: number;
+  /** Where each setting is written (for the position of later config errors). */
+  readonly positions?: Positions;
 }
 
 /** Releases kept on the host when the stage file says nothing (`history: { keep }`). */
@@ -165,17 +168,16 @@ export function loadStage(root: string, name: string): Stage {
   const r = validateStageFile(merged);
   const problems = r.ok ? templateProblems(r.value) : r.problems;
   if (!r.ok || problems.length) throw problemsError(problems, own, base);
-  return resolveStage(root, name, rel, r.value, baseRel);
+  return resolveStage(root, name, rel, r.value, baseRel, positionsOf(base, own));
 }
 
 const MAX_PROBLEMS = 20;
 
 /** One ConfigError for the problems, each against the file that sets its key (at most 20). */
 function problemsError(problems: readonly Problem[], own: YamlFile, base?: YamlFile): ConfigError {
-  const msgs = problems.slice(0, MAX_PROBLEMS).map((p) => {
-    const where = hasPath(own, p.path) || !base ? own : base;
-    return `${where.file}: ${p.path.join(".") || "(top)"}: ${p.message}`;
-  });
+  const msgs = problems.slice(0, MAX_PROBLEMS).map((p) =>
+    `${locate(p.path, p.key === true, own, base)}: ${p.path.join(".") || "(top)"}: ${p.message}`
+  );
   if (problems.length > MAX_PROBLEMS) msgs.push(`… and ${problems.length - MAX_PROBLEMS} more`);
   return new ConfigError(msgs.join("\n"), { hint: "see the stage file reference in README.md" });
 }
@@ -205,24 +207,26 @@ function resolveStage(
   name: string,
   file: string,
   f: StageFile,
-  baseFile?: string,
+  baseFile: string | undefined,
+  positions: Positions,
 ): Stage {
   const local = name === "local";
+  const at = (...path: string[]) => keyAt({ file, positions }, path);
   if (!f.project) {
     throw new ConfigError(
-      `${file}: project: required (set it here or in ${baseFile ?? "stages/_base.yaml"})`,
+      `${at("project")}: required (set it here or in ${baseFile ?? "stages/_base.yaml"})`,
       {
         hint: "project: myapp   # [a-z0-9][a-z0-9_-]*",
       },
     );
   }
   if (f.host && f.context) {
-    throw new ConfigError(`${file}: context: set either host or context, not both`, {
+    throw new ConfigError(`${at("context")}: set either host or context, not both`, {
       hint: `host: is a DOCKER_HOST URL, context: a Docker context name`,
     });
   }
   const services = Object.entries(f.services ?? {}).map(([svc, s]) =>
-    resolveService(root, svc, s, file, f.services ?? {})
+    resolveService(root, svc, s, at, f.services ?? {})
   );
   return {
     name,
@@ -240,25 +244,26 @@ function resolveStage(
     context: f.context,
     confirm: f.confirm ?? !local,
     services,
-    ...(task(file, f) ? { task: task(file, f) } : {}),
+    ...(task(at, f) ? { task: task(at, f) } : {}),
     hooks: { pre: argvs(f.hooks?.pre_deploy), post: argvs(f.hooks?.post_deploy) },
     keep: f.history?.keep ?? KEEP_HISTORY,
+    positions,
   };
 }
 
-function task(file: string, f: StageFile): Stage["task"] {
+function task(at: (...path: string[]) => string, f: StageFile): Stage["task"] {
   const t = f.tasks?.pre_deploy;
   if (!t) return undefined;
   if (!t.service || !t.command) {
     throw new ConfigError(
-      `${file}: tasks.pre_deploy.${t.service ? "command" : "service"}: required`,
+      `${at("tasks", "pre_deploy", t.service ? "command" : "service")}: required`,
       { hint: `tasks: { pre_deploy: { service: web, command: ["bin/migrate"] } }` },
     );
   }
   const names = Object.keys(f.services ?? {});
   if (!names.includes(t.service)) {
     throw new ConfigError(
-      `${file}: tasks.pre_deploy.service: unknown service "${t.service}" (services: ${
+      `${at("tasks", "pre_deploy", "service")}: unknown service "${t.service}" (services: ${
         names.join(", ")
       })`,
     );
@@ -271,13 +276,13 @@ function resolveService(
   root: string,
   name: string,
   s: ServiceFile,
-  file: string,
+  at: (...path: string[]) => string,
   all: Record<string, unknown>,
 ): Service {
   for (const dep of s.depends_on ?? []) {
     if (!(dep in all)) {
       throw new ConfigError(
-        `${file}: services.${name}.depends_on: unknown service "${dep}" (services: ${
+        `${at("services", name, "depends_on")}: unknown service "${dep}" (services: ${
           Object.keys(all).join(", ")
         })`,
       );
@@ -285,7 +290,7 @@ function resolveService(
   }
   const { build, ...rest } = s;
   if (!build && !s.image) {
-    throw new ConfigError(`${file}: services.${name}: needs build: or image:`, {
+    throw new ConfigError(`${at("services", name)}: needs build: or image:`, {
       hint: "build: {} builds services/<name>/Dockerfile; image: uses an existing image",
     });
   }

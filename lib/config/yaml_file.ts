@@ -37,7 +37,8 @@ export function readYamlFile(root: string, rel: string): YamlFile {
   const dup = duplicateKey(doc);
   if (dup !== undefined) throw syntax(dup, "Map keys must be unique");
   if (!isMap(doc.contents) && doc.contents !== null) {
-    throw new ConfigError(`${rel}: expected a map of settings at the top level`);
+    const { line, col } = lines.linePos(doc.contents.range?.[0] ?? 0);
+    throw new ConfigError(`${rel}:${line}:${col}: expected a map of settings at the top level`);
   }
   let data: unknown;
   try {

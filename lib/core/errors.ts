@@ -25,9 +25,56 @@ export function withResult(err: unknown, result: unknown): unknown {
   return e;
 }
 
-/** A stage file is wrong: names the file, the key path and what would be valid. */
+/** Where a configuration problem is: the file (as shown), and its line and column when known. */
+export interface ConfigProblem {
+  readonly file: string;
+  readonly line?: number;
+  readonly col?: number;
+  /** The problem after the position: `services.api.prots: unknown key …`. */
+  readonly message: string;
+}
+
+// `stages/live.yaml:7:5: services.api.prots: unknown key …` (line and column optional)
+const LOCATED = /^(\S+?\.ya?ml)(?::(\d+)(?::(\d+))?)?: (.+)$/;
+
+/**
+ * The positions in a config error's message: one per line that starts with a stage file.
+ * @example configProblems("stages/a.yaml:7:5: tag: bad") // [{ file: "stages/a.yaml", line: 7, col: 5, message: "tag: bad" }]
+ */
+export function configProblems(message: string): ConfigProblem[] {
+  return message.split("\n").flatMap((l) => {
+    const m = l.match(LOCATED);
+    if (!m) return [];
+    return [{
+      file: m[1],
+      ...(m[2] ? { line: Number(m[2]) } : {}),
+      ...(m[3] ? { col: Number(m[3]) } : {}),
+      message: m[4],
+    }];
+  });
+}
+
+/**
+ * A stage file is wrong: names the file, the key path and what would be valid. Each line of
+ * its message starts with the position (`stages/live.yaml:7:5: …`); `problems` holds them,
+ * and `file`, `line`, `col` are the first one's (GitHub annotations).
+ */
 export class ConfigError extends FleetError {
   override readonly exitCode = 2;
+  readonly problems: readonly ConfigProblem[];
+  constructor(message: string, opts: { hint?: string; cause?: unknown } = {}) {
+    super(message, opts);
+    this.problems = configProblems(message);
+  }
+  get file(): string | undefined {
+    return this.problems[0]?.file;
+  }
+  get line(): number | undefined {
+    return this.problems[0]?.line;
+  }
+  get col(): number | undefined {
+    return this.problems[0]?.col;
+  }
 }
 
 /** The command line is wrong (unknown stage, bad flag combination, no terminal for a prompt). */

@@ -6,6 +6,7 @@
 import { parse, stringify } from "yaml";
 import type { Step } from "../core/run.ts";
 import type { Stage } from "../config/stage.ts";
+import { keyAt } from "../config/positions.ts";
 import { literal, requireVars, varEnv } from "../config/vars.ts";
 import { composeProject, type ImageOptions, imageRef } from "../docker/images.ts";
 import { listContainers } from "../docker/queries.ts";
@@ -35,8 +36,12 @@ export function composeContext(stage: Stage, env: Env, opts: ContextOptions = {}
   const readOnly = opts.readOnly === true;
   if (opts.requireVars !== false) {
     requireVars([
-      ...(readOnly ? [] : settings.map((s) => [`${stage.file}: services.${s.name}`, s] as const)),
-      [`${stage.file}: host`, stage.host ?? ""] as const,
+      ...(readOnly
+        ? []
+        : settings.flatMap(({ name, ...s }) =>
+          Object.entries(s).map(([k, v]) => [keyAt(stage, ["services", name, k]), v] as const)
+        )),
+      [keyAt(stage, ["host"]), stage.host ?? ""] as const,
     ], env);
   }
   return {

@@ -8,6 +8,7 @@ import { isAbsolute, join, resolve } from "node:path";
 import { literal } from "../config/vars.ts";
 import { ConfigError } from "../core/errors.ts";
 import { composeProject, type ImageOptions, imageRef } from "../docker/images.ts";
+import { keyAt } from "../config/positions.ts";
 import type { Service, Stage } from "../config/stage.ts";
 
 /** Label keys fleet puts on what it deploys. */
@@ -73,7 +74,7 @@ function renderService(
     out.env_file = [svc.env_file].flat().map((f) => resolve(literal(stage.root), f));
   }
   if (svc.volumes) {
-    const where = `${stage.file}: services.${svc.name}.volumes`;
+    const where = keyAt(stage, ["services", svc.name, "volumes"]);
     out.volumes = svc.volumes.map((v) => volume(stage.root, v, named, home, where));
   }
   if (svc.depends_on) out.depends_on = svc.depends_on;

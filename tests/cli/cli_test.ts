@@ -39,7 +39,7 @@ Deno.test("--verbose adds the stack to an error", async () => {
   assert.equal(verbose.code, 2);
   assert.match(
     verbose.stderr,
-    /ConfigError: stages\/live\.yaml: prots: unknown key[\s\S]*\n\s+at .*stage\.ts/,
+    /ConfigError: stages\/live\.yaml:2:1: prots: unknown key[\s\S]*\n\s+at .*stage\.ts/,
   );
 });
 
@@ -72,7 +72,7 @@ const broken: Record<string, [Record<string, string>, string[], RegExp]> = {
   "misspelled key": [
     { "stages/live.yaml": "project: a\nservices:\n  api:\n    image: x\n    prots: ['1:1']\n" },
     ["deploy", "live", "--yes"],
-    /^error: stages\/live\.yaml: services\.api\.prots: unknown key \(did you mean "ports"\?\)$/m,
+    /^error: stages\/live\.yaml:5:5: services\.api\.prots: unknown key \(did you mean "ports"\?\)$/m,
   ],
   "YAML syntax error": [
     { "stages/live.yaml": "project: a\nservices: [\n" },
@@ -87,7 +87,7 @@ const broken: Record<string, [Record<string, string>, string[], RegExp]> = {
   "bad service name": [
     { "stages/live.yaml": "project: a\nservices:\n  Web:\n    image: x\n" },
     ["config", "live"],
-    /^error: stages\/live\.yaml: services\.Web: invalid service name "Web"/m,
+    /^error: stages\/live\.yaml:3:3: services\.Web: invalid service name "Web"/m,
   ],
   "unset variable": [
     {
@@ -95,12 +95,12 @@ const broken: Record<string, [Record<string, string>, string[], RegExp]> = {
         "project: a\nservices:\n  web:\n    image: x\n    environment: { PW: '${FLEET_TEST_UNSET_PW}' }\n",
     },
     ["deploy", "live", "--yes"],
-    /^error: stages\/live\.yaml: services\.web: \$\{FLEET_TEST_UNSET_PW\} is not set \(and has no default\)$/m,
+    /^error: stages\/live\.yaml:5:18: services\.web\.environment: \$\{FLEET_TEST_UNSET_PW\} is not set \(and has no default\)$/m,
   ],
   "image that looks like a flag": [
     { "stages/live.yaml": "project: a\nservices:\n  web:\n    image: '--help'\n" },
     ["deploy", "live", "--yes"],
-    /^error: stages\/live\.yaml: services\.web\.image: "--help": not an image reference/m,
+    /^error: stages\/live\.yaml:4:12: services\.web\.image: "--help": not an image reference/m,
   ],
   "compose: setting what fleet owns": [
     {
@@ -108,12 +108,12 @@ const broken: Record<string, [Record<string, string>, string[], RegExp]> = {
         "project: a\nservices:\n  web:\n    image: x\n    compose: { image: y }\n",
     },
     ["deploy", "live", "--yes"],
-    /^error: stages\/live\.yaml: services\.web\.compose\.image: fleet sets image itself: use services\.web\.image$/m,
+    /^error: stages\/live\.yaml:5:23: services\.web\.compose\.image: fleet sets image itself: use services\.web\.image$/m,
   ],
   "a port Compose would reject": [
     { "stages/live.yaml": "project: a\nservices:\n  web:\n    image: x\n    ports: [abc]\n" },
     ["deploy", "live", "--yes", "--no-pull"],
-    /^error: stages\/live\.yaml: services\.web\.ports\.0: "abc": the container port is not/m,
+    /^error: stages\/live\.yaml:5:13: services\.web\.ports\.0: "abc": the container port is not/m,
   ],
   "${VAR:?message} unset": [
     {
@@ -121,7 +121,7 @@ const broken: Record<string, [Record<string, string>, string[], RegExp]> = {
         "project: a\nservices:\n  web:\n    image: x\n    environment: { T: '${FLEET_TEST_UNSET_T:?the API token}' }\n",
     },
     ["deploy", "live", "--yes"],
-    /^error: stages\/live\.yaml: services\.web: \$\{FLEET_TEST_UNSET_T\} is not set: the API token$/m,
+    /^error: stages\/live\.yaml:5:18: services\.web\.environment: \$\{FLEET_TEST_UNSET_T\} is not set: the API token$/m,
   ],
   "--platform that docker would reject": [
     {

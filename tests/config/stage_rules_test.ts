@@ -24,14 +24,14 @@ Deno.test("compose: may not set what fleet owns, and says which key to use", () 
   assert.equal(
     e.message,
     [
-      "stages/dev.yaml: services.web.compose.image: fleet sets image itself: use services.web.image",
-      "stages/dev.yaml: services.web.compose.labels: fleet sets labels itself: use services.web.labels",
-      "stages/dev.yaml: services.web.compose.ports: fleet sets ports itself: use services.web.ports",
-      "stages/dev.yaml: services.web.compose.container_name: Compose names the containers " +
+      "stages/dev.yaml:6:14: services.web.compose.image: fleet sets image itself: use services.web.image",
+      "stages/dev.yaml:7:15: services.web.compose.labels: fleet sets labels itself: use services.web.labels",
+      "stages/dev.yaml:9:14: services.web.compose.ports: fleet sets ports itself: use services.web.ports",
+      "stages/dev.yaml:8:23: services.web.compose.container_name: Compose names the containers " +
       "({project}-{stage}-{service}-1); a fixed name breaks stop → rm → up and rollback",
-      "stages/dev.yaml: services.web.compose.profiles: a service in a profile is not started by " +
+      "stages/dev.yaml:11:17: services.web.compose.profiles: a service in a profile is not started by " +
       "fleet's up: use a stage instead",
-      "stages/dev.yaml: services.web.compose.deploy.replicas: fleet runs one container per service",
+      "stages/dev.yaml:10:27: services.web.compose.deploy.replicas: fleet runs one container per service",
     ].join("\n"),
   );
   const ok = load(
@@ -61,23 +61,23 @@ Deno.test("labels: the user's, next to fleet's own (which cannot be set)", () =>
   });
   assert.equal(
     problem("    image: x\n    labels: { dev.fleet.stage: live }\n"),
-    "stages/dev.yaml: services.web.labels: dev.fleet.* labels are fleet's own",
+    "stages/dev.yaml:5:13: services.web.labels: dev.fleet.* labels are fleet's own",
   );
 });
 
 Deno.test("values docker would reject: image, registry, platform, context, build args", () => {
   assert.equal(
     problem("    image: '--help'\n"),
-    `stages/dev.yaml: services.web.image: "--help": not an image reference ` +
+    `stages/dev.yaml:4:12: services.web.image: "--help": not an image reference ` +
       "([registry/]name[:tag][@digest], lowercase name)",
   );
   assert.match(
     problem("    image: x\n", "registry: -r\n"),
-    /^stages\/dev\.yaml: registry: "-r": not a registry/,
+    /^stages\/dev\.yaml:2:11: registry: "-r": not a registry/,
   );
   assert.match(
     problem("    image: x\n", "platform: amd64\n"),
-    /^stages\/dev\.yaml: platform: "amd64" is not os\/arch\[\/variant\]/,
+    /^stages\/dev\.yaml:2:11: platform: "amd64" is not os\/arch\[\/variant\]/,
   );
   assert.equal(
     load("    image: x\n", "platform: linux/amd64,linux/arm64\n").platform,
@@ -98,9 +98,9 @@ Deno.test("ports Compose or the engine would reject: short and long syntax", () 
   assert.equal(
     problem("    image: x\n    ports: ['8080:80', abc, 70000, { target: 80, published: 0 }]\n"),
     [
-      `stages/dev.yaml: services.web.ports.1: "abc": the container port is not a port or range (1–65535)`,
-      "stages/dev.yaml: services.web.ports.2: 70000: not a port (1–65535)",
-      "stages/dev.yaml: services.web.ports.3: published: not a port or range (1–65535)",
+      `stages/dev.yaml:5:24: services.web.ports.1: "abc": the container port is not a port or range (1–65535)`,
+      "stages/dev.yaml:5:29: services.web.ports.2: 70000: not a port (1–65535)",
+      "stages/dev.yaml:5:36: services.web.ports.3: published: not a port or range (1–65535)",
     ].join("\n"),
   );
   const s = load(
@@ -116,7 +116,7 @@ Deno.test("ports Compose or the engine would reject: short and long syntax", () 
 Deno.test("a variable Compose cannot read is a config error at its key", () => {
   assert.equal(
     problem("    image: x\n    environment: { A: 'x${5}' }\n"),
-    `stages/dev.yaml: services.web.environment.A: invalid variable "\${5}" (write $$ for a literal $)`,
+    `stages/dev.yaml:5:23: services.web.environment.A: invalid variable "\${5}" (write $$ for a literal $)`,
   );
   assert.match(
     problem("    image: x\n    command: ['${A']\n"),
@@ -127,7 +127,7 @@ Deno.test("a variable Compose cannot read is a config error at its key", () => {
 Deno.test("~user in a bind mount is refused; ~/ is the home of the user running fleet", () => {
   assert.equal(
     problem("    image: x\n    volumes: ['~bob/x:/x']\n"),
-    `stages/dev.yaml: services.web.volumes.0: "~bob/x:/x": ~user is not supported: ~ is the home ` +
+    `stages/dev.yaml:5:15: services.web.volumes.0: "~bob/x:/x": ~user is not supported: ~ is the home ` +
       "of the user running fleet",
   );
   const s = load("    image: x\n    volumes: ['~/x:/x']\n");

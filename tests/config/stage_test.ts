@@ -54,7 +54,7 @@ Deno.test("unknown key: file, key path, did you mean", () => {
   assert.ok(e instanceof ConfigError);
   assert.equal(
     e.message,
-    `stages/live.yaml: services.api.prots: unknown key (did you mean "ports"?)`,
+    `stages/live.yaml:6:5: services.api.prots: unknown key (did you mean "ports"?)`,
   );
 });
 
@@ -64,7 +64,10 @@ Deno.test("unknown key in _base is reported against _base", () => {
     "stages/dev.yaml": "tag: v1\n",
   });
   const e = errorOf(() => loadStage(root, "dev"));
-  assert.equal(e.message, `stages/_base.yaml: regsitry: unknown key (did you mean "registry"?)`);
+  assert.equal(
+    e.message,
+    `stages/_base.yaml:3:1: regsitry: unknown key (did you mean "registry"?)`,
+  );
 });
 
 Deno.test("unknown key with nothing close lists the valid keys", () => {
@@ -72,7 +75,7 @@ Deno.test("unknown key with nothing close lists the valid keys", () => {
   const e = errorOf(() => loadStage(root, "dev"));
   assert.match(
     e.message,
-    /^stages\/dev\.yaml: zzzzzzzz: unknown key \(valid keys: project, registry, /,
+    /^stages\/dev\.yaml:3:1: zzzzzzzz: unknown key \(valid keys: project, registry, /,
   );
 });
 
@@ -123,7 +126,7 @@ Deno.test("bad service name is rejected with the rule", () => {
   const e = errorOf(() => loadStage(root, "dev"));
   assert.equal(
     e.message,
-    `stages/dev.yaml: services.My_Api: invalid service name "My_Api" (names must match [a-z0-9][a-z0-9_-]*)`,
+    `stages/dev.yaml:4:3: services.My_Api: invalid service name "My_Api" (names must match [a-z0-9][a-z0-9_-]*)`,
   );
 });
 
@@ -133,9 +136,9 @@ Deno.test("bad project name, wrong types, and several problems at once", () => {
   assert.equal(
     e.message,
     [
-      `stages/dev.yaml: project: invalid project name "My App" (must match [a-z0-9][a-z0-9_-]*)`,
-      `stages/dev.yaml: buildx: expected boolean, got "yes please"`,
-      `stages/dev.yaml: tag: expected string, got 3`,
+      `stages/dev.yaml:1:10: project: invalid project name "My App" (must match [a-z0-9][a-z0-9_-]*)`,
+      `stages/dev.yaml:2:9: buildx: expected boolean, got "yes please"`,
+      `stages/dev.yaml:3:6: tag: expected string, got 3`,
     ].join("\n"),
   );
 });
@@ -144,16 +147,19 @@ Deno.test("project is required; host and context exclude each other; depends_on 
   const r1 = tempProject({ "stages/dev.yaml": "services: {}\n" });
   assert.match(
     errorOf(() => loadStage(r1, "dev")).message,
-    /^stages\/dev\.yaml: project: required/,
+    /^stages\/dev\.yaml:1:1: project: required/,
   );
   const r2 = tempProject({ "stages/dev.yaml": base + "host: ssh://a\ncontext: b\n" });
-  assert.match(errorOf(() => loadStage(r2, "dev")).message, /set either host or context, not both/);
+  assert.match(
+    errorOf(() => loadStage(r2, "dev")).message,
+    /^stages\/dev\.yaml:4:10: context: set either host or context, not both$/,
+  );
   const r3 = tempProject({
     "stages/dev.yaml": base + "services:\n  a:\n    image: x\n    depends_on: [b]\n",
   });
   assert.equal(
     errorOf(() => loadStage(r3, "dev")).message,
-    `stages/dev.yaml: services.a.depends_on: unknown service "b" (services: a)`,
+    `stages/dev.yaml:6:17: services.a.depends_on: unknown service "b" (services: a)`,
   );
   const r4 = tempProject({ "stages/dev.yaml": base + "host: http://x\n" });
   assert.match(
@@ -166,7 +172,7 @@ Deno.test("a service needs build: or image:", () => {
   const root = tempProject({ "stages/dev.yaml": base + "services:\n  a:\n    ports: ['1:1']\n" });
   assert.equal(
     errorOf(() => loadStage(root, "dev")).message,
-    "stages/dev.yaml: services.a: needs build: or image:",
+    "stages/dev.yaml:5:5: services.a: needs build: or image:",
   );
 });
 

@@ -84,6 +84,9 @@ Deno.test("many problems: the first 20 and a count", () => {
   });
   const lines = errorOf(() => loadStage(root, "dev")).message.split("\n");
   assert.equal(lines.length, 21);
-  assert.match(lines[0], /^stages\/dev\.yaml: services\.web\.ports\.0: "x0": the container port/);
+  assert.match(
+    lines[0],
+    /^stages\/dev\.yaml:5:13: services\.web\.ports\.0: "x0": the container port/,
+  );
   assert.equal(lines[20], "… and 30 more");
 });

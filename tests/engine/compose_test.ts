@@ -110,14 +110,15 @@ Deno.test("unknown -n service lists the services", () => {
 Deno.test("a stage without services is a config error, not a crash", () => {
   const r = tempProject({ "stages/dev.yaml": "project: a\n" });
   assert.throws(() => pickServices(loadStage(r, "dev"), []), {
-    message: "stages/dev.yaml: services: the stage has no services",
+    message: "stages/dev.yaml:1:1: services: the stage has no services",
   });
 });
 
 Deno.test("unset ${VAR} without default is a config error naming it", () => {
   assert.throws(() => composeContext(live, {}), {
-    message: "stages/live.yaml: services.myapp: ${DATABASE_URL} is not set (and has no default)\n" +
-      "stages/live.yaml: services.myapp: ${PORT} is not set (and has no default)",
+    message:
+      "stages/live.yaml:7:18: services.myapp.environment: ${DATABASE_URL} is not set (and has no default)\n" +
+      "stages/live.yaml:7:18: services.myapp.environment: ${PORT} is not set (and has no default)",
   });
 });
 
@@ -128,7 +129,8 @@ Deno.test("${VAR:?message} unset is a config error with the message; its value i
   });
   const dev = loadStage(r, "dev");
   assert.throws(() => composeContext(dev, { Q: "" }), {
-    message: "stages/dev.yaml: services.web: ${TOKEN} is not set: set TOKEN to the API token",
+    message:
+      "stages/dev.yaml:5:18: services.web.environment: ${TOKEN} is not set: set TOKEN to the API token",
   });
   const ctx = composeContext(dev, { TOKEN: "tok-secret", Q: "" });
   assert.deepEqual(ctx.secretEnv, { TOKEN: "tok-secret", Q: "" });
@@ -146,14 +148,14 @@ Deno.test("readOnly (ps, logs, down…): no secret needed, a model of names only
   );
   const r = tempProject({ "stages/dev.yaml": "project: a\nhost: ssh://${H}\nservices: {}\n" });
   assert.throws(() => composeContext(loadStage(r, "dev"), {}, { readOnly: true }), {
-    message: "stages/dev.yaml: host: ${H} is not set (and has no default)",
+    message: "stages/dev.yaml:2:7: host: ${H} is not set (and has no default)",
   }, "the host is always needed: without it, the command would go to another engine");
 });
 
 Deno.test("~ in a bind mount without HOME is a config error", () => {
   assert.throws(() => composeContext(live, { ...env, HOME: undefined }), {
     message:
-      `stages/live.yaml: services.myapp.volumes: "~/cache:/cache": ~ needs HOME, which is not set`,
+      `stages/live.yaml:8:14: services.myapp.volumes: "~/cache:/cache": ~ needs HOME, which is not set`,
   });
 });
 
