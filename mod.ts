@@ -4,6 +4,7 @@
  *
  *   fleet stages | config <stage> [--compose] | build <stage> | deploy <stage> | ps | logs | down
  *   fleet history <stage> | rollback <stage> | unlock <stage> | doctor [stage]
+ *   fleet promote <from> <to>
  *   fleet init [--from compose.yaml] | schema | completions bash|zsh|fish
  *
  * The router: defines commands, imports each command's code lazily (so --help stays fast and
@@ -15,20 +16,33 @@ import {
   deployCommand,
   doctorCommand,
   interactiveCommand,
+  JSON_HELP,
   logsCommand,
   parseAndLeave,
+  promoteCommand,
   rollbackCommand,
   runEdge,
   stageArg,
   usageExits,
   withGlobals,
 } from "./lib/cli/commands.ts";
+import type { CommandName, EdgeOptions } from "./lib/cli/output.ts";
+import type { Deps } from "./lib/core/deps.ts";
 import { VERSION } from "./lib/core/version.ts";
 
 const env = Deno.env.toObject();
 let code = 0;
 const edge = async (fn: (signal: AbortSignal) => Promise<unknown>) => {
   code = await runEdge(fn);
+};
+/** Run a command whose result the edge renders: text, --json, GitHub Actions (lib/cli/output.ts). */
+const render = async (
+  name: CommandName,
+  o: EdgeOptions,
+  body: (deps: Deps) => Promise<unknown>,
+) => {
+  const { runCommand } = await import("./lib/cli/output.ts");
+  code = await runCommand(name, o, body);
 };
 
 /** The real deps of a command, with docker's failures diagnosed (lib/docker/diagnose.ts). */
@@ -51,16 +65,18 @@ const program = usageExits(
 program.addCommand(
   usageExits(withGlobals(new Command("stages")))
     .description("list the stages with their host, registry and platform")
-    .action((opts, cmd) =>
-      edge(async () => {
+    .option("--json", JSON_HELP)
+    .action((opts, cmd) => {
+      const o = { ...cmd.optsWithGlobals(), ...opts };
+      return render("stages", o, async (deps) => {
         const { stages, stageErrors } = await import("./scripts/inspect.ts");
-        const { stagesText } = await import("./lib/report/stage_text.ts");
-        const list = stages({ ...cmd.optsWithGlobals(), ...opts });
-        console.log(stagesText(list));
+        const { withResult } = await import("./lib/core/errors.ts");
+        const list = stages(o, deps.cwd);
         const bad = stageErrors(list);
-        if (bad) throw bad;
-      })
-    ),
+        if (bad) throw withResult(bad, list);
+        return list;
+      });
+    }),
 );
 
 program.addCommand(
@@ -68,53 +84,54 @@ program.addCommand(
     .description("print the resolved stage (or the Compose model with --compose)")
     .argument("[stage]", "stage name (or FLEET_STAGE)")
     .option("--compose", "print the Compose model fleet deploys")
-    .action((stage, opts, cmd) =>
-      edge(async () => {
+    .option("--json", JSON_HELP)
+    .action((stage, opts, cmd) => {
+      const o = { ...cmd.optsWithGlobals(), ...opts, stage: stage ?? env.FLEET_STAGE };
+      return render("config", o, async (deps) => {
         const { config } = await import("./scripts/inspect.ts");
-        const { configYaml } = await import("./lib/report/stage_text.ts");
-        const r = config(stageArg(stage, env), { ...cmd.optsWithGlobals(), ...opts });
-        const text = opts.compose ? r.model : configYaml(r.stage);
-        Deno.stdout.writeSync(new TextEncoder().encode(text));
-      })
-    ),
+        return config(stageArg(stage, env), o, deps.cwd);
+      });
+    }),
 );
 
 program.addCommand(
-  usageExits(buildCommand()).action((stage, opts, cmd) =>
-    edge(async (signal) => {
+  usageExits(buildCommand()).action((stage, opts, cmd) => {
+    const o = { ...cmd.optsWithGlobals(), ...opts, stage: stage ?? env.FLEET_STAGE };
+    return render("build", o, async (deps) => {
       const { build } = await import("./scripts/build.ts");
-      const { buildText } = await import("./lib/report/text.ts");
-      const deps = await realDeps(signal);
-      const built = await build(stageArg(stage, env), { ...cmd.optsWithGlobals(), ...opts }, deps);
-      if (built.length) deps.ui.out(buildText(built));
-    })
-  ),
+      return await build(stageArg(stage, env), o, deps);
+    });
+  }),
 );
 
 program.addCommand(
-  usageExits(deployCommand()).action((stage, opts, cmd) =>
-    edge(async (signal) => {
+  usageExits(deployCommand()).action((stage, opts, cmd) => {
+    const o = { ...cmd.optsWithGlobals(), ...opts, stage: stage ?? env.FLEET_STAGE };
+    return render("deploy", o, async (deps) => {
       const { deploy } = await import("./scripts/deploy.ts");
-      const { releaseText } = await import("./lib/report/text.ts");
-      const deps = await realDeps(signal);
-      const r = await deploy(stageArg(stage, env), { ...cmd.optsWithGlobals(), ...opts }, deps);
-      const text = releaseText(r);
-      if (text) deps.ui.out(text);
-    })
-  ),
+      return await deploy(stageArg(stage, env), o, deps);
+    });
+  }),
 );
 
 program.addCommand(
-  usageExits(rollbackCommand()).action((stage, opts, cmd) =>
-    edge(async (signal) => {
+  usageExits(rollbackCommand()).action((stage, opts, cmd) => {
+    const o = { ...cmd.optsWithGlobals(), ...opts, stage: stage ?? env.FLEET_STAGE };
+    return render("rollback", o, async (deps) => {
       const { rollback } = await import("./scripts/deploy.ts");
-      const { releaseText } = await import("./lib/report/text.ts");
-      const deps = await realDeps(signal);
-      const r = await rollback(stageArg(stage, env), { ...cmd.optsWithGlobals(), ...opts }, deps);
-      const text = releaseText(r);
-      if (text) deps.ui.out(text);
-    })
-  ),
+      return await rollback(stageArg(stage, env), o, deps);
+    });
+  }),
+);
+
+program.addCommand(
+  usageExits(promoteCommand()).action((from, to, opts, cmd) => {
+    const o = { ...cmd.optsWithGlobals(), ...opts, stage: `${from} → ${to}` };
+    return render("promote", o, async (deps) => {
+      const { promote } = await import("./scripts/promote.ts");
+      return await promote(from, to, o, deps);
+    });
+  }),
 );
 
 for (
@@ -130,22 +147,14 @@ for (
       .description(description)
       .argument("[stage]", "stage name (or FLEET_STAGE)")
       .option("-y, --yes", "do not ask for confirmation (down, unlock)")
-      .action((stage, opts, cmd) =>
-        edge(async (signal) => {
+      .option("--json", JSON_HELP)
+      .action((stage, opts, cmd) => {
+        const o = { ...cmd.optsWithGlobals(), ...opts, stage: stage ?? env.FLEET_STAGE };
+        return render(name, o, async (deps) => {
           const ops = await import("./scripts/ops.ts");
-          const text = await import("./lib/report/text.ts");
-          const deps = await realDeps(signal);
-          const o = { ...cmd.optsWithGlobals(), ...opts };
-          const s = stageArg(stage, env);
-          if (name === "ps") deps.ui.out((await ops.ps(s, o, deps)).output);
-          if (name === "down") deps.ui.out(text.downText(await ops.down(s, o, deps)));
-          if (name === "unlock") deps.ui.out(text.unlockText(await ops.unlock(s, o, deps)));
-          if (name === "history") {
-            const h = await ops.history(s, o, deps);
-            deps.ui.out(text.historyText(h.stage, h.host, h.releases, h.keep));
-          }
-        })
-      ),
+          return await ops[name](stageArg(stage, env), o, deps);
+        });
+      }),
   );
 }
 

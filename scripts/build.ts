@@ -3,7 +3,8 @@
  * fleet build <stage> — build the Docker images of a stage's services (SPEC §4).
  *
  *   deno run -A scripts/build.ts <stage> [-n <service>]... [--push] [--tag <tag>]
- *     [--registry <registry>] [--platform <platform>] [--no-cache] [--dry-run] [-j <n>] [-C <dir>]
+ *     [--registry <registry>] [--platform <platform>] [--no-cache] [--dry-run] [-j <n>] [--json]
+ *     [-C <dir>]          (--tag is repeatable: one build, every tag pushed)
  *
  * `local` builds natively with `docker build` and never pushes; other stages run
  * `docker buildx build --platform …` with the registry's layer cache, and push with --push.
@@ -22,8 +23,7 @@ import {
   type PlatformDigest,
 } from "../lib/build/manifest_list.ts";
 import { type ImageStore, imageStoreStep, parseImageStore } from "../lib/docker/image_store.ts";
-import { buildCommand, parseAndLeave, runEdge, stageArg, usageExits } from "../lib/cli/commands.ts";
-import { defaultDeps, type Deps } from "../lib/core/deps.ts";
+import type { Deps } from "../lib/core/deps.ts";
 import { makeDockerConfig, userDockerConfigDir } from "../lib/docker/docker_config.ts";
 import {
   CommandError,
@@ -37,7 +37,6 @@ import { DEFAULTS } from "../lib/core/defaults.ts";
 import { showStep, type Step } from "../lib/core/run.ts";
 import { type BuildPlan, planBuild, type ServicePlan } from "../lib/build/plan.ts";
 import { runPool } from "../lib/core/pool.ts";
-import { diagnose } from "../lib/docker/diagnose.ts";
 import { findRoot, loadStage } from "../lib/config/stage.ts";
 
 /** The options of `fleet build` (commander's parse of buildCommand()). */
@@ -50,7 +49,10 @@ export interface BuildCliOptions extends BuildOptions {
 /** The outcome of one service's build. */
 export interface Built {
   readonly service: string;
+  /** The image reference (the first tag). */
   readonly ref: string;
+  /** Every reference built and pushed: one per --tag (`ref` first). */
+  readonly refs: readonly string[];
   /** When pushed: the manifest's digest (of the list, for several platforms). */
   readonly digest?: string;
   /** The target platforms ([] = native), each with its manifest's digest when pushed. */
@@ -85,7 +87,7 @@ export async function build(stage: string, opts: BuildCliOptions, deps: Deps): P
       await makeDockerConfig(plan.dockerConfig, userDockerConfigDir(deps.env), plan.loginHosts);
     }
     for (const step of plan.logins) {
-      deps.ui.step(step.title);
+      deps.ui.step(step.title, step.kind);
       await deps.runner.run(step); // its output (a warning about the temp file) is not shown
     }
     const jobs = opts.jobs ?? DEFAULTS.jobs;
@@ -131,7 +133,7 @@ async function run(p: ServicePlan, deps: Deps): Promise<Built> {
   const seconds = () => (deps.now().getTime() - start) / 1000;
   const on = p.platforms.length ? ` (${p.platforms.join(", ")})` : "";
   deps.ui.step(`build ${p.service} → ${p.ref}${on}`);
-  const base = { service: p.service, ref: p.ref };
+  const base = { service: p.service, ref: p.ref, refs: p.refs };
   let digest: string | undefined;
   let platforms: readonly PlatformDigest[] = p.platforms.map((platform) => ({ platform }));
   try {
@@ -218,14 +220,15 @@ function noteTempRefs(plan: BuildPlan, deps: Deps): void {
 }
 
 if (import.meta.main) {
+  const { buildCommand, parseAndLeave, stageArg, usageExits } = await import(
+    "../lib/cli/commands.ts"
+  );
+  const { runCommand } = await import("../lib/cli/output.ts");
   const env = Deno.env.toObject();
   let code = 0;
   const cli = usageExits(buildCommand()).action(async (stage, opts) => {
-    code = await runEdge(async (signal) => {
-      const deps = defaultDeps(signal, { diagnose });
-      const built = await build(stageArg(stage, env), opts, deps);
-      if (built.length) deps.ui.out(buildText(built));
-    });
+    const o = { ...opts, stage: stage ?? env.FLEET_STAGE };
+    code = await runCommand("build", o, (deps) => build(stageArg(stage, env), o, deps));
   });
   await parseAndLeave(() => cli.parseAsync(Deno.args, { from: "user" }), () => code);
 }

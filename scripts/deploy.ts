@@ -5,7 +5,7 @@
  * Also `rollback` (to the previous good release, or --to <id>).
  *
  *   deno run -A scripts/deploy.ts <stage> [-n svc]… [--no-pull] [-y] [--dry-run] [--timeout s]
- *       [--no-rollback] [--changed-only] [--lock-wait s] [-C dir]
+ *       [--no-rollback] [--changed-only] [--lock-wait s] [--tag t] [--json] [-C dir]
  *
  * To use it in another repo, copy this script with lib/ (whole) and the "imports" of deno.json.
  */
@@ -13,7 +13,7 @@ import { DEFAULTS } from "../lib/core/defaults.ts";
 import type { Deps } from "../lib/core/deps.ts";
 import { pickServices } from "../lib/config/services.ts";
 import { findRoot, loadStage } from "../lib/config/stage.ts";
-import { imagesOf, pullable } from "../lib/docker/images.ts";
+import { checkTags, imagesOf, pullable } from "../lib/docker/images.ts";
 import { withSharedSsh } from "../lib/docker/ssh_mux.ts";
 import { engineFor } from "../lib/engine/engines.ts";
 import { refuseWithoutTerminal } from "../lib/release/confirm.ts";
@@ -31,6 +31,8 @@ export interface DeployOptions {
   readonly rollback?: boolean;
   readonly changedOnly?: boolean;
   readonly lockWait?: number;
+  /** Deploy this tag of the built services instead of the stage's `tag:` (deploy only). */
+  readonly tag?: string;
 }
 
 function flowOptions(o: DeployOptions & { to?: string }): FlowOptions {
@@ -53,15 +55,17 @@ export async function deploy(
 ): Promise<ReleaseResult> {
   const stage = loadStage(findRoot(deps.cwd, opts.dir), stageName);
   const services = pickServices(stage, opts.service ?? []);
+  const img = { tag: opts.tag };
+  if (opts.tag !== undefined) checkTags([opts.tag]);
   const engine = engineFor(stage);
-  const plain = engine.context(stage, deps.env);
+  const plain = engine.context(stage, deps.env, img);
   const pull = opts.pull ?? true;
   const sel: Selection = {
     kind: "deploy",
     services: services.map((s) => s.name),
-    images: imagesOf(stage),
-    toPull: pull ? services.filter((s) => pullable(stage, s)).map((s) => s.name) : [],
-    unpullable: services.filter((s) => !pullable(stage, s)).map((s) => s.name),
+    images: imagesOf(stage, img),
+    toPull: pull ? services.filter((s) => pullable(stage, s, img)).map((s) => s.name) : [],
+    unpullable: services.filter((s) => !pullable(stage, s, img)).map((s) => s.name),
   };
   const fo = flowOptions(opts);
   refuseWithoutTerminal(deps.ui, stage, "deploy", fo);
@@ -108,20 +112,15 @@ export async function rollback(
 }
 
 if (import.meta.main) {
-  const { deployCommand, parseAndLeave, runEdge, stageArg, usageExits } = await import(
+  const { deployCommand, parseAndLeave, stageArg, usageExits } = await import(
     "../lib/cli/commands.ts"
   );
-  const { defaultDeps } = await import("../lib/core/deps.ts");
-  const { diagnose } = await import("../lib/docker/diagnose.ts");
-  const { releaseText } = await import("../lib/report/text.ts");
+  const { runCommand } = await import("../lib/cli/output.ts");
+  const env = Deno.env.toObject();
   let code = 0;
   const cli = usageExits(deployCommand()).action(async (stage, opts) => {
-    code = await runEdge(async (signal) => {
-      const deps = defaultDeps(signal, { diagnose });
-      const r = await deploy(stageArg(stage, Deno.env.toObject()), opts, deps);
-      const text = releaseText(r);
-      if (text) deps.ui.out(text);
-    });
+    const o = { ...opts, stage: stage ?? env.FLEET_STAGE };
+    code = await runCommand("deploy", o, (deps) => deploy(stageArg(stage, env), o, deps));
   });
   await parseAndLeave(() => cli.parseAsync(Deno.args, { from: "user" }), () => code);
 }

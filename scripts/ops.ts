@@ -11,6 +11,7 @@ import { runStep } from "../lib/core/steps.ts";
 import { confirmOrCancel } from "../lib/core/ui.ts";
 import { pickServices } from "../lib/config/services.ts";
 import { findRoot, loadStage } from "../lib/config/stage.ts";
+import { parseComposePs, type PsContainer } from "../lib/docker/queries.ts";
 import { withSharedSsh } from "../lib/docker/ssh_mux.ts";
 import type { Engine, EngineContext } from "../lib/engine/engine.ts";
 import { engineFor } from "../lib/engine/engines.ts";
@@ -29,15 +30,20 @@ function open(stageName: string, opts: OpsOptions, deps: Deps): [Engine, EngineC
   return [engine, engine.context(stage, deps.env, { readOnly: true })];
 }
 
-/** `fleet ps <stage>`: the stage's containers (the engine's own table). */
-export async function ps(
-  stage: string,
-  opts: OpsOptions,
-  deps: Deps,
-): Promise<{ stage: string; output: string }> {
+/** What `fleet ps` returns: the stage's containers. */
+export interface PsResult {
+  readonly stage: string;
+  readonly project: string;
+  readonly host: string;
+  readonly containers: readonly PsContainer[];
+}
+
+/** `fleet ps <stage>`: the stage's containers (all states). */
+export async function ps(stage: string, opts: OpsOptions, deps: Deps): Promise<PsResult> {
   const [engine, ctx] = open(stage, opts, deps);
   const r = await withSharedSsh(deps, ctx, (c) => deps.runner.run(engine.psStep(c)));
-  return { stage, output: r.stdout.trimEnd() };
+  const containers = parseComposePs(r.stdout);
+  return { stage, project: ctx.project, host: ctx.target.label, containers };
 }
 
 /** `fleet logs <stage> [-n svc] [-f] [--tail N]`: streamed to stdout as they come. */

@@ -10,7 +10,7 @@
  */
 import { relative, resolve } from "node:path";
 import { ConfigError, UsageError } from "../core/errors.ts";
-import { imageRef, registryOf } from "../docker/images.ts";
+import { checkTags, imageRef, registryOf } from "../docker/images.ts";
 import { pickServices } from "../config/services.ts";
 import { registryProblem } from "../config/formats.ts";
 import { dockerfileCandidates, type Service, type Stage } from "../config/stage.ts";
@@ -21,7 +21,8 @@ import { hasVars, interpolate, requireVars } from "../config/vars.ts";
 export interface BuildOptions {
   readonly service?: readonly string[];
   readonly push?: boolean;
-  readonly tag?: string;
+  /** The tag, or several (`--tag latest --tag sha-…`: one build, every tag); default the stage's. */
+  readonly tag?: string | readonly string[];
   readonly registry?: string;
   readonly platform?: string;
   /** false: --no-cache */
@@ -31,7 +32,10 @@ export interface BuildOptions {
 /** One service to build, every value resolved. */
 export interface BuildInput {
   readonly service: string;
+  /** The image reference (the first tag). */
   readonly ref: string;
+  /** Every reference built: `ref`, then one per further --tag. */
+  readonly refs: readonly string[];
   readonly context: string;
   readonly dockerfile: string;
   readonly target?: string;
@@ -48,7 +52,6 @@ export interface BuildInput {
 
 type Env = Readonly<Record<string, string | undefined>>;
 
-const TAG_RE = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
 // names docker (or the shell around it) reads from its own environment
 const RESERVED_ENV = /^(PATH|HOME|DOCKER_.*|BUILDX_.*|BUILDKIT_HOST)$/;
 
@@ -88,11 +91,7 @@ export function resolveBuilds(
   exists: (path: string) => boolean,
 ): BuildInput[] {
   const services = selectServices(stage, opts);
-  if (opts.tag !== undefined && !TAG_RE.test(opts.tag)) {
-    throw new UsageError(`--tag "${opts.tag}" is not a valid image tag`, {
-      hint: "a tag is up to 128 of [A-Za-z0-9_.-], not starting with . or -",
-    });
-  }
+  checkTags(tagsOf(opts));
   const bad = opts.registry === undefined ? undefined : registryProblem(opts.registry);
   if (bad) throw new UsageError(`--registry "${opts.registry}": ${bad}`);
   if (opts.push && stage.local) {
@@ -110,9 +109,18 @@ export function resolveBuilds(
   return services.map((svc) => resolveOne(stage, svc, opts, env, exists));
 }
 
+/**
+ * The tags of --tag (none: the stage's).
+ * @example tagsOf({ tag: ["latest", "sha-1"] }) // ["latest", "sha-1"]
+ */
+export function tagsOf(opts: BuildOptions): string[] {
+  return opts.tag === undefined ? [] : [opts.tag].flat();
+}
+
 /** A registry is set for the service, or its `image:` names a repository namespace. */
 function hasRegistry(stage: Stage, svc: Service, opts: BuildOptions): boolean {
-  return registryOf(stage, svc, opts) !== undefined || (svc.image?.includes("/") ?? false);
+  return registryOf(stage, svc, { registry: opts.registry }) !== undefined ||
+    (svc.image?.includes("/") ?? false);
 }
 
 function resolveOne(
@@ -160,9 +168,14 @@ function resolveOne(
     }
     secretArgs[k] = interpolate(v, env);
   }
+  const tags = tagsOf(opts);
+  const refs = tags.length
+    ? [...new Set(tags)].map((tag) => imageRef(stage, svc, { ...opts, tag }))
+    : [imageRef(stage, svc, { ...opts, tag: undefined })];
   return {
     service: svc.name,
-    ref: imageRef(stage, svc, opts),
+    ref: refs[0],
+    refs,
     context,
     dockerfile,
     target: b.target === undefined ? undefined : interpolate(b.target, env),

@@ -84,11 +84,12 @@ export function tempRef(ref: string, platform: string): string {
 }
 
 /**
- * Join pushed images into one list under `ref`.
+ * Join pushed images into one list under `ref` (or under each of several tags).
  * @example joinArgv("reg/app:v1", ["reg/app:v1-fleet-tmp-linux-amd64"]) // ["docker", "buildx", "imagetools", "create", "-t", "reg/app:v1", …]
  */
-export function joinArgv(ref: string, sources: readonly string[]): string[] {
-  return ["docker", "buildx", "imagetools", "create", "-t", ref, ...sources];
+export function joinArgv(ref: string | readonly string[], sources: readonly string[]): string[] {
+  const tags = [ref].flat().flatMap((r) => ["-t", r]);
+  return ["docker", "buildx", "imagetools", "create", ...tags, ...sources];
 }
 
 /**

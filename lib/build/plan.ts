@@ -31,6 +31,8 @@ export interface PlanContext {
 export interface ServicePlan {
   readonly service: string;
   readonly ref: string;
+  /** Every reference built (`ref` first). */
+  readonly refs: readonly string[];
   readonly push: boolean;
   /** The target platforms ([] = native). */
   readonly platforms: readonly string[];
@@ -67,6 +69,11 @@ export function buildArgArgv(b: BuildInput): string[] {
   ];
 }
 
+/** `-t <ref>` for each reference built (one build, several tags). */
+function tagArgv(b: BuildInput): string[] {
+  return b.refs.flatMap((r) => ["-t", r]);
+}
+
 /**
  * `docker build` (local, or `buildx: false`).
  * @example dockerBuildArgv(web, {}) // ["docker", "build", "-t", "app-web-local:latest", "-f", "/p/Dockerfile", "/p"]
@@ -79,7 +86,8 @@ export function dockerBuildArgv(
     "docker",
     "build",
     ...(o.platform ? ["--platform", o.platform] : []),
-    ...["-t", b.ref, "-f", b.dockerfile],
+    ...tagArgv(b),
+    ...["-f", b.dockerfile],
     ...(b.target ? ["--target", b.target] : []),
     ...buildArgArgv(b),
     ...(o.cache === false ? ["--no-cache"] : []),
@@ -100,7 +108,7 @@ export function buildxArgv(
   return [
     ...["docker", "buildx", "build"],
     ...(o.platform ? ["--platform", o.platform] : []),
-    ...["--progress", "plain", "-t", o.tag ?? b.ref, "-f", b.dockerfile],
+    ...["--progress", "plain", ...(o.tag ? ["-t", o.tag] : tagArgv(b)), "-f", b.dockerfile],
     ...(b.target ? ["--target", b.target] : []),
     ...buildArgArgv(b),
     // a list's inline cache serves each platform: the same cache ref on every route
@@ -141,7 +149,7 @@ export function listPlan(
       buildxArgv(b, { platform, cache: o.cache, push: true, tag: tempRefs[i] }),
     )
   );
-  const join = o.registryStep("push", `join ${b.service}'s platforms`, joinArgv(b.ref, tempRefs));
+  const join = o.registryStep("push", `join ${b.service}'s platforms`, joinArgv(b.refs, tempRefs));
   return { route, steps: [...builds, join], inspect, tempRefs };
 }
 
@@ -182,7 +190,13 @@ export function planBuild(
       env: stepEnv,
       secretEnv,
     });
-    const base = { service: b.service, ref: b.ref, push: opts.push === true, platforms };
+    const base = {
+      service: b.service,
+      ref: b.ref,
+      refs: b.refs,
+      push: opts.push === true,
+      platforms,
+    };
     if (route) {
       // the join and the read-back take no build args: no secrets in their environment
       const registryStep: RegistryStepOf = (kind, title, argv) => ({ kind, title, argv, env });
@@ -195,12 +209,15 @@ export function planBuild(
     }
     const steps = [step(`build ${b.service}`, dockerBuildArgv(b, { platform, cache: opts.cache }))];
     if (opts.push) {
-      steps.push({
-        kind: "push",
-        title: `push ${b.service}`,
-        argv: ["docker", "push", b.ref],
-        env,
-      });
+      for (const ref of b.refs) {
+        const tag = ref === b.ref ? "" : ` ${ref.slice(ref.lastIndexOf(":") + 1)}`;
+        steps.push({
+          kind: "push",
+          title: `push ${b.service}${tag}`,
+          argv: ["docker", "push", ref],
+          env,
+        });
+      }
     }
     return { ...base, steps };
   });

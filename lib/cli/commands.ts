@@ -11,6 +11,8 @@ import { exitCodeOf, formatError, InterruptedError, UsageError } from "../core/e
 type AnyCommand = Command<any, any, any>;
 
 const collect = (v: string, prev: string[]) => [...prev, v];
+/** The help of --json, the same on every command that has it. */
+export const JSON_HELP = "print the result as one JSON document on stdout (docs/json.md)";
 const seconds = (v: string) => {
   const n = Number(v);
   if (!Number.isFinite(n) || n < 0) throw new UsageError(`not a number of seconds: "${v}"`);
@@ -38,7 +40,12 @@ export function buildCommand() {
       .argument("[stage]", "stage name (or FLEET_STAGE)")
       .option("-n, --service <name>", "only this service (repeatable)", collect, [] as string[])
       .option("--push", "push the images (not for local)")
-      .option("--tag <tag>", "image tag (default: the stage's tag, else latest)")
+      .option(
+        "--tag <tag>",
+        "image tag, repeatable: one build, every tag (default: the stage's tag, else latest)",
+        collect,
+        [] as string[],
+      )
       .option("--registry <registry>", "registry prefix, e.g. ghcr.io/myorg")
       .option(
         "--platform <platforms>",
@@ -46,6 +53,7 @@ export function buildCommand() {
       )
       .option("--no-cache", "build without cache")
       .option("--dry-run", "print the commands, run nothing")
+      .option("--json", JSON_HELP)
       .option(
         "-j, --jobs <n>",
         "services built at once",
@@ -73,6 +81,8 @@ export function deployCommand() {
       )
       .option("--no-rollback", "on a failed release, leave it as it is")
       .option("--changed-only", "redeploy only services whose image changed")
+      .option("--tag <tag>", "deploy this tag of the built services instead of the stage's")
+      .option("--json", JSON_HELP)
       .option(
         "--lock-wait <seconds>",
         "wait this long for another deploy's lock",
@@ -90,6 +100,7 @@ export function rollbackCommand() {
       .argument("[stage]", "stage name (or FLEET_STAGE)")
       .option("-n, --service <name>", "only this service (repeatable)", collect, [] as string[])
       .option("--to <release>", "release id from `fleet history`")
+      .option("--json", JSON_HELP)
       .option("-y, --yes", "do not ask for confirmation")
       .option("--dry-run", "print the plan, change nothing")
       .option(
@@ -104,6 +115,20 @@ export function rollbackCommand() {
         seconds,
         DEFAULTS.lockWait,
       ),
+  );
+}
+
+/** `promote <from> <to>` and its options (SPEC §9). */
+export function promoteCommand() {
+  return withGlobals(
+    new Command("promote")
+      .description("point <to>'s images at the very manifests of <from>, by digest (no rebuild)")
+      .argument("<from>", "the stage whose images are promoted")
+      .argument("<to>", "the stage whose image references are pointed at them")
+      .option("-n, --service <name>", "only this service (repeatable)", collect, [] as string[])
+      .option("--tag <tag>", "this tag on both sides instead of each stage's tag")
+      .option("--dry-run", "print the commands, run nothing")
+      .option("--json", JSON_HELP),
   );
 }
 

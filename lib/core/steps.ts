@@ -7,7 +7,7 @@ import type { Step } from "./run.ts";
  * prints nothing for a while says so (`pull | still running (10s)`), so no wait is silent.
  */
 export async function runStep(deps: Deps, step: Step): Promise<void> {
-  deps.ui.step(step.title);
+  deps.ui.step(step.title, step.kind);
   await deps.runner.run(step, {
     onLine: (l) => deps.ui.line(step.kind, l),
     onQuiet: (s) => deps.ui.line(step.kind, `still running (${s}s)`),

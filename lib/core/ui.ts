@@ -4,14 +4,18 @@
  */
 import process from "node:process";
 import { FleetError, InterruptedError } from "./errors.ts";
+import type { StepKind } from "./run.ts";
 
 export interface Ui {
   /** A result line, on stdout. */
   out(text: string): void;
   /** A progress message, on stderr. */
   info(text: string): void;
-  /** A step heading (`==> …`), on stderr. */
-  step(text: string): void;
+  /**
+   * A step heading (`==> …`), on stderr. `kind`: the step it announces (runStep), which the
+   * GitHub Actions mode shows as that step's group instead (lib/report/github.ts).
+   */
+  step(text: string, kind?: StepKind): void;
   warn(text: string): void;
   /** A line of a child's output, prefixed with who it is from (`web | …`). */
   line(prefix: string, text: string): void;

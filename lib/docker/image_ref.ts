@@ -59,3 +59,12 @@ export function withTag(ref: string, tag: string): string {
 export function shortId(id: string | undefined): string {
   return id ? id.replace(/^sha256:/, "").slice(0, 12) : "none";
 }
+
+/**
+ * A short manifest digest for people: the algorithm and 12 hex digits.
+ * @example shortDigest("sha256:0123456789abcdef") // "sha256:0123456789ab"
+ */
+export function shortDigest(digest: string): string {
+  const i = digest.indexOf(":");
+  return `${digest.slice(0, i + 1)}${digest.slice(i + 1, i + 13)}`;
+}

@@ -1,4 +1,5 @@
 /** Image naming (SPEC §3), pure. */
+import { UsageError } from "../core/errors.ts";
 import type { Service, Stage } from "../config/stage.ts";
 import { parseImageRef, repositoryOf } from "./image_ref.ts";
 
@@ -58,4 +59,19 @@ export function imagesOf(stage: Stage, opts: ImageOptions = {}): Record<string, 
 /** A service's image can be pulled unless fleet builds it and there is no registry to pull from. */
 export function pullable(stage: Stage, svc: Service, opts: ImageOptions = {}): boolean {
   return !svc.build || registryOf(stage, svc, opts) !== undefined;
+}
+
+const TAG_RE = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
+
+/**
+ * Check the tags given with --tag: a UsageError (exit 2) for one that is not a valid image tag.
+ * @example checkTags(["latest", "sha-1a2b"]) // ok
+ */
+export function checkTags(tags: readonly string[]): void {
+  for (const tag of tags) {
+    if (TAG_RE.test(tag)) continue;
+    throw new UsageError(`--tag "${tag}" is not a valid image tag`, {
+      hint: "a tag is up to 128 of [A-Za-z0-9_.-], not starting with . or -",
+    });
+  }
 }

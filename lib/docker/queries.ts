@@ -5,12 +5,21 @@
 import type { Deps } from "../core/deps.ts";
 import { CommandError } from "../core/errors.ts";
 import { type RunResult, tail } from "../core/run.ts";
+import { repositoryOf } from "./image_ref.ts";
 import { dockerStep, type Target } from "./target.ts";
 
-/** An image a service runs or will run: the reference and the image ID it resolved to. */
+/** An image a service runs or will run: the reference, its image ID and its repo digest. */
 export interface ImageId {
   readonly ref: string;
   readonly id: string;
+  /** The manifest digest the image has in the reference's repository (pulled or pushed). */
+  readonly digest?: string;
+}
+
+/** What `docker image inspect` says of an image: its ID and its `repo@sha256:…` digests. */
+export interface ImageInfo {
+  readonly id: string;
+  readonly repoDigests: readonly string[];
 }
 
 /** Images by service name. */
@@ -67,12 +76,36 @@ export async function listContainers(
   return parseContainers(r.stdout);
 }
 
-/** Image ID of each reference present on the target; missing ones map to undefined. */
+/**
+ * The digest of a reference's repository among an image's repo digests (none for an image that
+ * was never pushed or pulled by digest).
+ * @example repoDigest(["reg/app@sha256:ab"], "reg/app:1") // "sha256:ab"
+ */
+export function repoDigest(repoDigests: readonly string[], ref: string): string | undefined {
+  const repo = repositoryOf(ref);
+  const hit = repoDigests.find((d) => d.slice(0, d.lastIndexOf("@")) === repo);
+  return hit?.slice(hit.lastIndexOf("@") + 1);
+}
+
+/** Parse `docker image inspect --format '{{.Id}} {{json .RepoDigests}}'` lines. */
+export function parseImageInfos(stdout: string): ImageInfo[] {
+  return stdout.split("\n").map((l) => l.trim()).filter(Boolean).map((l) => {
+    const sp = l.indexOf(" ");
+    if (sp < 0) return { id: l, repoDigests: [] };
+    let digests: unknown = [];
+    try {
+      digests = JSON.parse(l.slice(sp + 1));
+    } catch { /* no digests */ }
+    return { id: l.slice(0, sp), repoDigests: Array.isArray(digests) ? digests.map(String) : [] };
+  });
+}
+
+/** ID and repo digests of each reference present on the target; missing ones map to undefined. */
 export async function inspectImages(
   deps: Deps,
   target: Target,
   refs: readonly string[],
-): Promise<Map<string, string | undefined>> {
+): Promise<Map<string, ImageInfo | undefined>> {
   const unique = [...new Set(refs)];
   const inspect = (some: string[]) =>
     deps.runner.run(
@@ -80,24 +113,93 @@ export async function inspectImages(
         "image",
         "inspect",
         "--format",
-        "{{.Id}}",
+        "{{.Id}} {{json .RepoDigests}}",
         ...some,
       ]),
       { check: false },
     );
   // one call for all; only when one is missing does it take one call each
   const all = await inspect(unique);
-  const ids = all.stdout.split("\n").map((l) => l.trim()).filter(Boolean);
-  if (all.code === 0 && ids.length === unique.length) {
-    return new Map(unique.map((r, i) => [r, ids[i]]));
+  const infos = parseImageInfos(all.stdout);
+  if (all.code === 0 && infos.length === unique.length) {
+    return new Map(unique.map((r, i) => [r, infos[i]]));
   }
   unreachable(all, target, "image inspect");
-  const out = new Map<string, string | undefined>();
+  const out = new Map<string, ImageInfo | undefined>();
   for (const ref of unique) {
     const r = await inspect([ref]);
-    out.set(ref, r.code === 0 ? r.stdout.trim() || undefined : undefined);
+    out.set(ref, r.code === 0 ? parseImageInfos(r.stdout)[0] : undefined);
   }
   return out;
+}
+
+/**
+ * The images with their repo digests added (one inspect), each looked up in the repository of
+ * `repoOf(service)` (what ran before a release: its ID, the repository it was deployed from).
+ */
+export async function withDigests(
+  deps: Deps,
+  target: Target,
+  images: Images,
+  repoOf: (service: string) => string,
+): Promise<Images> {
+  const services = Object.keys(images);
+  if (services.length === 0) return images;
+  const infos = await inspectImages(deps, target, services.map((s) => images[s].id));
+  return Object.fromEntries(services.map((s) => {
+    const digest = repoDigest(infos.get(images[s].id)?.repoDigests ?? [], repoOf(s));
+    return [s, digest ? { ...images[s], digest } : images[s]];
+  }));
+}
+
+/** A container as `fleet ps` reports it. */
+export interface PsContainer {
+  readonly name: string;
+  readonly service: string;
+  readonly image: string;
+  /** created, running, restarting, exited, dead … */
+  readonly state: string;
+  /** Docker's words: "Up 2 minutes (healthy)", "Exited (1) 3 seconds ago". */
+  readonly status: string;
+  /** "" (no healthcheck), starting, healthy, unhealthy. */
+  readonly health: string;
+  readonly exitCode: number;
+  readonly ports: readonly PsPort[];
+}
+
+/** A port of a container: published on the host (`url`:`published`) or only exposed. */
+export interface PsPort {
+  readonly url?: string;
+  readonly published?: number;
+  readonly target: number;
+  readonly protocol: string;
+}
+
+/**
+ * Parse `docker compose ps --format json`: one JSON object per line (Compose ≥ 2.21) or one
+ * JSON array (earlier versions).
+ */
+export function parseComposePs(stdout: string): PsContainer[] {
+  const text = stdout.trim();
+  if (!text) return [];
+  const rows: Record<string, unknown>[] = text.startsWith("[")
+    ? JSON.parse(text)
+    : text.split("\n").filter((l) => l.trim().startsWith("{")).map((l) => JSON.parse(l));
+  return rows.map((j) => ({
+    name: String(j.Name ?? j.Names ?? ""),
+    service: String(j.Service ?? ""),
+    image: String(j.Image ?? ""),
+    state: String(j.State ?? ""),
+    status: String(j.Status ?? ""),
+    health: String(j.Health ?? ""),
+    exitCode: Number(j.ExitCode ?? 0),
+    ports: ((j.Publishers ?? []) as Record<string, unknown>[]).map((p) => ({
+      ...(p.URL ? { url: String(p.URL) } : {}),
+      ...(Number(p.PublishedPort) ? { published: Number(p.PublishedPort) } : {}),
+      target: Number(p.TargetPort ?? 0),
+      protocol: String(p.Protocol ?? "tcp"),
+    })),
+  }));
 }
 
 /** The state of a container, as the health wait needs it. */

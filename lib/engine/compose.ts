@@ -161,7 +161,7 @@ export const compose: Engine = {
       `${o.mode} ${o.service}: ${o.command.join(" ")}`,
       o.modelFile,
     ),
-  psStep: (ctx) => composeStep(ctx, "ps", ["ps", "--all"]),
+  psStep: (ctx) => composeStep(ctx, "ps", ["ps", "--all", "--format", "json"]),
   logsStep: (ctx, services, o) =>
     composeStep(ctx, "logs", [
       "logs",

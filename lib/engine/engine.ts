@@ -108,6 +108,7 @@ export interface Engine {
    * terminal handed to the user: the model is read from `modelFile`.
    */
   interactiveStep(ctx: EngineContext, how: InteractiveOptions): Step;
+  /** The containers as JSON (lib/docker/compose_ps.ts parseComposePs reads it). */
   psStep(ctx: EngineContext): Step;
   logsStep(ctx: EngineContext, services: readonly string[], opts: LogsOptions): Step;
   downStep(ctx: EngineContext): Step;

@@ -10,7 +10,7 @@ import { SetupError } from "../core/errors.ts";
 import { showStep, type Step } from "../core/run.ts";
 import { runStep } from "../core/steps.ts";
 import { confirmOrCancel } from "../core/ui.ts";
-import { inspectImages } from "../docker/queries.ts";
+import { inspectImages, repoDigest, withDigests } from "../docker/queries.ts";
 import { checkImagePlatforms, hostPlatform } from "../docker/platform_check.ts";
 import type { Engine, EngineContext } from "../engine/engine.ts";
 import { releaseId } from "./history.ts";
@@ -127,7 +127,8 @@ async function locked(
   let recorded = false;
   let pruned = false;
   try {
-    const before = waited ? await engine.running(deps, ctx, sel.services) : await early;
+    const running = waited ? await engine.running(deps, ctx, sel.services) : await early;
+    const before = await withDigests(deps, ctx.target, running, (s) => sel.images[s]);
     const services = o.changedOnly
       ? sel.services.filter((s) => before[s]?.id !== fresh[s].id)
       : [...sel.services];
@@ -184,19 +185,21 @@ function outcomes(sel: Selection, before: Images, fresh: Images, services: reado
     name: s,
     image: sel.images[s],
     id: fresh[s].id,
+    ...(fresh[s].digest ? { digest: fresh[s].digest } : {}),
     ...(before[s] ? { before: before[s].id } : {}),
+    ...(before[s]?.digest ? { beforeDigest: before[s].digest } : {}),
     redeployed: services.includes(s),
   }));
 }
 
 /** Image IDs of the selection on the host; a missing one is an error that says what to do. */
 async function imagesOnHost(deps: Deps, ctx: EngineContext, sel: Selection): Promise<Images> {
-  const ids = await inspectImages(deps, ctx.target, sel.services.map((s) => sel.images[s]));
+  const infos = await inspectImages(deps, ctx.target, sel.services.map((s) => sel.images[s]));
   const out: Images = {};
   for (const s of sel.services) {
     const ref = sel.images[s];
-    const id = ids.get(ref);
-    if (!id) {
+    const info = infos.get(ref);
+    if (!info) {
       const only = sel.services.length > 1 ? ` -n ${s}` : "";
       throw new FleetError(`image ${ref} of service ${s} is not on ${ctx.target.label}`, {
         hint: sel.unpullable.includes(s)
@@ -204,7 +207,8 @@ async function imagesOnHost(deps: Deps, ctx: EngineContext, sel: Selection): Pro
           : "push it to the registry (fleet build --push), or deploy without --no-pull",
       });
     }
-    out[s] = { ref, id };
+    const digest = repoDigest(info.repoDigests, ref);
+    out[s] = { ref, id: info.id, ...(digest ? { digest } : {}) };
   }
   return out;
 }

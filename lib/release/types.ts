@@ -57,8 +57,12 @@ export interface ServiceOutcome {
   readonly image: string;
   /** The image ID it resolved to on the host. */
   readonly id: string;
+  /** Its manifest digest in the image's repository (what was pulled), when it has one. */
+  readonly digest?: string;
   /** The image ID that ran before, if any. */
   readonly before?: string;
+  /** The digest of what ran before, when it has one. */
+  readonly beforeDigest?: string;
   /** Redeployed in this release (false: skipped by --changed-only). */
   readonly redeployed: boolean;
 }

@@ -3,7 +3,7 @@
  * interrupt, which release each service is on. (Results are rendered by lib/report/.)
  */
 import type { Ui } from "../core/ui.ts";
-import { shortId as short } from "../docker/image_ref.ts";
+import { shortDigest, shortId as short } from "../docker/image_ref.ts";
 import type { Engine, EngineContext } from "../engine/engine.ts";
 import type { Images, Selection } from "./types.ts";
 
@@ -31,7 +31,8 @@ export function showPlan(
       ? `unchanged ${short(fresh[s].id)}`
       : `${short(before[s].id)} → ${short(fresh[s].id)}`;
     const how = services.includes(s) ? engine.strategy(ctx, s) : "skipped (unchanged)";
-    ui.info(`    ${s}  ${sel.images[s]}  ${change}  (${how})`);
+    const digest = fresh[s].digest ? ` (${shortDigest(fresh[s].digest)})` : "";
+    ui.info(`    ${s}  ${sel.images[s]}${digest}  ${change}  (${how})`);
   }
 }
 

@@ -36,6 +36,14 @@ export function stagesText(list: readonly StageSummary[]): string {
  * @example configYaml(stage) // "stage: live\nproject: myapp\n…"
  */
 export function configYaml(s: Stage, opts: ImageOptions = {}): string {
+  return stringify(resolvedConfig(s, opts), { lineWidth: 0 });
+}
+
+/**
+ * The resolved stage as a plain object (`fleet config`, as YAML or JSON): defaults applied,
+ * paths relative to the root, every service's full image reference.
+ */
+export function resolvedConfig(s: Stage, opts: ImageOptions = {}): Record<string, unknown> {
   const rel = (p: string) => relative(s.root, p) || ".";
   const services = Object.fromEntries(s.services.map((svc) => {
     const { name: _n, build, image: _i, ...rest } = svc;
@@ -50,7 +58,7 @@ export function configYaml(s: Stage, opts: ImageOptions = {}): string {
     }
     return [svc.name, { ...out, ...rest }];
   }));
-  return stringify({
+  return {
     stage: s.name,
     file: s.file,
     project: s.project,
@@ -61,5 +69,5 @@ export function configYaml(s: Stage, opts: ImageOptions = {}): string {
     ...(s.context ? { context: s.context } : { host: s.host ?? "local engine" }),
     confirm: s.confirm,
     services,
-  }, { lineWidth: 0 });
+  };
 }

@@ -2,7 +2,9 @@
  * Results as text for people, on stdout: a release (deploy/rollback), the history, a build.
  * The same results render as JSON and GitHub output elsewhere in lib/report/.
  */
-import { shortId as short } from "../docker/image_ref.ts";
+import { shortDigest, shortId as short } from "../docker/image_ref.ts";
+import type { PromoteResult } from "../build/promotion.ts";
+import type { PsContainer } from "../docker/queries.ts";
 import type { Release } from "../release/history.ts";
 import type { ReleaseResult } from "../release/types.ts";
 import { table } from "./table.ts";
@@ -38,7 +40,9 @@ export function historyText(
   if (releases.length === 0) return `no releases of ${stage} recorded on ${host}`;
   const rows = [["RELEASE", "WHEN", "WHO", "COMMIT", "KIND", "RESULT", "SERVICES", "NOTE"]];
   for (const r of releases) {
-    const svcs = Object.entries(r.services).map(([s, i]) => `${s}=${short(i.id)}`);
+    const svcs = Object.entries(r.services).map(([s, i]) =>
+      i.digest ? `${s}@${shortDigest(i.digest)}` : `${s}=${short(i.id)}`
+    );
     rows.push([
       r.id,
       r.time.replace("T", " ").replace(/\.\d+Z$/, "Z"),
@@ -60,6 +64,7 @@ export function historyText(
 export interface BuiltText {
   readonly service: string;
   readonly ref: string;
+  readonly refs?: readonly string[];
   readonly digest?: string;
   /** Its platforms; several (a manifest list) get a line each, with their digests. */
   readonly platforms?: readonly { readonly platform: string; readonly digest?: string }[];
@@ -68,12 +73,18 @@ export interface BuiltText {
 }
 
 /**
- * `fleet build`: one line per service (image, digest when pushed or FAILED, time); a
- * multi-platform list, one more line per platform with its digest.
+ * `fleet build`: one line per service (image and its other tags, digest when pushed or FAILED,
+ * time); a multi-platform list, one more line per platform with its digest.
+ * @example buildText([{ service: "web", ref: "r/w:latest", refs: ["r/w:latest", "r/w:v1"], seconds: 2 }]) // "web  r/w:latest +v1  -  2.0s"
  */
 export function buildText(built: readonly BuiltText[]): string {
   return table(built.flatMap((b) => [
-    [b.service, b.ref, b.error ? "FAILED" : b.digest ?? "-", `${b.seconds.toFixed(1)}s`],
+    [
+      b.service,
+      [b.ref, ...(b.refs ?? []).filter((r) => r !== b.ref).map((r) => `+${tagOf(r)}`)].join(" "),
+      b.error ? "FAILED" : b.digest ?? "-",
+      `${b.seconds.toFixed(1)}s`,
+    ],
     ...((b.platforms?.length ?? 0) > 1
       ? b.platforms!.map((p) => ["", `  ${p.platform}`, p.digest ?? "-"])
       : []),
@@ -88,4 +99,41 @@ export function downText(r: { project: string }): string {
 /** `fleet unlock`: whose lock was removed, or that there was none. */
 export function unlockText(r: { stage: string; held?: { holder: string } }): string {
   return r.held ? `${r.stage}: lock of ${r.held.holder} removed` : `${r.stage} is not locked`;
+}
+
+function tagOf(ref: string): string {
+  return ref.slice(ref.lastIndexOf(":") + 1);
+}
+
+/** `fleet ps`: one line per container (service, state, status, ports). */
+export function psText(r: { stage: string; project: string; containers: readonly PsContainer[] }) {
+  if (r.containers.length === 0) return `no containers of ${r.project}`;
+  const port = (p: PsContainer["ports"][number]) =>
+    p.published ? `${p.url ? `${p.url}:` : ""}${p.published}->${p.target}/${p.protocol}` : "";
+  return table([
+    ["NAME", "SERVICE", "IMAGE", "STATE", "STATUS", "PORTS"],
+    ...r.containers.map((c) => [
+      c.name,
+      c.service,
+      c.image,
+      c.state,
+      c.status,
+      c.ports.map(port).filter(Boolean).join(", "),
+    ]),
+  ]);
+}
+
+/** `fleet promote`: each new reference and its digest (and the commands of a dry run). */
+export function promoteText(r: PromoteResult): string {
+  if (r.commands) {
+    return [
+      `promote ${r.from} to ${r.to} would run:`,
+      ...r.commands.map((c) => `  ${c}`),
+    ].join("\n");
+  }
+  return table(r.services.map((p) => [
+    p.service,
+    `${p.to}@${p.digest}`,
+    p.identical ? `= ${p.from}` : `list of ${p.from}@${p.sourceDigest}`,
+  ]));
 }
