@@ -183,7 +183,9 @@ export function runCommand(
         };
         leave(
           deps,
-          partial === undefined ? failureSummary(title, e) : RENDER[name].github?.(partial, o, e),
+          partial === undefined
+            ? { summary: failureSummary(title, e), outputs: { result: e.result } }
+            : RENDER[name].github?.(partial, o, e),
         );
       }
       throw err;
@@ -216,10 +218,10 @@ function resultOf(r: unknown): string {
 /** Append the step summary and outputs to the files GitHub Actions names (if it names them). */
 function leave(
   deps: Deps,
-  gh: string | { summary: string; outputs: Record<string, string> } | undefined,
+  gh: { summary: string; outputs: Record<string, string> } | undefined,
 ): void {
   if (gh === undefined) return;
-  const { summary, outputs } = typeof gh === "string" ? { summary: gh, outputs: {} } : gh;
+  const { summary, outputs } = gh;
   const append = (file: string | undefined, body: string) => {
     if (!file || !body) return;
     try {

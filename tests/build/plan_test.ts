@@ -110,6 +110,26 @@ Deno.test("cloud: --registry and --tag name the image, cache ref follows", () =>
   ]);
 });
 
+Deno.test("--tag repeated: one build with -t per tag, cache from the first, every tag pushed", () => {
+  assert.deepEqual(argvs(stage(), { tag: ["latest", "sha-1", "latest"], push: true }), [
+    "docker buildx build --platform linux/amd64 --progress plain" +
+    " -t reg.example/team/app-web-dev:latest -t reg.example/team/app-web-dev:sha-1" +
+    " -f /p/services/web/Dockerfile" +
+    " --cache-from type=registry,ref=reg.example/team/app-web-dev:latest --cache-to type=inline" +
+    " --push --metadata-file /t/web.metadata.json /p",
+  ]);
+  assert.deepEqual(argvs(stage({ buildx: false }), { tag: ["v1", "sha-1"], push: true }), [
+    "docker build --platform linux/amd64 -t reg.example/team/app-web-dev:v1" +
+    " -t reg.example/team/app-web-dev:sha-1 -f /p/services/web/Dockerfile /p",
+    "docker push reg.example/team/app-web-dev:v1",
+    "docker push reg.example/team/app-web-dev:sha-1",
+  ]);
+  assert.deepEqual(plan(stage(), { tag: ["a", "b"] }).services[0].refs, [
+    "reg.example/team/app-web-dev:a",
+    "reg.example/team/app-web-dev:b",
+  ]);
+});
+
 Deno.test("cloud: --target and literal --build-arg K=V", () => {
   const svc: Service = {
     name: "web",

@@ -11,6 +11,7 @@ import { releaseText } from "../../lib/report/text.ts";
 /** Just enough of a Docker host: images, containers per service, a lock, release volumes. */
 class FakeHost {
   images = new Map<string, string>(); // ref → id
+  digests = new Map<string, string[]>(); // id → repo digests
   running = new Map<string, string>(); // service → image id
   unhealthy = new Set<string>(); // image ids whose containers never get healthy
   failPull = false;
@@ -44,7 +45,8 @@ class FakeHost {
       const ids = a.slice(4).map((r) =>
         this.images.get(r) ?? [...this.images.values()].find((i) => i === r)
       );
-      const found = ids.filter(Boolean).join("\n");
+      const found = ids.filter(Boolean)
+        .map((id) => `${id} ${JSON.stringify(this.digests.get(id!) ?? [])}`).join("\n");
       return ids.every(Boolean)
         ? { stdout: found + "\n" }
         : { code: 1, stdout: found, stderr: "No such image" };
@@ -171,6 +173,33 @@ Deno.test("deploy: pull → lock → stop → rm → up → record → unlock", 
   assert.equal(host.lock, undefined);
   assert.match(deps.ui.text(), /web {2}reg\.test\/app-web-dev:latest {2}old → new/);
   assert.match(deps.ui.text(), /db {2}postgres:16 {2}unchanged pg/);
+});
+
+Deno.test("--tag deploys that tag; the plan, the result and the record show its digest", async () => {
+  const { host, deps } = setup();
+  const d = (c: string) => "sha256:" + c.repeat(64);
+  host.images.set("reg.test/app-web-dev:sha-1", "sha256:new");
+  host.digests.set("sha256:new", [`reg.test/app-web-dev@${d("2")}`]);
+  host.digests.set("sha256:old", [`reg.test/app-web-dev@${d("1")}`, `other/x@${d("9")}`]);
+  const r = await deploy("dev", { ...opts, tag: "sha-1" }, deps);
+  const pull = deps.runner.steps.find((s) => s.title === "pull")!;
+  assert.match(pull.input!, /image: reg\.test\/app-web-dev:sha-1/);
+  assert.match(
+    deps.ui.text(),
+    /web {2}reg\.test\/app-web-dev:sha-1 \(sha256:222222222222\) {2}old → new/,
+  );
+  assert.deepEqual(
+    r.services.map((s) => [s.name, s.image, s.digest, s.beforeDigest]),
+    [["web", "reg.test/app-web-dev:sha-1", d("2"), d("1")], [
+      "db",
+      "postgres:16",
+      undefined,
+      undefined,
+    ]],
+  );
+  const record = host.volumes[0].find((x) => x.startsWith("dev.fleet.release.services="))!;
+  assert.equal(JSON.parse(record.split("=").slice(1).join("=")).web.digest, d("2"));
+  await assert.rejects(deploy("dev", { ...opts, tag: "no good" }, deps), UsageError);
 });
 
 Deno.test("a failed pull changes nothing: no stop, no lock", async () => {

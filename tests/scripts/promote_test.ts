@@ -1,0 +1,115 @@
+/** Script tests for `fleet promote` (scripts/promote.ts) with a recording runner. */
+import assert from "node:assert/strict";
+import { promote } from "../../scripts/promote.ts";
+import { CommandError, UsageError } from "../../lib/core/errors.ts";
+import type { Step } from "../../lib/core/run.ts";
+import { recordingRunner, tempProject, testDeps } from "../helpers.ts";
+
+const D = "sha256:" + "d".repeat(64);
+const W = "sha256:" + "9".repeat(64);
+const MANIFEST = "application/vnd.docker.distribution.manifest.v2+json";
+const INDEX = "application/vnd.oci.image.index.v1+json";
+
+function project() {
+  return tempProject({
+    "stages/_base.yaml":
+      "project: app\nservices:\n  web: { build: {} }\n  db: { image: postgres }\n",
+    "stages/dev.yaml": "registry: reg.test\n",
+    "stages/live.yaml": "registry: other.test/org\n",
+    "stages/local.yaml": "{}\n",
+  });
+}
+
+/** A registry: what `from` points at, what `to` points at after create, what buildx knows. */
+function registry(o: { source: string; after?: string; preferIndex: boolean }) {
+  return (s: Step) => {
+    const a = s.argv.join(" ");
+    if (a.endsWith("create --help")) {
+      return { stdout: o.preferIndex ? "  --prefer-index  keep a single manifest" : "  -t, --tag" };
+    }
+    if (a.includes("inspect reg.test/")) {
+      return { stdout: JSON.stringify({ mediaType: o.source, digest: D, size: 1 }) };
+    }
+    if (a.includes("inspect other.test/")) {
+      return { stdout: JSON.stringify({ mediaType: INDEX, digest: o.after ?? D, size: 1 }) };
+    }
+    return { stdout: "#1 pushing\n" };
+  };
+}
+
+Deno.test("promote: inspect → create from repo@digest → check; no build, no pull", async () => {
+  const deps = testDeps(project(), {
+    runner: recordingRunner(registry({ source: MANIFEST, preferIndex: true })),
+  });
+  const r = await promote("dev", "live", {}, deps);
+  assert.deepEqual(deps.runner.argvs(), [
+    "docker buildx imagetools inspect reg.test/app-web-dev:latest --format {{json .Manifest}}",
+    "docker buildx imagetools create --help",
+    "docker buildx imagetools create --prefer-index=false -t other.test/org/app-web-live:latest" +
+    ` reg.test/app-web-dev@${D}`,
+    "docker buildx imagetools inspect other.test/org/app-web-live:latest --format {{json .Manifest}}",
+  ]);
+  assert.deepEqual(r, {
+    from: "dev",
+    to: "live",
+    services: [{
+      service: "web",
+      from: "reg.test/app-web-dev:latest",
+      to: "other.test/org/app-web-live:latest",
+      digest: D,
+      sourceDigest: D,
+      identical: true,
+    }],
+  });
+  assert.match(deps.ui.text(), /web \| #1 pushing/);
+});
+
+Deno.test("a list is copied whole as it is: no probe, no flag", async () => {
+  const deps = testDeps(project(), {
+    runner: recordingRunner(registry({ source: INDEX, preferIndex: false })),
+  });
+  const r = await promote("dev", "live", { tag: "sha-1" }, deps);
+  assert.equal(
+    deps.runner.argvs()[1],
+    `docker buildx imagetools create -t other.test/org/app-web-live:sha-1 reg.test/app-web-dev@${D}`,
+  );
+  assert.equal(deps.runner.steps.length, 3);
+  assert.equal(r.services[0].identical, true);
+});
+
+Deno.test("an old buildx wraps a single manifest in a list: said so, both digests", async () => {
+  const deps = testDeps(project(), {
+    runner: recordingRunner(registry({ source: MANIFEST, after: W, preferIndex: false })),
+  });
+  const r = await promote("dev", "live", {}, deps);
+  assert.ok(!deps.runner.argvs()[2].includes("--prefer-index"));
+  assert.deepEqual(
+    [r.services[0].digest, r.services[0].sourceDigest, r.services[0].identical],
+    [W, D, false],
+  );
+  assert.match(deps.ui.text(), /warning: web: this buildx wraps a single-platform manifest/);
+});
+
+Deno.test("a copy that points elsewhere is an error (exit 1)", async () => {
+  const deps = testDeps(project(), {
+    runner: recordingRunner(registry({ source: INDEX, after: W, preferIndex: true })),
+  });
+  await assert.rejects(promote("dev", "live", {}, deps), (e: Error) => {
+    assert.ok(e instanceof CommandError);
+    assert.match(e.message, /points at sha256:9+, not at sha256:d+ of reg\.test\/app-web-dev/);
+    return true;
+  });
+});
+
+Deno.test("--dry-run lists the commands and runs nothing; bad input is exit 2", async () => {
+  const deps = testDeps(project());
+  const r = await promote("dev", "live", { dryRun: true }, deps);
+  assert.deepEqual(deps.runner.steps, []);
+  assert.match(
+    r.commands!.join("\n"),
+    /imagetools create -t other\.test\/org\/app-web-live:latest/,
+  );
+  for (const [from, to] of [["dev", "local"], ["dev", "nope"]]) {
+    await assert.rejects(promote(from, to, {}, testDeps(project())), UsageError);
+  }
+});
