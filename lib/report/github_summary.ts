@@ -3,7 +3,8 @@
  * `$GITHUB_STEP_SUMMARY` (build: service, image, digest, time; deploy/rollback: stage, host,
  * release, each service before → after, result, duration, the automatic rollback) and the
  * step outputs appended to `$GITHUB_OUTPUT` (`release`, `result`, `images`) in the multiline
- * syntax. Pure: the edge (lib/cli/output.ts) writes the files.
+ * syntax. Pure: the edge (lib/cli/output.ts) writes the files. Each summary ends with a blank
+ * line, so the next step's starts a block of its own.
  */
 import { shortDigest, shortId } from "../docker/image_ref.ts";
 import type { PromoteResult } from "../build/promotion.ts";
@@ -47,6 +48,7 @@ export function buildSummary(stage: string, built: readonly BuiltText[], e: Endi
     `${built.length} service(s) in ${secs(e.seconds)}`,
     ...footer(e),
     "",
+    "",
   ].join("\n");
 }
 
@@ -84,6 +86,7 @@ export function releaseSummary(r: ReleaseResult, e: Ending): string {
     ...rb,
     ...footer(e),
     "",
+    "",
   ].join("\n");
 }
 
@@ -105,12 +108,13 @@ export function promoteSummary(r: PromoteResult, e: Ending): string {
     `in ${secs(e.seconds)}`,
     ...footer(e),
     "",
+    "",
   ].join("\n");
 }
 
 /** The summary of a command that failed before it had a result. */
 export function failureSummary(title: string, e: Ending): string {
-  return [`### ${title}: ${e.result}`, ...footer(e), ""].join("\n");
+  return [`### ${title}: ${e.result}`, ...footer(e), "", ""].join("\n");
 }
 
 /** `ref@digest`, or the reference alone when there is no digest. */
