@@ -4,7 +4,7 @@
  * e2e test bed (tests/e2e/testbed.sh).
  *
  *   deno task bench                      every scenario
- *   deno task bench startup builds       some of: overhead outage builds startup
+ *   deno task bench startup builds       some of: overhead outage builds startup promote
  *   deno task bench --runs 7             measured runs per side (default 5; start-up ≥ 10)
  *
  * Prints the results table and writes bench/RESULTS.md (scenarios not run keep their last rows).
@@ -18,12 +18,14 @@ import { overhead } from "./overhead.ts";
 import { outage } from "./outage.ts";
 import { builds } from "./builds.ts";
 import { startup } from "./startup.ts";
+import { promote } from "./promote.ts";
 
 const SCENARIOS: Record<string, (ctx: Ctx) => Promise<Group>> = {
   overhead,
   outage,
   builds,
   startup,
+  promote,
 };
 const ORDER = Object.keys(SCENARIOS);
 const RESULTS = join(ROOT, "bench/RESULTS.md");
@@ -35,7 +37,8 @@ function parseArgs(args: readonly string[]): { names: string[]; runs: number } {
     const a = args[i];
     if (a === "--runs") {
       runs = Number(args[++i]);
-      if (!Number.isInteger(runs) || runs < 5) throw new Error(`--runs: need an integer ≥ 5`);
+      // fewer than 5 runs make a rough median: for a quick look at one scenario only
+      if (!Number.isInteger(runs) || runs < 1) throw new Error(`--runs: need an integer ≥ 1`);
     } else if (a === "-h" || a === "--help") {
       console.log(`usage: deno task bench [${ORDER.join("|")} …] [--runs N]`);
       Deno.exit(0);

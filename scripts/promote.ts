@@ -7,7 +7,7 @@
  *   deno run -A scripts/promote.ts <from> <to> [-n <service>]... [--tag <tag>] [--dry-run]
  *     [--json] [-C <dir>]
  *
- * For each service that `<from>` builds: resolve the digest of `<from>`'s reference
+ * For each service that `<from>` builds (three at a time): resolve the digest of `<from>`'s reference
  * (`imagetools inspect`), create `<to>`'s reference from `<from-repo>@<digest>`, and check what it
  * points at. Registry login as for `fleet build` (FLEET_REGISTRY_USER/PASSWORD, or
  * GITHUB_ACTOR/GITHUB_TOKEN for ghcr.io), in a temporary DOCKER_CONFIG removed afterwards.
@@ -25,7 +25,9 @@ import {
   type Promotion,
   promotionHosts,
 } from "../lib/build/promotion.ts";
+import { DEFAULTS } from "../lib/core/defaults.ts";
 import type { Deps } from "../lib/core/deps.ts";
+import { runPool } from "../lib/core/pool.ts";
 import { CommandError } from "../lib/core/errors.ts";
 import { showStep, type Step } from "../lib/core/run.ts";
 import { findRoot, loadStage } from "../lib/config/stage.ts";
@@ -82,8 +84,15 @@ export async function promote(
         (await deps.runner.run(with_(query(plan[0], [...CREATE_HELP_ARGV]), env))).stdout,
       )
     );
-    const services: Promoted[] = [];
-    for (const p of plan) services.push(await promoteOne(p, deps, env, exact));
+    const settled = await runPool(
+      plan,
+      DEFAULTS.jobs,
+      (p) => promoteOne(p, deps, env, exact),
+      deps.signal,
+    );
+    const failed = settled.find((r) => r.status === "rejected");
+    if (failed) throw (failed as PromiseRejectedResult).reason;
+    const services = settled.map((r) => (r as PromiseFulfilledResult<Promoted>).value);
     return { from, to, services };
   } finally {
     await Deno.remove(tmp, { recursive: true }).catch(() => {});
