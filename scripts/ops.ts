@@ -11,7 +11,7 @@ import { runStep } from "../lib/core/steps.ts";
 import { confirmOrCancel } from "../lib/core/ui.ts";
 import { pickServices } from "../lib/config/services.ts";
 import { findRoot, loadStage } from "../lib/config/stage.ts";
-import { parseComposePs, type PsContainer } from "../lib/docker/queries.ts";
+import { parseComposePs, type PsContainer } from "../lib/docker/compose_ps.ts";
 import { withSharedSsh } from "../lib/docker/ssh_mux.ts";
 import type { Engine, EngineContext } from "../lib/engine/engine.ts";
 import { engineFor } from "../lib/engine/engines.ts";

@@ -222,11 +222,19 @@ export class CliExit extends Error {
   }
 }
 
-/** Commander's own usage errors (unknown option, missing argument) exit 2, like ours. */
+/**
+ * Commander's own usage errors (unknown option, missing argument) exit 2, like ours; with
+ * --json they print the failure document too (the shape of lib/report/json.ts errorJson).
+ */
 export function usageExits<C extends AnyCommand>(cmd: C): C {
   cmd.exitOverride((e) => {
     const done = e.code === "commander.helpDisplayed" || e.code === "commander.version" ||
       e.code === "commander.help";
+    if (!done && Deno.args.includes("--json")) {
+      const message = e.message.replace(/^error: /, "");
+      const error = { message, hint: null, exitCode: 2, kind: "usage", problems: [] };
+      console.log(JSON.stringify({ command: cmd.name(), result: "failed", error }, null, 2));
+    }
     throw new CliExit(done ? 0 : 2);
   });
   return cmd;

@@ -9,133 +9,14 @@
  */
 import { join, relative } from "node:path";
 import { defaultDeps, type Deps } from "../core/deps.ts";
-import type { Stage } from "../config/stage.ts";
 import { findRoot } from "../config/stage.ts";
-import type { PromoteResult } from "../build/promotion.ts";
-import type { PsContainer } from "../docker/queries.ts";
-import type { Release } from "../release/history.ts";
-import type { ReleaseResult } from "../release/types.ts";
 import { errorAnnotations, githubRunner, githubUi } from "../report/github.ts";
-import {
-  buildOutputs,
-  buildSummary,
-  type Ending,
-  failureSummary,
-  outputsText,
-  promoteOutputs,
-  promoteSummary,
-  releaseOutputs,
-  releaseSummary,
-} from "../report/github_summary.ts";
+import { failureSummary, outputsText } from "../report/github_summary.ts";
 import * as json from "../report/json.ts";
-import { configYaml, stagesText, type StageSummary } from "../report/stage_text.ts";
-import * as text from "../report/text.ts";
+import { type CommandName, type EdgeOptions, RENDER } from "../report/renderings.ts";
 import { runEdge } from "./commands.ts";
 
-/** The commands the edge renders. */
-export type CommandName =
-  | "stages"
-  | "config"
-  | "build"
-  | "deploy"
-  | "rollback"
-  | "history"
-  | "ps"
-  | "promote"
-  | "down"
-  | "unlock"
-  | "logs";
-
-/** How a command is rendered: its options that matter here, and its stage for the titles. */
-export interface EdgeOptions {
-  readonly json?: boolean;
-  readonly compose?: boolean;
-  readonly verbose?: boolean;
-  readonly dir?: string;
-  /** The stage (or "dev → live" for promote), for JSON documents and GitHub titles. */
-  readonly stage?: string;
-}
-
-/** The three renderings of one command's result. */
-interface Rendering {
-  text(r: unknown, o: EdgeOptions): string;
-  json(r: unknown, o: EdgeOptions): json.Json;
-  /** Step summary and outputs (GitHub Actions), for commands that change something. */
-  github?(
-    r: unknown,
-    o: EdgeOptions,
-    e: Ending,
-  ): { summary: string; outputs: Record<string, string> };
-  /** Print the text of the result on failure too (`stages` lists the good stages). */
-  readonly textOnFailure?: boolean;
-}
-
-type Built = Parameters<typeof text.buildText>[0];
-type Config = { stage: Stage; model: string };
-type History = { stage: string; host: string; keep?: number; releases: Release[] };
-type Ps = { stage: string; project: string; host: string; containers: PsContainer[] };
-type Op = {
-  stage: string;
-  project?: string;
-  held?: { holder: string; since: string; command: string };
-};
-
-const release: Rendering = {
-  text: (r) => text.releaseText(r as ReleaseResult),
-  json: (r) => json.releaseJson(r as ReleaseResult),
-  github: (r, _o, e) => ({
-    summary: releaseSummary(r as ReleaseResult, e),
-    outputs: releaseOutputs(r as ReleaseResult, e.result),
-  }),
-};
-
-const RENDER: Record<CommandName, Rendering> = {
-  stages: {
-    text: (r) => stagesText(r as StageSummary[]),
-    json: (r) => json.stagesJson(r as StageSummary[]),
-    textOnFailure: true,
-  },
-  config: {
-    text: (r, o) =>
-      (o.compose ? (r as Config).model : configYaml((r as Config).stage)).replace(/\n$/, ""),
-    json: (r, o) => json.configJson(r as Config, o.compose),
-  },
-  build: {
-    text: (r) => ((r as Built).length ? text.buildText(r as Built) : ""),
-    json: (r, o) => json.buildJson(o.stage ?? "", r as Built),
-    github: (r, o, e) => ({
-      summary: buildSummary(o.stage ?? "", r as Built, e),
-      outputs: buildOutputs(r as Built, e.result),
-    }),
-  },
-  deploy: release,
-  rollback: release,
-  history: {
-    text: (r) => {
-      const h = r as History;
-      return text.historyText(h.stage, h.host, h.releases, h.keep);
-    },
-    json: (r) => json.historyJson(r as History),
-  },
-  ps: { text: (r) => text.psText(r as Ps), json: (r) => json.psJson(r as Ps) },
-  promote: {
-    text: (r) => text.promoteText(r as PromoteResult),
-    json: (r) => json.promoteJson(r as PromoteResult),
-    github: (r, _o, e) => ({
-      summary: promoteSummary(r as PromoteResult, e),
-      outputs: promoteOutputs(r as PromoteResult, e.result),
-    }),
-  },
-  down: {
-    text: (r) => text.downText(r as Required<Op>),
-    json: (r) => json.opJson("down", r as Op),
-  },
-  unlock: {
-    text: (r) => text.unlockText(r as Op),
-    json: (r) => json.opJson("unlock", r as Op),
-  },
-  logs: { text: () => "", json: () => ({ command: "logs", result: "ok", error: null }) },
-};
+export type { CommandName, EdgeOptions };
 
 /**
  * Run a command at the edge: `body` gets the deps (decorated for --json and GitHub Actions) and

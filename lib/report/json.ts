@@ -13,7 +13,7 @@ import {
 } from "../core/errors.ts";
 import type { Stage } from "../config/stage.ts";
 import type { PromoteResult } from "../build/promotion.ts";
-import type { PsContainer } from "../docker/queries.ts";
+import type { PsContainer } from "../docker/compose_ps.ts";
 import type { Release } from "../release/history.ts";
 import type { ReleaseResult } from "../release/types.ts";
 import { resolvedConfig, type StageSummary } from "./stage_text.ts";

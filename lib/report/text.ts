@@ -4,7 +4,7 @@
  */
 import { shortDigest, shortId as short } from "../docker/image_ref.ts";
 import type { PromoteResult } from "../build/promotion.ts";
-import type { PsContainer } from "../docker/queries.ts";
+import type { PsContainer } from "../docker/compose_ps.ts";
 import type { Release } from "../release/history.ts";
 import type { ReleaseResult } from "../release/types.ts";
 import { table } from "./table.ts";

@@ -76,7 +76,7 @@ Deno.test("stages and config --json; a broken stage file: result failed, exit 2"
   assert.equal((m.doc.compose as { name: string }).name, "app-dev");
 });
 
-Deno.test("a config error with --json: the document has the position; no docker ran", async () => {
+Deno.test("a config or usage error with --json: the document says it (with the position); no docker ran", async () => {
   const dir = tempProject({ ...files, ...typo });
   const docker = fakeDocker();
   const r = await json(["deploy", "pre", "--yes", "--json"], docker.env, dir);
@@ -99,6 +99,19 @@ Deno.test("a config error with --json: the document has the position; no docker 
     },
   });
   assert.deepEqual(docker.calls(), []);
+  const u = await json(["deploy", "pre", "--frobnicate", "--json"], docker.env, dir);
+  assert.equal(u.code, 2);
+  assert.deepEqual(u.doc, {
+    command: "deploy",
+    result: "failed",
+    error: {
+      message: "unknown option '--frobnicate'",
+      hint: null,
+      exitCode: 2,
+      kind: "usage",
+      problems: [],
+    },
+  });
 });
 
 Deno.test("dry runs --json: deploy --tag, build, promote", async () => {
