@@ -15,6 +15,7 @@
 import { UsageError } from "../core/errors.ts";
 import { normalizePlatform, parsePlatforms, platformSlug } from "../config/platforms.ts";
 import type { ImageStore } from "../docker/image_store.ts";
+import { inspectArgv } from "../docker/imagetools.ts";
 import type { Stage } from "../config/stage.ts";
 
 /** How a list is built: in one buildx call, or one build per platform joined afterwards. */
@@ -97,7 +98,7 @@ export function joinArgv(ref: string | readonly string[], sources: readonly stri
  * @example inspectListArgv("reg/app:v1") // ["docker", "buildx", "imagetools", "inspect", "--format", "{{json .Manifest}}", "reg/app:v1"]
  */
 export function inspectListArgv(ref: string): string[] {
-  return ["docker", "buildx", "imagetools", "inspect", "--format", "{{json .Manifest}}", ref];
+  return inspectArgv(ref);
 }
 
 interface IndexJson {

@@ -12,11 +12,11 @@ export interface Manifest {
 }
 
 /**
- * The descriptor of what `ref` points at, as JSON on stdout.
- * @example inspectArgv("reg/app:1") // ["docker", "buildx", "imagetools", "inspect", "reg/app:1", "--format", "{{json .Manifest}}"]
+ * The descriptor of what `ref` points at (a list: with its manifests), as JSON on stdout.
+ * @example inspectArgv("reg/app:1") // ["docker", "buildx", "imagetools", "inspect", "--format", "{{json .Manifest}}", "reg/app:1"]
  */
 export function inspectArgv(ref: string): string[] {
-  return ["docker", "buildx", "imagetools", "inspect", ref, "--format", "{{json .Manifest}}"];
+  return ["docker", "buildx", "imagetools", "inspect", "--format", "{{json .Manifest}}", ref];
 }
 
 /** Parse the output of {@link inspectArgv}; throws when it holds no digest. */

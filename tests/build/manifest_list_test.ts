@@ -77,6 +77,19 @@ Deno.test("join (classic store): one build per platform under its own tag, then 
   );
 });
 
+Deno.test("join with several --tag: the list is made under every tag", () => {
+  const p =
+    plan(stageFixture([web]), { platform: BOTH, push: true, tag: ["v1", "sha-1"] }, "classic")
+      .services[0];
+  const v1 = REF.replace(":latest", ":v1");
+  const tmp = (a: string) => `${v1}-fleet-tmp-linux-${a}`;
+  assert.equal(
+    p.steps.at(-1)!.argv.join(" "),
+    `docker buildx imagetools create -t ${v1} -t ${REF.replace(":latest", ":sha-1")}` +
+      ` ${tmp("amd64")} ${tmp("arm64")}`,
+  );
+});
+
 Deno.test("join: --no-cache, build args and secrets only on the builds, DOCKER_CONFIG on all", () => {
   const svc: Service = { name: "web", build: { context: "/p", args: { T: "${TOK}", A: "1" } } };
   const env = { TOK: "s3cr3t", FLEET_REGISTRY_USER: "u", FLEET_REGISTRY_PASSWORD: "pw-123" };

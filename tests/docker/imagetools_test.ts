@@ -16,9 +16,9 @@ Deno.test("inspect gives the descriptor; create points the new tag at repo@diges
     "buildx",
     "imagetools",
     "inspect",
-    "reg:5000/app-dev:1",
     "--format",
     "{{json .Manifest}}",
+    "reg:5000/app-dev:1",
   ]);
   assert.deepEqual(createArgv("reg:5000/app-live:1", "reg:5000/app-dev:1", D, false), [
     "docker",

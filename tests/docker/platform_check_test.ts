@@ -85,7 +85,7 @@ Deno.test("deploy: an image of another platform fails after the pull, before the
   const runner = recordingRunner((s: Step) => {
     if (s.argv[0] === "git") return { code: 1 };
     if (s.argv.includes("version")) return { stdout: "linux/amd64\n" };
-    if (s.argv.includes("{{.Id}}")) return { stdout: "sha256:arm\n" };
+    if (s.argv.some((a) => a.startsWith("{{.Id}}"))) return { stdout: "sha256:arm\n" };
     if (s.argv.includes("{{.Os}}/{{.Architecture}}/{{.Variant}}")) {
       return { stdout: "linux/arm64/\n" };
     }

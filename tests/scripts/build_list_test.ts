@@ -60,6 +60,7 @@ Deno.test("join route: probe, a build per platform, the join, the read-back; dig
   assert.deepEqual(built.map(({ seconds: _, ...b }) => b), [{
     service: "web",
     ref: REF,
+    refs: [REF],
     digest: d("f"),
     platforms: [
       { platform: "linux/amd64", digest: d("a") },

@@ -197,7 +197,7 @@ Deno.test("--tag deploys that tag; the plan, the result and the record show its 
       undefined,
     ]],
   );
-  const record = host.volumes[0].find((x) => x.startsWith("dev.fleet.release.services="))!;
+  const record = host.volumes.at(-1)!.find((x) => x.startsWith("dev.fleet.release.services="))!;
   assert.equal(JSON.parse(record.split("=").slice(1).join("=")).web.digest, d("2"));
   await assert.rejects(deploy("dev", { ...opts, tag: "no good" }, deps), UsageError);
 });

@@ -27,10 +27,10 @@ function registry(o: { source: string; after?: string; preferIndex: boolean }) {
     if (a.endsWith("create --help")) {
       return { stdout: o.preferIndex ? "  --prefer-index  keep a single manifest" : "  -t, --tag" };
     }
-    if (a.includes("inspect reg.test/")) {
+    if (a.includes("inspect --format {{json .Manifest}} reg.test/")) {
       return { stdout: JSON.stringify({ mediaType: o.source, digest: D, size: 1 }) };
     }
-    if (a.includes("inspect other.test/")) {
+    if (a.includes("inspect --format {{json .Manifest}} other.test/")) {
       return { stdout: JSON.stringify({ mediaType: INDEX, digest: o.after ?? D, size: 1 }) };
     }
     return { stdout: "#1 pushing\n" };
@@ -43,11 +43,11 @@ Deno.test("promote: inspect → create from repo@digest → check; no build, no 
   });
   const r = await promote("dev", "live", {}, deps);
   assert.deepEqual(deps.runner.argvs(), [
-    "docker buildx imagetools inspect reg.test/app-web-dev:latest --format {{json .Manifest}}",
+    "docker buildx imagetools inspect --format {{json .Manifest}} reg.test/app-web-dev:latest",
     "docker buildx imagetools create --help",
     "docker buildx imagetools create --prefer-index=false -t other.test/org/app-web-live:latest" +
     ` reg.test/app-web-dev@${D}`,
-    "docker buildx imagetools inspect other.test/org/app-web-live:latest --format {{json .Manifest}}",
+    "docker buildx imagetools inspect --format {{json .Manifest}} other.test/org/app-web-live:latest",
   ]);
   assert.deepEqual(r, {
     from: "dev",
