@@ -307,7 +307,7 @@ e2e("bad input exits 2 and runs no docker command", async (tb) => {
     [["build", "dev", "--push"], /error: --push needs a registry[^\n]*\nhint: pass --registry/],
     [
       ["build", "pre"],
-      /error: stages\/pre\.yaml:3:30: services\.web\.build\.dockerfile: nope\/Dockerfile does not exist/,
+      /error: stages\/pre\.yaml:3:31: services\.web\.build\.dockerfile: nope\/Dockerfile does not exist/,
     ],
   ];
   for (const [args, msg] of cases) {

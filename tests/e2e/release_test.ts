@@ -186,7 +186,7 @@ e2e(
       clone.stage();
       const h = await clone.run(["history", "dev"]);
       assert.equal(h.code, 0, h.stderr);
-      assert.match(h.stdout, /\sdeploy\s+ok\s+web=[0-9a-f]{12}/);
+      assert.match(h.stdout, /\sdeploy\s+ok\s+web@sha256:[0-9a-f]{12}/, "the digest deployed");
       // a lock left by a killed process: reported, never stolen, cleared by unlock --yes
       await docker(app.host, [
         "create",
