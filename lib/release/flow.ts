@@ -128,7 +128,21 @@ async function locked(
   let pruned = false;
   try {
     const running = waited ? await engine.running(deps, ctx, sel.services) : await early;
-    const before = await withDigests(deps, ctx.target, running, (s) => sel.images[s]);
+    // an image that is the one deployed has its digest already; only others are inspected
+    const same = (s: string) => running[s].id === fresh[s]?.id;
+    const before = {
+      ...await withDigests(
+        deps,
+        ctx.target,
+        Object.fromEntries(Object.entries(running).filter(([s]) => !same(s))),
+        (s) => sel.images[s],
+      ),
+      ...Object.fromEntries(
+        Object.keys(running).filter(same).map((
+          s,
+        ) => [s, { ...running[s], digest: fresh[s].digest }]),
+      ),
+    };
     const services = o.changedOnly
       ? sel.services.filter((s) => before[s]?.id !== fresh[s].id)
       : [...sel.services];

@@ -115,7 +115,7 @@ e2e("unlock on a host that cannot be reached is an error with the cause (exit 1)
   });
   const r = await fleet(["unlock", "dev", "--yes"], { cwd: dir });
   assert.equal(r.code, 1, r.stderr);
-  assert.match(r.stderr, /error: could not read the deploy lock on unix:\/\/\/nonexistent/);
+  assert.match(r.stderr, /error: no Docker engine answers at unix:\/\/\/nonexistent/);
   assert.match(r.stderr, /Cannot connect to the Docker daemon|no such file/i);
   assert.doesNotMatch(r.stdout, /not locked/);
 });
