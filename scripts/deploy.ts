@@ -1,20 +1,23 @@
 #!/usr/bin/env -S deno run -A
 /**
- * fleet deploy: pull → stop → rm → up on the stage's Docker host, wait until running and
- * healthy, record the release on the host, and roll back automatically when it fails.
+ * fleet deploy: pull → stop → rm → up on the stage's Docker host (a Swarm stage: a rolling
+ * `docker stack deploy` from its manager), wait until running and healthy, record the release
+ * on the host, and roll back automatically when it fails.
  * Also `rollback` (to the previous good release, or --to <id>).
  *
  *   deno run -A scripts/deploy.ts <stage> [-n svc]… [--no-pull] [-y] [--dry-run] [--timeout s]
- *       [--no-rollback] [--changed-only] [--lock-wait s] [--tag t] [--json] [-C dir]
+ *       [--no-rollback] [--changed-only] [--lock-wait s] [--tag t] [--prune] [--json] [-C dir]
  *
  * To use it in another repo, copy this script with lib/ (whole) and the "imports" of deno.json.
  */
 import { DEFAULTS } from "../lib/core/defaults.ts";
 import type { Deps } from "../lib/core/deps.ts";
+import { UsageError } from "../lib/core/errors.ts";
 import { pickServices } from "../lib/config/services.ts";
 import { findRoot, loadStage } from "../lib/config/stage.ts";
 import { checkTags, imagesOf, pullable } from "../lib/docker/images.ts";
 import { withSharedSsh } from "../lib/docker/ssh_mux.ts";
+import type { Engine } from "../lib/engine/engine.ts";
 import { engineFor } from "../lib/engine/engines.ts";
 import { refuseWithoutTerminal } from "../lib/release/confirm.ts";
 import { runRelease } from "../lib/release/flow.ts";
@@ -33,17 +36,32 @@ export interface DeployOptions {
   readonly lockWait?: number;
   /** Deploy this tag of the built services instead of the stage's `tag:` (deploy only). */
   readonly tag?: string;
+  /** Swarm: remove the stack's services the stage no longer has. */
+  readonly prune?: boolean;
 }
 
-function flowOptions(o: DeployOptions & { to?: string }): FlowOptions {
+function flowOptions(engine: Engine, o: DeployOptions & { to?: string }): FlowOptions {
+  const only = (o.service ?? []).length > 0;
+  if (o.prune && engine.name !== "swarm") {
+    throw new UsageError("--prune is for Swarm stages (orchestrator: swarm)", {
+      hint: "a Compose stage's services that the stage no longer has go with fleet down",
+    });
+  }
+  if (o.prune && only) {
+    throw new UsageError("--prune with -n would remove every service not named", {
+      hint: "deploy the whole stage with --prune, or leave --prune out",
+    });
+  }
   return {
     yes: o.yes ?? false,
     dryRun: o.dryRun ?? false,
-    timeout: o.timeout ?? DEFAULTS.timeout,
+    timeout: o.timeout ?? engine.timeout,
     rollback: o.rollback ?? true,
     changedOnly: o.changedOnly ?? false,
     lockWait: o.lockWait ?? DEFAULTS.lockWait,
-    only: (o.service ?? []).length > 0,
+    only,
+    pull: o.pull ?? true,
+    ...(o.prune ? { prune: true } : {}),
   };
 }
 
@@ -58,8 +76,9 @@ export async function deploy(
   const img = { tag: opts.tag };
   if (opts.tag !== undefined) checkTags([opts.tag]);
   const engine = engineFor(stage);
-  const plain = engine.context(stage, deps.env, img);
-  const pull = opts.pull ?? true;
+  const fo = flowOptions(engine, opts);
+  const plain = engine.context(stage, deps.env, { ...img, rollback: fo.rollback });
+  const pull = fo.pull;
   const sel: Selection = {
     kind: "deploy",
     services: services.map((s) => s.name),
@@ -67,16 +86,13 @@ export async function deploy(
     toPull: pull ? services.filter((s) => pullable(stage, s, img)).map((s) => s.name) : [],
     unpullable: services.filter((s) => !pullable(stage, s, img)).map((s) => s.name),
   };
-  const fo = flowOptions(opts);
   refuseWithoutTerminal(deps.ui, stage, "deploy", fo);
-  return await withSharedSsh(deps, plain, (ctx) => {
-    const steps = engine.releaseSteps(ctx, sel.services, sel.toPull, {
-      pull,
-      only: fo.only,
-      wait: fo.timeout,
-    });
-    return runRelease(deps, engine, ctx, sel, steps, fo);
-  }, !fo.dryRun);
+  return await withSharedSsh(
+    deps,
+    plain,
+    (ctx) => runRelease(deps, engine, ctx, sel, fo),
+    !fo.dryRun,
+  );
 }
 
 /** Go back to the previous successful release (or `--to <id>`), through the same flow. */
@@ -89,7 +105,8 @@ export async function rollback(
   const services = pickServices(stage, opts.service ?? []);
   const engine = engineFor(stage);
   const base = engine.context(stage, deps.env);
-  const fo = flowOptions(opts);
+  // a rollback touches only the services it restores, with the images it names
+  const fo = { ...flowOptions(engine, opts), only: true, pull: false };
   refuseWithoutTerminal(deps.ui, stage, "rollback", fo);
   const names = services.map((s) => s.name);
   return await withSharedSsh(deps, base, async (shared) => {
@@ -102,12 +119,7 @@ export async function rollback(
       unpullable: [],
       note: `rollback to ${release.id}`,
     };
-    const steps = engine.releaseSteps(ctx, sel.services, [], {
-      pull: false,
-      only: true,
-      wait: fo.timeout,
-    });
-    return await runRelease(deps, engine, ctx, sel, steps, fo);
+    return await runRelease(deps, engine, ctx, sel, fo);
   }, !fo.dryRun);
 }
 

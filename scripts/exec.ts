@@ -4,16 +4,17 @@
  * configuration, removed afterwards. Stdin, stdout and the exit code are the command's own;
  * a terminal is allocated when stdin is one. Secrets reach the container through the
  * environment, never argv. The model goes to Compose in a private temporary file (it holds
- * `${VAR}` references, no values), removed when the command ends.
+ * `${VAR}` references, no values), removed when the command ends. On a Swarm stage, exec enters
+ * a task's container on the manager, and run starts the service's current image on the manager,
+ * on the stack's network.
  */
 import { join } from "node:path";
 import type { Deps } from "../lib/core/deps.ts";
 import { UsageError } from "../lib/core/errors.ts";
 import { pickServices } from "../lib/config/services.ts";
 import { findRoot, loadStage } from "../lib/config/stage.ts";
-import { listContainers } from "../lib/docker/queries.ts";
 import { withSharedSsh } from "../lib/docker/ssh_mux.ts";
-import type { Target } from "../lib/docker/target.ts";
+import type { Engine, EngineContext } from "../lib/engine/engine.ts";
 import { engineFor } from "../lib/engine/engines.ts";
 
 export interface ExecOptions {
@@ -49,12 +50,18 @@ export async function interactive(
     const modelFile = join(dir, "compose.yaml");
     await Deno.writeTextFile(modelFile, base.model, { mode: 0o600 });
     return await withSharedSsh(deps, base, async (ctx) => {
-      const index = mode === "exec" ? await replica(deps, ctx, svc.name, opts.index) : undefined;
+      const which = mode === "exec"
+        ? await replica(deps, engine, ctx, svc.name, opts.index)
+        : undefined;
+      const image = mode === "run" && !engine.keepsImages
+        ? (await engine.running(deps, ctx, [svc.name]))[svc.name]?.id
+        : undefined;
       const step = engine.interactiveStep(ctx, {
         mode,
         service: svc.name,
         command,
-        index,
+        ...(which ? { index: which.index, container: which.container } : {}),
+        ...(image ? { image } : {}),
         tty: deps.ui.interactive,
         modelFile,
       });
@@ -68,21 +75,23 @@ export async function interactive(
 /** The replica to exec in (says which on stderr); none running is an error. */
 async function replica(
   deps: Deps,
-  ctx: { target: Target; project: string },
+  engine: Engine,
+  ctx: EngineContext,
   service: string,
   index = 1,
-): Promise<number> {
-  const mine = (await listContainers(deps, ctx.target, ctx.project))
-    .filter((c) => c.service === service && c.state === "running")
-    .sort((a, b) => a.name.localeCompare(b.name));
+): Promise<{ index: number; container: string }> {
+  const mine = await engine.containers(deps, ctx, service);
   if (mine.length === 0) {
-    throw new UsageError(`no running container of ${service}`, {
-      hint: "deploy it first, or use fleet run for a one-off container",
+    throw new UsageError(`no running container of ${service} on ${ctx.target.label}`, {
+      hint: engine.keepsImages
+        ? "deploy it first, or use fleet run for a one-off container"
+        : "exec enters tasks on the Swarm manager only: fleet ps shows each task's node " +
+          "(DOCKER_HOST=<that node> docker exec …), or use fleet run for a one-off container",
     });
   }
   if (index < 1 || index > mine.length) {
     throw new UsageError(`--index ${index}: ${service} has ${mine.length} running container(s)`);
   }
-  deps.ui.info(`exec in ${mine[index - 1].name} (${index} of ${mine.length})`);
-  return index;
+  deps.ui.info(`exec in ${mine[index - 1]} (${index} of ${mine.length})`);
+  return { index, container: mine[index - 1] };
 }

@@ -7,11 +7,11 @@
  */
 import { DEFAULTS } from "../lib/core/defaults.ts";
 import type { Deps } from "../lib/core/deps.ts";
-import { runStep } from "../lib/core/steps.ts";
 import { confirmOrCancel } from "../lib/core/ui.ts";
 import { pickServices } from "../lib/config/services.ts";
 import { findRoot, loadStage } from "../lib/config/stage.ts";
-import { parseComposePs, type PsContainer } from "../lib/docker/compose_ps.ts";
+import type { PsContainer } from "../lib/docker/compose_ps.ts";
+import type { PsService, PsTask } from "../lib/docker/swarm_state.ts";
 import { withSharedSsh } from "../lib/docker/ssh_mux.ts";
 import type { Engine, EngineContext } from "../lib/engine/engine.ts";
 import { engineFor } from "../lib/engine/engines.ts";
@@ -30,20 +30,24 @@ function open(stageName: string, opts: OpsOptions, deps: Deps): [Engine, EngineC
   return [engine, engine.context(stage, deps.env, { readOnly: true })];
 }
 
-/** What `fleet ps` returns: the stage's containers. */
+/** What `fleet ps` returns: the stage's containers; a Swarm stage's services and tasks. */
 export interface PsResult {
   readonly stage: string;
   readonly project: string;
   readonly host: string;
   readonly containers: readonly PsContainer[];
+  readonly services?: readonly PsService[];
+  readonly tasks?: readonly PsTask[];
 }
 
-/** `fleet ps <stage>`: the stage's containers (all states). */
+/**
+ * `fleet ps <stage>`: the stage's containers (all states); a Swarm stage's services with their
+ * running/desired replicas, image and update state, and their tasks by node.
+ */
 export async function ps(stage: string, opts: OpsOptions, deps: Deps): Promise<PsResult> {
   const [engine, ctx] = open(stage, opts, deps);
-  const r = await withSharedSsh(deps, ctx, (c) => deps.runner.run(engine.psStep(c)));
-  const containers = parseComposePs(r.stdout);
-  return { stage, project: ctx.project, host: ctx.target.label, containers };
+  const view = await withSharedSsh(deps, ctx, (c) => engine.ps(deps, c));
+  return { stage, project: ctx.project, host: ctx.target.label, ...view };
 }
 
 /** `fleet logs <stage> [-n svc] [-f] [--tail N]`: streamed to stdout as they come. */
@@ -56,14 +60,15 @@ export async function logs(
   const names = opts.service?.length
     ? pickServices(ctx.stage, opts.service).map((s) => s.name)
     : [];
-  const step = engine.logsStep(ctx, names, {
+  const steps = engine.logsSteps(ctx, names, {
     follow: opts.follow,
     tail: opts.tail ?? DEFAULTS.tail,
   });
-  await deps.runner.run(step, { onLine: (l) => deps.ui.out(l) });
+  // several (one per Swarm service) stream side by side
+  await Promise.all(steps.map((step) => deps.runner.run(step, { onLine: (l) => deps.ui.out(l) })));
 }
 
-/** `fleet down <stage>`: stop and remove the containers; named volumes are kept. */
+/** `fleet down <stage>`: stop and remove the containers (a Swarm stage: the stack); named volumes are kept. */
 export async function down(
   stage: string,
   opts: OpsOptions,
@@ -77,7 +82,7 @@ export async function down(
     "down cancelled: nothing was changed",
     opts.yes === true || !ctx.stage.confirm,
   );
-  await runStep(deps, engine.downStep(ctx));
+  await engine.down(deps, ctx);
   return { stage, project: ctx.project };
 }
 

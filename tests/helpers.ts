@@ -93,6 +93,7 @@ export function stageFixture(services: Service[], over: Partial<Stage> = {}): St
     services,
     hooks: { pre: [], post: [] },
     keep: 50,
+    orchestrator: "compose",
     ...over,
   };
 }

@@ -75,11 +75,10 @@ export function deployCommand() {
       .option("--dry-run", "print the plan and the commands, change nothing")
       .option(
         "--timeout <seconds>",
-        "how long to wait for running/healthy",
+        `how long to wait for running/healthy (default: ${DEFAULTS.timeout}; Swarm stages 300)`,
         seconds,
-        DEFAULTS.timeout,
       )
-      .option("--no-rollback", "on a failed release, leave it as it is")
+      .option("--no-rollback", "on a failed release, leave it as it is (Swarm: pause it)")
       .option("--changed-only", "redeploy only services whose image changed")
       .option("--tag <tag>", "deploy this tag of the built services instead of the stage's")
       .option("--json", JSON_HELP)
@@ -88,7 +87,8 @@ export function deployCommand() {
         "wait this long for another deploy's lock",
         seconds,
         DEFAULTS.lockWait,
-      ),
+      )
+      .option("--prune", "Swarm: remove the stack's services the stage no longer has"),
   );
 }
 
@@ -105,9 +105,8 @@ export function rollbackCommand() {
       .option("--dry-run", "print the plan, change nothing")
       .option(
         "--timeout <seconds>",
-        "how long to wait for running/healthy",
+        `how long to wait for running/healthy (default: ${DEFAULTS.timeout}; Swarm stages 300)`,
         seconds,
-        DEFAULTS.timeout,
       )
       .option(
         "--lock-wait <seconds>",

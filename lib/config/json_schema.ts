@@ -64,7 +64,8 @@ export const DESCRIPTIONS: Readonly<Record<string, string>> = {
   "services.*.ports.published": "Long syntax: the host port or range.",
   "services.*.ports.host_ip": "Long syntax: the host address to bind.",
   "services.*.ports.protocol": "Long syntax: tcp, udp or sctp.",
-  "services.*.ports.mode": "Long syntax: host or ingress.",
+  "services.*.ports.mode":
+    "Long syntax: ingress (Swarm's routing mesh) or host (published on the node that runs the task).",
   "services.*.ports.name": "Long syntax: a name for the port.",
   "services.*.ports.app_protocol": "Long syntax: the application protocol (e.g. http).",
   "services.*.labels":
@@ -87,6 +88,20 @@ export const DESCRIPTIONS: Readonly<Record<string, string>> = {
   "services.*.healthcheck.retries": "Failed checks in a row before the container is unhealthy.",
   "services.*.healthcheck.start_period": "Start-up time during which failures do not count.",
   "services.*.healthcheck.disable": "true turns off a healthcheck set in the image.",
+  orchestrator:
+    "compose (default): one Docker host, stop → rm → up. swarm: the host is a Swarm manager; services roll without an outage across the nodes.",
+  "services.*.replicas": "Swarm: tasks of this service (default 1).",
+  "services.*.update":
+    "Swarm: the rolling update policy; a failed update is rolled back by Swarm (paused with --no-rollback).",
+  "services.*.update.order":
+    "start-first (default): a new task is healthy before an old one stops, no outage; stop-first: each task restarts.",
+  "services.*.update.parallelism": "Tasks updated at once (default 1).",
+  "services.*.update.delay": "Time between updating one batch of tasks and the next (default 0s).",
+  "services.*.update.monitor":
+    "How long a new task is watched for failure (default: long enough for the healthcheck to decide, at least 5s).",
+  "services.*.placement": 'Swarm: placement constraints, e.g. ["node.role == worker"].',
+  "services.*.endpoint":
+    "Swarm: vip (default; the routing mesh balances published ports) or dnsrr (DNS round robin, with host-mode ports).",
   "services.*.compose":
     "Escape hatch: any other Compose service keys, passed through as they are (not keys fleet sets itself).",
   "services.*.compose.deploy": "Compose's deploy: (resources and the like; not replicas or mode).",

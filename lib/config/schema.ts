@@ -11,6 +11,13 @@ import {
   portProblem,
   registryProblem,
 } from "./formats.ts";
+import {
+  Orchestrator,
+  orchestratorProblems,
+  SWARM_SERVICE_KEYS,
+  swarmReason,
+  UpdateSchema,
+} from "./swarm_settings.ts";
 
 export const NAME_RE = /^[a-z0-9][a-z0-9_-]*$/;
 const NAME_RULE = "[a-z0-9][a-z0-9_-]*";
@@ -155,6 +162,7 @@ export const ServiceSchema = v.strictObject({
   restart: v.optional(v.picklist(["no", "always", "on-failure", "unless-stopped"])),
   healthcheck: v.optional(HealthcheckSchema),
   compose: v.optional(ComposeSchema),
+  ...SWARM_SERVICE_KEYS,
 });
 
 /** Release tasks (SPEC §11): one-off commands with the new image before anything stops. */
@@ -202,6 +210,7 @@ export const StageFileSchema = v.strictObject({
   tasks: v.optional(TasksSchema),
   hooks: v.optional(HooksSchema),
   history: v.optional(HistorySchema),
+  orchestrator: v.optional(Orchestrator),
 });
 
 export type StageFile = v.InferOutput<typeof StageFileSchema>;
@@ -219,6 +228,7 @@ export function keysAt(path: readonly string[]): string[] {
   if (p.length === 2) return Object.keys(ServiceSchema.entries);
   if (p.length === 3 && p[2] === "build") return Object.keys(BuildSchema.entries);
   if (p.length === 3 && p[2] === "healthcheck") return Object.keys(HealthcheckSchema.entries);
+  if (p.length === 3 && p[2] === "update") return Object.keys(UpdateSchema.entries);
   return [];
 }
 
@@ -263,8 +273,15 @@ export function validateStageFile(
   doc: unknown,
 ): { ok: true; value: StageFile } | { ok: false; problems: Problem[] } {
   const r = v.safeParse(StageFileSchema, doc, { abortEarly: false });
+  // keys that do not fit the stage's orchestrator (Swarm settings on Compose, and the reverse)
+  const misfits = r.success ? orchestratorProblems(r.output) : [];
+  if (r.success && misfits.length) return { ok: false, problems: misfits };
   if (r.success) return { ok: true, value: r.output };
-  const problems = r.issues.map(toProblem);
+  const swarm = (doc as { orchestrator?: unknown } | null)?.orchestrator === "swarm";
+  const problems = r.issues.map(toProblem).map((p) => {
+    const why = swarm ? swarmReason(p.path) : undefined;
+    return why ? { ...p, message: why } : p;
+  });
   // a union reports one issue per branch at the same path: keep the first of each path
   const seen = new Set<string>();
   return {

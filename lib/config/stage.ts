@@ -52,6 +52,8 @@ export interface Stage {
   readonly keep: number;
   /** Where each setting is written (for the position of later config errors). */
   readonly positions?: Positions;
+  /** The engine that deploys the stage (SPEC §8): Compose, or Swarm from its manager. */
+  readonly orchestrator: "compose" | "swarm";
 }
 
 /** Releases kept on the host when the stage file says nothing (`history: { keep }`). */
@@ -248,6 +250,7 @@ function resolveStage(
     hooks: { pre: argvs(f.hooks?.pre_deploy), post: argvs(f.hooks?.post_deploy) },
     keep: f.history?.keep ?? KEEP_HISTORY,
     positions,
+    orchestrator: f.orchestrator ?? "compose",
   };
 }
 

@@ -4,6 +4,7 @@
  * pull → stop → rm → up (--wait); lib/engine/compose_wait.ts judges the wait.
  */
 import { parse, stringify } from "yaml";
+import { DEFAULTS } from "../core/defaults.ts";
 import type { Step } from "../core/run.ts";
 import type { Stage } from "../config/stage.ts";
 import { keyAt } from "../config/positions.ts";
@@ -16,6 +17,8 @@ import { composeYaml } from "./compose_model.ts";
 import { composeStep } from "./compose_step.ts";
 import { applySteps } from "./compose_wait.ts";
 import { checkModel } from "./compose_check.ts";
+import { resolveOnHost } from "./compose_images.ts";
+import { composeContainers, composeDown, composeLogsSteps, composePs } from "./compose_ops.ts";
 import type { ContextOptions, Engine, EngineContext, ReleaseOptions } from "./engine.ts";
 
 /** The Compose engine's context (the engine-neutral EngineContext). */
@@ -128,9 +131,12 @@ async function running(
 /** Docker Compose v2 on one host. */
 export const compose: Engine = {
   name: "compose",
+  timeout: DEFAULTS.timeout,
+  keepsImages: true,
   context: composeContext,
   fromModel: contextFromModel,
   check: checkModel,
+  resolve: (deps, ctx, sel, _pull, pulled) => resolveOnHost(deps, ctx, sel, pulled),
   releaseSteps,
   apply: applySteps,
   running,
@@ -139,6 +145,7 @@ export const compose: Engine = {
     composeStep(ctx, "rm", ["rm", "--force", "--stop", ...services], "rm (new services)"),
   ],
   strategy: () => "stop → rm → up: a short outage",
+  beforeTask: () => Promise.resolve(),
   taskStep: (ctx, service, command) =>
     composeStep(
       ctx,
@@ -146,6 +153,7 @@ export const compose: Engine = {
       ["run", "--rm", "--no-deps", "-T", service, ...command],
       `release task: ${service} ${command.join(" ")}`,
     ),
+  containers: composeContainers,
   interactiveStep: (ctx, o) =>
     composeStep(
       ctx,
@@ -161,15 +169,7 @@ export const compose: Engine = {
       `${o.mode} ${o.service}: ${o.command.join(" ")}`,
       o.modelFile,
     ),
-  psStep: (ctx) => composeStep(ctx, "ps", ["ps", "--all", "--format", "json"]),
-  logsStep: (ctx, services, o) =>
-    composeStep(ctx, "logs", [
-      "logs",
-      "--no-color",
-      "--tail",
-      o.tail,
-      ...(o.follow ? ["--follow"] : []),
-      ...services,
-    ]),
-  downStep: (ctx) => composeStep(ctx, "down", ["down", "--remove-orphans"]),
+  ps: composePs,
+  logsSteps: composeLogsSteps,
+  down: composeDown,
 };

@@ -59,13 +59,14 @@ export function composeYaml(stage: Stage, opts: Parameters<typeof renderCompose>
   return stringify(renderCompose(stage, opts), { lineWidth: 0 });
 }
 
-function renderService(
+/** One service of the model; the named volumes it uses are added to `named`. */
+export function renderService(
   stage: Stage,
   svc: Service,
   image: string,
   named: Set<string>,
   home: string | undefined,
-) {
+): Record<string, unknown> {
   const out: Record<string, unknown> = { image: literal(image) };
   if (svc.command !== undefined) out.command = svc.command;
   if (svc.ports) out.ports = svc.ports.map((p) => typeof p === "number" ? String(p) : p);

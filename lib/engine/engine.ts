@@ -1,13 +1,16 @@
 /**
  * The orchestrator behind a stage, as the release flow sees it. Each engine renders its model,
  * plans its steps, judges its wait and reads its state; the flow around it (pull, lock, plan,
- * confirm, record, rollback) is shared. Compose is lib/engine/compose.ts.
+ * confirm, record, rollback) is shared. Compose is lib/engine/compose.ts, Swarm lib/engine/swarm.ts.
  */
 import type { Deps } from "../core/deps.ts";
+import { CommandError } from "../core/errors.ts";
 import type { Step } from "../core/run.ts";
 import type { Stage } from "../config/stage.ts";
 import type { ImageOptions } from "../docker/images.ts";
+import type { PsContainer } from "../docker/compose_ps.ts";
 import type { Images } from "../docker/queries.ts";
+import type { PsService, PsTask } from "../docker/swarm_state.ts";
 import type { Target } from "../docker/target.ts";
 
 /** What every command needs to talk to a stage's engine: target, model and secret env. */
@@ -30,7 +33,23 @@ export interface ContextOptions extends ImageOptions {
   readonly requireVars?: boolean;
   /** Read-only commands: a model of names only and no secrets (the host's variables still count). */
   readonly readOnly?: boolean;
+  /** false (--no-rollback): an engine that rolls back by itself (Swarm) pauses instead. */
+  readonly rollback?: boolean;
 }
+
+/** What a release deploys, for `Engine.resolve`: services and the image reference of each. */
+export interface ImageSelection {
+  readonly services: readonly string[];
+  readonly images: Readonly<Record<string, string>>;
+  /** Services whose image fleet builds and no registry names (they cannot be pulled). */
+  readonly unpullable: readonly string[];
+}
+
+/**
+ * A release the engine rolled back by itself (Swarm's `failure_action: rollback`): the previous
+ * release serves again, so fleet records it as rolled back and does not roll back on top.
+ */
+export class RolledBackByEngine extends CommandError {}
 
 /** Options that shape the release steps. */
 export interface ReleaseOptions {
@@ -39,6 +58,8 @@ export interface ReleaseOptions {
   readonly only: boolean;
   /** Seconds the engine waits for running/healthy; 0 or absent: no wait. */
   readonly wait?: number;
+  /** Swarm: remove the stack's services that the model no longer has (`--prune`). */
+  readonly prune?: boolean;
 }
 
 /** Options of `fleet logs`. */
@@ -57,11 +78,33 @@ export interface InteractiveOptions {
   /** Allocate a terminal (stdin is one). */
   readonly tty: boolean;
   readonly modelFile: string;
+  /** exec: the container to run in, where the engine names it (Swarm: a task's container). */
+  readonly container?: string;
+  /** run: the image the service runs now, where the engine uses it (Swarm). */
+  readonly image?: string;
+}
+
+/** What `fleet ps` shows of a stage. */
+export interface PsView {
+  /** The containers of a Compose project (none on a Swarm stage). */
+  readonly containers: readonly PsContainer[];
+  /** Swarm: each service with its running/desired replicas, image and update state. */
+  readonly services?: readonly PsService[];
+  /** Swarm: the tasks that run or should, by node. */
+  readonly tasks?: readonly PsTask[];
 }
 
 /** One orchestrator. */
 export interface Engine {
-  readonly name: "compose";
+  readonly name: "compose" | "swarm";
+  /** Seconds a release waits for its services by default (`--timeout`). */
+  readonly timeout: number;
+  /**
+   * true: each release's images are kept on the host by tags (lib/release/kept_images.ts), and a
+   * rollback finds them there. false: the model pins every image by registry digest, so a
+   * recorded image `id` is itself the reference that brings that image back.
+   */
+  readonly keepsImages: boolean;
   /** The context of a stage, its model rendered from the stage file. */
   context(
     stage: Stage,
@@ -80,6 +123,19 @@ export interface Engine {
    * is a ConfigError (exit 2) before anything runs on the host.
    */
   check(deps: Deps, ctx: EngineContext): Promise<void>;
+  /**
+   * The images of a release, once `pulled` (the pull, which may still run) is done, and before
+   * the lock; a missing or unfit one is an error that changes nothing. Compose: the image IDs on
+   * the host, their platform checked; Swarm: each reference's registry digest, the model pinned
+   * to them (the returned context).
+   */
+  resolve(
+    deps: Deps,
+    ctx: EngineContext,
+    sel: ImageSelection,
+    pull: boolean,
+    pulled?: Promise<void>,
+  ): Promise<{ images: Images; ctx: EngineContext }>;
   /** The release steps for `services`, strictly ordered; pull (if any) comes first. */
   releaseSteps(
     ctx: EngineContext,
@@ -101,15 +157,21 @@ export interface Engine {
   removeSteps(ctx: EngineContext, services: readonly string[]): Step[];
   /** How a service is replaced, for the plan: "stop → rm → up: a short outage". */
   strategy(ctx: EngineContext, service: string): string;
+  /** Ready the engine for the release task (Swarm: the stack's attachable network exists). */
+  beforeTask(deps: Deps, ctx: EngineContext): Promise<void>;
   /** A one-off run of `service` with the context's (new) image, env and networks; removed after. */
   taskStep(ctx: EngineContext, service: string, command: readonly string[]): Step;
+  /** The running containers of `service` on the target that exec can enter, sorted by name. */
+  containers(deps: Deps, ctx: EngineContext, service: string): Promise<string[]>;
   /**
    * A command in a running replica (`exec`) or a one-off container (`run`), stdin and the
    * terminal handed to the user: the model is read from `modelFile`.
    */
   interactiveStep(ctx: EngineContext, how: InteractiveOptions): Step;
-  /** The containers as JSON (lib/docker/compose_ps.ts parseComposePs reads it). */
-  psStep(ctx: EngineContext): Step;
-  logsStep(ctx: EngineContext, services: readonly string[], opts: LogsOptions): Step;
-  downStep(ctx: EngineContext): Step;
+  /** `fleet ps`: what runs (Compose: the containers; Swarm: services and their tasks). */
+  ps(deps: Deps, ctx: EngineContext): Promise<PsView>;
+  /** `fleet logs`: the steps that stream the logs (run side by side); no services: all. */
+  logsSteps(ctx: EngineContext, services: readonly string[], opts: LogsOptions): Step[];
+  /** `fleet down`: take every service away (volumes are kept), and wait until they are gone. */
+  down(deps: Deps, ctx: EngineContext): Promise<void>;
 }

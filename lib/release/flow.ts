@@ -1,18 +1,18 @@
 /**
- * The release flow shared by deploy and rollback, whatever the engine: pull → check images →
- * lock → plan and confirm → apply (engine) → record. On failure the previous release is put
- * back (lib/release/rollback.ts); on Ctrl-C the lock is released and the state reported.
+ * The release flow shared by deploy and rollback, whatever the engine: pull → resolve images
+ * (engine: IDs on the host, or registry digests) → lock → plan and confirm → task → apply
+ * (engine) → record. On failure the previous release is put back (lib/release/rollback.ts), unless
+ * the engine rolled back by itself (Swarm); on Ctrl-C the lock is released and the state reported.
  * Returns a ReleaseResult; a failure carries its result to the edge (error.result).
  */
 import type { Deps } from "../core/deps.ts";
-import { CommandError, FleetError, InterruptedError, withResult } from "../core/errors.ts";
+import { CommandError, InterruptedError, withResult } from "../core/errors.ts";
 import { SetupError } from "../core/errors.ts";
 import { showStep, type Step } from "../core/run.ts";
 import { runStep } from "../core/steps.ts";
 import { confirmOrCancel } from "../core/ui.ts";
-import { inspectImages, repoDigest, withDigests } from "../docker/queries.ts";
-import { checkImagePlatforms, hostPlatform } from "../docker/platform_check.ts";
-import type { Engine, EngineContext } from "../engine/engine.ts";
+import { withDigests } from "../docker/queries.ts";
+import { type Engine, type EngineContext, RolledBackByEngine } from "../engine/engine.ts";
 import { releaseId } from "./history.ts";
 import { keep, protect } from "./kept_images.ts";
 import { takeLock, unlock } from "./lock.ts";
@@ -25,13 +25,29 @@ import { gitCommit, whoAmI } from "./who.ts";
 import { hookSteps, runHooks } from "./hooks.ts";
 import { pruneHistory } from "./retention.ts";
 
-/** The whole flow. `steps` are the engine's release steps for `sel.services` (pull first). */
+/** The engine's release steps for `services` (a pull first when `toPull` has some). */
+export function planSteps(
+  engine: Engine,
+  ctx: EngineContext,
+  services: readonly string[],
+  toPull: readonly string[],
+  o: FlowOptions,
+  all: boolean,
+): Step[] {
+  return engine.releaseSteps(ctx, services, toPull, {
+    pull: o.pull,
+    only: o.only || !all,
+    wait: o.timeout,
+    ...(o.prune ? { prune: true } : {}),
+  });
+}
+
+/** The whole flow: the engine's release steps for `sel.services`, wrapped in lock and record. */
 export async function runRelease(
   deps: Deps,
   engine: Engine,
   ctx: EngineContext,
   sel: Selection,
-  steps: readonly Step[],
   o: FlowOptions,
 ): Promise<ReleaseResult> {
   const now = deps.now();
@@ -39,6 +55,7 @@ export async function runRelease(
   const base = { ...baseResult(ctx, sel), release: id };
   const hooks = (which: "pre" | "post", result: string) =>
     hookSteps(ctx.stage, which, { release: id, result, services: sel.services });
+  const steps = planSteps(engine, ctx, sel.services, sel.toPull, o, true);
   const task = sel.kind === "deploy" ? taskOf(engine, ctx) : undefined;
   if (o.dryRun) {
     await engine.check(deps, ctx);
@@ -62,7 +79,7 @@ export async function runRelease(
   });
   let result: ReleaseResult = base;
   try {
-    result = await locked(deps, engine, ctx, sel, steps, o, { id, now, task, local });
+    result = await locked(deps, engine, ctx, sel, steps, o, { id, now, local });
   } catch (e) {
     const r = (e as { result?: ReleaseResult }).result;
     if (r && !["interrupted", "cancelled"].includes(r.result)) await postHooks(deps, ctx, r, e);
@@ -107,17 +124,17 @@ async function locked(
   sel: Selection,
   steps: readonly Step[],
   o: FlowOptions,
-  r: { id: string; now: Date; task?: Step; local: Promise<[string, string]> },
+  r: { id: string; now: Date; local: Promise<[string, string]> },
 ): Promise<ReleaseResult> {
   const base = { ...baseResult(ctx, sel), release: r.id };
   const now = r.now;
   const pull = steps.find((s) => s.kind === "pull");
-  const host = hostPlatform(deps, ctx.target); // asked while the pull runs
-  host.catch(() => {});
-  if (pull) await runStep(deps, pull);
-  const fresh = await imagesOnHost(deps, ctx, sel);
-  // before the lock: a mismatch changes nothing
-  await checkImagePlatforms(deps, ctx.target, fresh, await host);
+  const pulled = pull ? runStep(deps, pull) : Promise.resolve();
+  // before the lock: a missing or unfit image changes nothing; Swarm pins the model to digests
+  const resolved = await engine.resolve(deps, ctx, sel, o.pull, pulled);
+  const fresh = resolved.images;
+  ctx = resolved.ctx;
+  const task = sel.kind === "deploy" ? taskOf(engine, ctx) : undefined;
   const [who, commit] = await r.local;
   const info = { holder: who, since: now.toISOString(), command: sel.kind };
   // what runs now is read while the lock is taken; read again if the lock had to be waited for
@@ -128,15 +145,13 @@ async function locked(
   let pruned = false;
   try {
     const running = waited ? await engine.running(deps, ctx, sel.services) : await early;
-    // an image that is the one deployed has its digest already; only others are inspected
+    // an image that is the one deployed has its digest already, as has one the engine names by
+    // digest (Swarm); only the others are inspected
     const same = (s: string) => running[s].id === fresh[s]?.id;
+    const ask = Object.entries(running).filter(([s, i]) => !same(s) && !i.digest);
     const before = {
-      ...await withDigests(
-        deps,
-        ctx.target,
-        Object.fromEntries(Object.entries(running).filter(([s]) => !same(s))),
-        (s) => sel.images[s],
-      ),
+      ...running,
+      ...await withDigests(deps, ctx.target, Object.fromEntries(ask), (s) => sel.images[s]),
       ...Object.fromEntries(
         Object.keys(running).filter(same).map((
           s,
@@ -148,7 +163,7 @@ async function locked(
       : [...sel.services];
     const result: ReleaseResult = { ...base, services: outcomes(sel, before, fresh, services) };
     showPlan(deps.ui, engine, ctx, sel, before, fresh, services);
-    if (r.task) deps.ui.info(`    then, before anything stops: ${r.task.title}`);
+    if (task) deps.ui.info(`    then, before anything stops: ${task.title}`);
     if (services.length === 0) {
       deps.ui.info("nothing changed: no service to redeploy");
       return { ...result, result: "unchanged" };
@@ -162,11 +177,9 @@ async function locked(
     const meta = { id: r.id, time: now.toISOString(), who, commit };
     recorded = true; // from here on, every way out writes a record
     const a: Attempt = { deps, engine, ctx, sel, o, services, before, fresh, meta };
-    if (r.task) await releaseTask(a, r.task, result);
-    const rest = services.length < sel.services.length
-      ? engine.releaseSteps(ctx, services, [], { pull: false, only: true, wait: o.timeout })
-      : steps.filter((s) => s.kind !== "pull");
-    await protect(a);
+    if (task) await releaseTask(a, task, result);
+    const rest = planSteps(engine, ctx, services, [], o, services.length === sel.services.length);
+    if (engine.keepsImages) await protect(a);
     const done = await release(a, rest, result);
     pruned = true; // with the record (lib/release/flow.ts release)
     return done;
@@ -206,27 +219,6 @@ function outcomes(sel: Selection, before: Images, fresh: Images, services: reado
   }));
 }
 
-/** Image IDs of the selection on the host; a missing one is an error that says what to do. */
-async function imagesOnHost(deps: Deps, ctx: EngineContext, sel: Selection): Promise<Images> {
-  const infos = await inspectImages(deps, ctx.target, sel.services.map((s) => sel.images[s]));
-  const out: Images = {};
-  for (const s of sel.services) {
-    const ref = sel.images[s];
-    const info = infos.get(ref);
-    if (!info) {
-      const only = sel.services.length > 1 ? ` -n ${s}` : "";
-      throw new FleetError(`image ${ref} of service ${s} is not on ${ctx.target.label}`, {
-        hint: sel.unpullable.includes(s)
-          ? `build it first: fleet build ${ctx.stage.name}${only}`
-          : "push it to the registry (fleet build --push), or deploy without --no-pull",
-      });
-    }
-    const digest = repoDigest(info.repoDigests, ref);
-    out[s] = { ref, id: info.id, ...(digest ? { digest } : {}) };
-  }
-  return out;
-}
-
 async function release(
   a: Attempt,
   steps: readonly Step[],
@@ -242,7 +234,7 @@ async function release(
     return await failed(a, e as Error, result);
   }
   await Promise.all([
-    keep(a),
+    a.engine.keepsImages ? keep(a) : undefined,
     record(a, { kind: sel.kind, result: "ok", images: a.fresh }),
     pruneHistory(deps, ctx, a.meta.id).catch(() => 0),
   ]);
@@ -266,6 +258,16 @@ async function failed(a: Attempt, e: Error, result: ReleaseResult): Promise<neve
   const stage = ctx.stage.name;
   const rec = (r: "failed" | "rolled-back", note = e.message) =>
     record(a, { kind: sel.kind, result: r, images: a.fresh, note });
+  if (e instanceof RolledBackByEngine) {
+    // Swarm put the previous version back by itself: fleet records that, and rolls back nothing
+    await rec("rolled-back");
+    throw withResult(
+      new CommandError(`${sel.kind} of ${stage} failed: ${e.message}`, [], e.stderrTail, {
+        hint: e.hint,
+      }),
+      { ...result, result: "rolled-back", error: e.message },
+    );
+  }
   if (e instanceof SetupError) {
     // the machine cannot run a release (no compose, the engine gone): nor a rollback; say so
     await rec("failed").catch(() => {});
@@ -318,6 +320,7 @@ async function failed(a: Attempt, e: Error, result: ReleaseResult): Promise<neve
 /** The release task: a non-zero exit stops the deploy with nothing stopped, recorded as failed. */
 async function releaseTask(a: Attempt, task: Step, result: ReleaseResult): Promise<void> {
   try {
+    await a.engine.beforeTask(a.deps, a.ctx);
     await runStep(a.deps, task);
   } catch (e) {
     if (e instanceof InterruptedError) throw withResult(e, { ...result, result: "interrupted" });

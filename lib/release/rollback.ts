@@ -48,9 +48,10 @@ export async function autoRollback(a: Attempt, to: RollbackTarget, id: string): 
   const prev = [...to.services];
   const gone = a.services.filter((s) => !a.before[s]);
   deps.ui.warn(`release failed: rolling back ${prev.join(", ")} to the previous release`);
-  // an unchanged image was not tagged (lib/release/kept_images.ts): its ID names it, and it is alive
+  // an unchanged image was not tagged (lib/release/kept_images.ts): its ID names it, and it is
+  // alive; where the engine pins images by digest, the recorded id is the reference itself
   const images = Object.fromEntries(prev.map((s) => {
-    const same = a.before[s].id === a.fresh[s]?.id;
+    const same = a.before[s].id === a.fresh[s]?.id || !engine.keepsImages;
     return [s, same ? a.before[s].id : prevTag(ctx, s, a.before[s])];
   }));
   const rb = previousContext(a, to, images);
@@ -109,7 +110,8 @@ export async function pickRollback(
   const rel = to ? named(releases, to) : await previousGood(deps, engine, ctx, releases, names);
   const images: Record<string, string> = {};
   for (const n of names.filter((n) => rel.services[n])) {
-    images[n] = await keptImage(deps, ctx, rel, n);
+    // pinned by digest (Swarm): the registry keeps it, and the recorded id names it
+    images[n] = engine.keepsImages ? await keptImage(deps, ctx, rel, n) : rel.services[n].id;
   }
   if (Object.keys(images).length === 0) {
     throw new FleetError(`release ${rel.id} has none of: ${names.join(", ")}`);

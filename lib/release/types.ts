@@ -16,7 +16,12 @@ export interface FlowOptions {
   readonly rollback: boolean;
   readonly changedOnly: boolean;
   readonly lockWait: number;
+  /** Touch only the selected services (`-n`; a rollback always). */
   readonly only: boolean;
+  /** Pull (Compose) or resolve images in the registry (Swarm); false with --no-pull. */
+  readonly pull: boolean;
+  /** Swarm: remove the stack's services the stage no longer has. */
+  readonly prune?: boolean;
 }
 
 /** What a release deploys: services, the image reference of every service, what to pull. */

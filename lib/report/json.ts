@@ -14,6 +14,7 @@ import {
 import type { Stage } from "../config/stage.ts";
 import type { PromoteResult } from "../build/promotion.ts";
 import type { PsContainer } from "../docker/compose_ps.ts";
+import type { PsService, PsTask } from "../docker/swarm_state.ts";
 import type { Release } from "../release/history.ts";
 import type { ReleaseResult } from "../release/types.ts";
 import { resolvedConfig, type StageSummary } from "./stage_text.ts";
@@ -127,7 +128,14 @@ export function historyJson(
 
 /** `fleet ps --json`: the stage's containers. */
 export function psJson(
-  r: { stage: string; project: string; host: string; containers: readonly PsContainer[] },
+  r: {
+    stage: string;
+    project: string;
+    host: string;
+    containers: readonly PsContainer[];
+    services?: readonly PsService[];
+    tasks?: readonly PsTask[];
+  },
 ): Json {
   return {
     command: "ps",
@@ -150,6 +158,9 @@ export function psJson(
         protocol: p.protocol,
       })),
     })),
+    // a Swarm stage: its services and their tasks (and no containers)
+    ...(r.services ? { services: r.services.map((s) => ({ ...s })) } : {}),
+    ...(r.tasks ? { tasks: r.tasks.map((t) => ({ ...t, error: t.error || null })) } : {}),
     error: null,
   };
 }

@@ -62,7 +62,7 @@ export interface Rendering {
 type Built = Parameters<typeof text.buildText>[0];
 type Config = { stage: Stage; model: string };
 type History = { stage: string; host: string; keep?: number; releases: Release[] };
-type Ps = { stage: string; project: string; host: string; containers: PsContainer[] };
+type Ps = Parameters<typeof text.psText>[0] & { host: string; containers: PsContainer[] };
 type Op = {
   stage: string;
   project?: string;

@@ -5,6 +5,7 @@
 import { shortDigest, shortId as short } from "../docker/image_ref.ts";
 import type { PromoteResult } from "../build/promotion.ts";
 import type { PsContainer } from "../docker/compose_ps.ts";
+import type { PsService, PsTask } from "../docker/swarm_state.ts";
 import type { Release } from "../release/history.ts";
 import type { ReleaseResult } from "../release/types.ts";
 import { table } from "./table.ts";
@@ -105,8 +106,15 @@ function tagOf(ref: string): string {
   return ref.slice(ref.lastIndexOf(":") + 1);
 }
 
-/** `fleet ps`: one line per container (service, state, status, ports). */
-export function psText(r: { stage: string; project: string; containers: readonly PsContainer[] }) {
+/** `fleet ps`: one line per container (service, state, status, ports); Swarm: see swarmPsText. */
+export function psText(r: {
+  stage: string;
+  project: string;
+  containers: readonly PsContainer[];
+  services?: readonly PsService[];
+  tasks?: readonly PsTask[];
+}) {
+  if (r.services) return swarmPsText(r.project, r.services, r.tasks ?? []);
   if (r.containers.length === 0) return `no containers of ${r.project}`;
   const port = (p: PsContainer["ports"][number]) =>
     p.published ? `${p.url ? `${p.url}:` : ""}${p.published}->${p.target}/${p.protocol}` : "";
@@ -121,6 +129,32 @@ export function psText(r: { stage: string; project: string; containers: readonly
       c.ports.map(port).filter(Boolean).join(", "),
     ]),
   ]);
+}
+
+/**
+ * `fleet ps` of a Swarm stage: each service (running/desired replicas, image with its digest
+ * short, update state), then the tasks that run or should, by node.
+ */
+export function swarmPsText(
+  stack: string,
+  services: readonly PsService[],
+  tasks: readonly PsTask[],
+): string {
+  if (services.length === 0) return `no services of stack ${stack}`;
+  const image = (i: string) => i.includes("@") ? `${i.split("@")[0]}@${short(i)}` : i;
+  return [
+    table([
+      ["SERVICE", "REPLICAS", "IMAGE", "UPDATE"],
+      ...services.map((
+        s,
+      ) => [s.name, `${s.running}/${s.replicas}`, image(s.image), s.update || "-"]),
+    ]),
+    "",
+    table([
+      ["TASK", "NODE", "STATE", "ERROR"],
+      ...tasks.map((t) => [t.name, t.node || "-", t.state, t.error]),
+    ]),
+  ].join("\n");
 }
 
 /** `fleet promote`: each new reference and its digest (and the commands of a dry run). */
