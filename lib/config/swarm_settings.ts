@@ -12,7 +12,7 @@ const Duration = v.union([
   v.pipe(v.number(), v.minValue(0)),
   v.pipe(v.string(), v.regex(DURATION_RE, "not a duration (e.g. 10s, 1m30s, 500ms)")),
 ]);
-const Count = v.pipe(v.number(), v.integer(), v.minValue(0, "must be 0 or more"));
+const Count = v.pipe(v.number(), v.integer(), v.minValue(0));
 
 /** `orchestrator: compose | swarm` (default compose). */
 export const Orchestrator = v.picklist(["compose", "swarm"]);

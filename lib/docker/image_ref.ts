@@ -53,11 +53,13 @@ export function withTag(ref: string, tag: string): string {
 }
 
 /**
- * A short image ID for people (12 hex digits), "none" for none.
+ * A short image ID or digest for people (12 hex digits), "none" for none; a reference pinned
+ * by digest (Swarm) is shown by its digest.
  * @example shortId("sha256:0123456789abcdef") // "0123456789ab"
+ * @example shortId("reg/app:1@sha256:0123456789abcdef") // "0123456789ab"
  */
 export function shortId(id: string | undefined): string {
-  return id ? id.replace(/^sha256:/, "").slice(0, 12) : "none";
+  return id ? id.replace(/^.*@/, "").replace(/^sha256:/, "").slice(0, 12) : "none";
 }
 
 /**

@@ -1,0 +1,187 @@
+/** A Swarm stage's ps, logs, down, one-off containers (task, run) and exec. */
+import assert from "node:assert/strict";
+import { CommandError, UsageError } from "../../lib/core/errors.ts";
+import type { Step } from "../../lib/core/run.ts";
+import { loadStage } from "../../lib/config/stage.ts";
+import { parseServices, parseTasks } from "../../lib/docker/swarm_state.ts";
+import { swarm, swarmContext } from "../../lib/engine/swarm.ts";
+import { psText, stackDown, stackLogsSteps } from "../../lib/engine/swarm_ops.ts";
+import { envArgs, oneOffStep } from "../../lib/engine/swarm_run.ts";
+import { errorOf, recordingRunner, tempProject, testDeps } from "../helpers.ts";
+
+const root = tempProject({
+  "stages/live.yaml": `project: app
+orchestrator: swarm
+host: unix:///run/mgr.sock
+services:
+  web:
+    image: reg.test/web:1
+    environment: { DB_URL: "\${DB_URL}", MODE: prod, FROM_SHELL: null }
+    env_file: .env.live
+  db: { image: pg }
+  bad: { image: x, environment: { PATH: "\${MY_PATH}" } }
+`,
+});
+const stage = loadStage(root, "live");
+const ctx = swarmContext(stage, { DB_URL: "postgres://u:pw@db/app", MY_PATH: "/x" });
+const H = { DOCKER_HOST: "unix:///run/mgr.sock" };
+
+Deno.test("ps: services with running/desired replicas, image (digest short) and update state; tasks by node", () => {
+  const services = parseServices(JSON.stringify({
+    Spec: {
+      Name: "app-live_web",
+      TaskTemplate: { ContainerSpec: { Image: "reg.test/web:1@sha256:0123456789abcdef" } },
+      Mode: { Replicated: { Replicas: 2 } },
+    },
+    UpdateStatus: { State: "completed" },
+  }));
+  const task = (slot: number, node: string, state: string, desired = "Running") =>
+    JSON.stringify({
+      ID: `t${slot}${state}`,
+      Name: `app-live_web.${slot}`,
+      Image: "i",
+      Node: node,
+      DesiredState: desired,
+      CurrentState: `${state} 1 minute ago`,
+      Error: "",
+    });
+  const tasks = parseTasks(
+    [task(2, "n2", "Running"), task(1, "n1", "Running"), task(1, "n3", "Shutdown", "Shutdown")]
+      .join("\n"),
+  );
+  assert.equal(
+    psText("app-live", services, tasks),
+    [
+      "SERVICE  REPLICAS  IMAGE                        UPDATE",
+      "web      2/2       reg.test/web:1@0123456789ab  completed",
+      "",
+      "TASK   NODE  STATE    ERROR",
+      "web.1  n1    running",
+      "web.2  n2    running",
+    ].join("\n"),
+  );
+});
+
+Deno.test("logs: docker service logs, one step per service (all of them when none is named)", () => {
+  const steps = stackLogsSteps(ctx, [], { tail: "50", follow: true });
+  assert.deepEqual(
+    steps.map((s) => s.argv),
+    ["web", "db", "bad"].map((s) => [
+      "docker",
+      "service",
+      "logs",
+      "--no-trunc",
+      "--tail",
+      "50",
+      "--follow",
+      `app-live_${s}`,
+    ]),
+  );
+  assert.deepEqual(steps[0].env, H);
+});
+
+Deno.test("down: stack rm, then wait until its services and networks are gone (volumes stay)", async () => {
+  let polls = 0;
+  const runner = recordingRunner((s: Step) => {
+    const a = s.argv.slice(1).join(" ");
+    if (a.startsWith("service ls")) return { stdout: polls++ < 1 ? "app-live_web\n" : "" };
+    if (a.startsWith("network ls")) return { stdout: polls < 3 ? "app-live_default\n" : "" };
+    return {};
+  });
+  await stackDown(testDeps(root, { runner }), ctx);
+  const calls = runner.argvs();
+  assert.equal(calls[0], "docker stack rm app-live");
+  assert.ok(calls.includes("docker network rm app-live_default"), "a lingering network is removed");
+  assert.ok(!calls.some((c) => c.includes("volume")), "volumes are kept");
+  const stuck = recordingRunner((s: Step) =>
+    s.argv.includes("ls") ? { stdout: "app-live_web\n" } : {}
+  );
+  const e = await stackDown(testDeps(root, { runner: stuck }), ctx, 5).catch((x) => x);
+  assert.ok(e instanceof CommandError);
+  assert.match(e.message, /^stack app-live is not gone after 5s: app-live_web/);
+});
+
+Deno.test("one-off container: literal values on argv, ${VAR} values only in the environment", () => {
+  const env = envArgs(ctx, "web");
+  assert.deepEqual(env.argv, [
+    "-e",
+    "DB_URL",
+    "-e",
+    "MODE=prod",
+    "-e",
+    "FROM_SHELL",
+    "--env-file",
+    `${root}/.env.live`,
+  ]);
+  assert.deepEqual(env.secretEnv, { DB_URL: "postgres://u:pw@db/app" });
+  const e = errorOf(() => envArgs(ctx, "bad"));
+  assert.ok(e instanceof UsageError);
+  assert.match(e.message, /services\.bad\.environment\.PATH: a \$\{VAR\} value under this name/);
+});
+
+Deno.test("the release task: docker run --rm of the pinned image on the stack's network", () => {
+  const pinned = { ...ctx, model: ctx.model.replace("reg.test/web:1", "reg.test/web:1@sha256:ab") };
+  const step = swarm.taskStep(pinned, "web", ["bin/migrate"]);
+  assert.equal(step.kind, "task");
+  assert.deepEqual(step.argv, [
+    "docker",
+    "run",
+    "--rm",
+    "--network",
+    "app-live_default",
+    "--label",
+    "dev.fleet.stage=live",
+    "--label",
+    "dev.fleet.service=web",
+    "-e",
+    "DB_URL",
+    "-e",
+    "MODE=prod",
+    "-e",
+    "FROM_SHELL",
+    "--env-file",
+    `${root}/.env.live`,
+    "reg.test/web:1@sha256:ab",
+    "bin/migrate",
+  ]);
+  assert.deepEqual(step.secretEnv, { DB_URL: "postgres://u:pw@db/app" });
+  assert.deepEqual(step.env, H);
+});
+
+Deno.test("the release task's network exists before the first stack deploy", async () => {
+  const runner = recordingRunner((s) => s.argv.includes("inspect") ? { code: 1 } : {});
+  await swarm.beforeTask(testDeps(root, { runner }), ctx);
+  assert.deepEqual(runner.argvs(), [
+    "docker network inspect --format {{.Id}} app-live_default",
+    "docker network create --driver overlay --attachable --label " +
+    "com.docker.stack.namespace=app-live app-live_default",
+  ]);
+  const there = recordingRunner();
+  await swarm.beforeTask(testDeps(root, { runner: there }), ctx);
+  assert.equal(there.steps.length, 1, "an existing network is left as it is");
+});
+
+Deno.test("run and exec: the service's current image interactively; exec into a container on the manager", () => {
+  const run = oneOffStep(ctx, "db", ["psql"], {
+    kind: "exec",
+    image: "pg@sha256:cd",
+    tty: true,
+    stdin: true,
+  });
+  assert.deepEqual(run.argv.slice(-5), [
+    "dev.fleet.service=db",
+    "-i",
+    "-t",
+    "pg@sha256:cd",
+    "psql",
+  ]);
+  const exec = swarm.interactiveStep(ctx, {
+    mode: "exec",
+    service: "web",
+    command: ["sh"],
+    tty: false,
+    modelFile: "/dev/null",
+    container: "app-live_web.1.abc",
+  });
+  assert.deepEqual(exec.argv, ["docker", "exec", "-i", "app-live_web.1.abc", "sh"]);
+});
