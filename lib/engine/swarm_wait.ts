@@ -47,6 +47,8 @@ const POLL_MS = 1000;
  * Ready when every expected service's update is completed (or there was none to do) and as many
  * tasks of its current image run as it has replicas; failed when Swarm rolled back or paused the
  * update, or a new service's tasks keep failing; else waiting (with what it waits for).
+ * `earlier` holds update messages seen before, by service: once a rollback completes, Swarm's
+ * message no longer names the task the update failed on.
  * @example judgeStack([web], tasks, ["app-live_web"], 10) // { kind: "ready" }
  */
 export function judgeStack(
@@ -54,6 +56,7 @@ export function judgeStack(
   tasks: readonly SwarmTask[],
   expected: readonly string[],
   elapsedSec: number,
+  earlier: Readonly<Record<string, string>> = {},
 ): StackVerdict {
   const waiting: { service: string; why: string }[] = [];
   let rollingBack: string | undefined;
@@ -72,10 +75,10 @@ export function judgeStack(
       kind: "failed" as const,
       service: name,
       why,
-      task: failingTask(s, mine),
+      task: failingTask(`${s.updateMessage} ${earlier[name] ?? ""}`, mine),
       rolledBack,
     });
-    if (s.update === "rollback_completed") return failed(s.updateMessage, true);
+    if (s.update === "rollback_completed") return failed(earlier[name] ?? s.updateMessage, true);
     if (s.update === "rollback_paused") {
       return failed(`Swarm's rollback paused: ${s.updateMessage}`);
     }
@@ -105,9 +108,9 @@ export function judgeStack(
   };
 }
 
-/** The task an update failed on (named in the update message), else the newest failed one. */
-function failingTask(s: SwarmService, tasks: readonly SwarmTask[]): SwarmTask | undefined {
-  const id = /task ([a-z0-9]{20,})/.exec(s.updateMessage)?.[1];
+/** The task an update failed on (named in an update message), else the newest failed one. */
+function failingTask(messages: string, tasks: readonly SwarmTask[]): SwarmTask | undefined {
+  const id = /task ([a-z0-9]{20,})/.exec(messages)?.[1];
   return tasks.find((t) => t.id === id) ??
     tasks.find((t) => /^(failed|rejected)$/.test(t.state) && t.error !== "") ??
     tasks.find((t) => t.error !== "");
@@ -136,9 +139,10 @@ export async function waitForStack(
   const start = deps.now().getTime();
   deps.ui.step(`wait until ${services.join(", ")} converged (up to ${timeoutSec}s)`);
   let shown = "";
+  const earlier: Record<string, string> = {};
   for (;;) {
     const elapsed = (deps.now().getTime() - start) / 1000;
-    const v = await verdict(deps, ctx, names, elapsed);
+    const v = await verdict(deps, ctx, names, elapsed, earlier);
     if (v.kind === "ready") return;
     if (v.kind === "failed") throw await explain(deps, ctx, v);
     const why = unprefix(ctx, v.why);
@@ -162,6 +166,7 @@ async function verdict(
   ctx: EngineContext,
   names: readonly string[],
   elapsed: number,
+  earlier: Record<string, string>,
 ): Promise<StackVerdict> {
   const [s, t] = await Promise.all([
     stackServices(deps, ctx.target, names),
@@ -172,7 +177,11 @@ async function verdict(
     const why = tail(s.result.stderr, 1) || `exit ${s.result.code}`;
     return { kind: "waiting", service: names[0], why: `the manager did not answer: ${why}` };
   }
-  return judgeStack(s.services, t.tasks, names, elapsed);
+  const v = judgeStack(s.services, t.tasks, names, elapsed, earlier);
+  for (const svc of s.services) {
+    if (/task [a-z0-9]{20,}/.test(svc.updateMessage)) earlier[svc.name] = svc.updateMessage;
+  }
+  return v;
 }
 
 const unprefix = (ctx: EngineContext, text: string) => text.replaceAll(`${ctx.project}_`, "");
@@ -201,12 +210,21 @@ async function explain(
     { check: false, uninterruptible: true },
   );
   const detail = [
-    ...(task ? [`task ${task.name} on ${task.node || "?"}: ${task.state}: ${task.error}`] : []),
+    ...(task
+      ? [
+        `task ${task.name} on ${task.node || "?"}: ${task.state}${
+          task.error ? `: ${task.error}` : ""
+        }`,
+      ]
+      : []),
     `last log lines of ${svc}:`,
     tail(logs.stdout + logs.stderr, 20) || "(no output)",
   ].join("\n");
   const stage = ctx.stage.name;
-  const cause = task?.error || unprefix(ctx, v.why);
+  const cause = task?.error ||
+    (task
+      ? `task ${unprefix(ctx, task.name)} ended (${task.state}) before it was healthy`
+      : unprefix(ctx, v.why));
   if (v.rolledBack) {
     return new RolledBackByEngine(`rolled back by Swarm: ${svc}: ${cause}`, [], detail, {
       hint:

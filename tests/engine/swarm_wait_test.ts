@@ -214,3 +214,29 @@ Deno.test("the wait: still rolling back at the timeout is rolled back by Swarm, 
   assert.ok(e instanceof RolledBackByEngine);
   assert.match(e.message, /rolled back by Swarm: web: Swarm is still rolling back after 30s/);
 });
+
+Deno.test("the wait: a rollback's task is named by the message seen while it ran", async () => {
+  const named = `update rolled back due to failure or early termination of task ${TASK}`;
+  const runner = manager([
+    {
+      service: serviceJson({ image: IMG1, prev: IMG2, state: "rollback_started", message: named }),
+      tasks: [],
+    },
+    {
+      service: serviceJson({
+        image: IMG1,
+        prev: IMG2,
+        state: "rollback_completed",
+        message: "rollback completed",
+      }),
+      tasks: [taskJson(1, IMG2, "Complete", { id: TASK })],
+    },
+  ]);
+  const e = await waitForStack(testDeps(root, { runner }), ctx, ["web"], 300).catch((x) => x);
+  assert.ok(e instanceof RolledBackByEngine);
+  assert.equal(
+    e.message,
+    "rolled back by Swarm: web: task web.1 ended (complete) before it was healthy",
+  );
+  assert.match(e.stderrTail, /^task app-live_web\.1 on node1: complete\n/);
+});
