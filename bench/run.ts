@@ -4,7 +4,7 @@
  * e2e test bed (tests/e2e/testbed.sh).
  *
  *   deno task bench                      every scenario
- *   deno task bench startup builds       some of: overhead outage builds startup promote
+ *   deno task bench startup builds       some of: overhead outage swarm builds startup promote
  *   deno task bench --runs 7             measured runs per side (default 5; start-up ≥ 10)
  *
  * Prints the results table and writes bench/RESULTS.md (scenarios not run keep their last rows).
@@ -16,6 +16,7 @@ import { type Ctx, exec, type Group, ROOT } from "./lib.ts";
 import { merge, readStored, render, type Stored } from "./report.ts";
 import { overhead } from "./overhead.ts";
 import { outage } from "./outage.ts";
+import { swarm } from "./swarm.ts";
 import { builds } from "./builds.ts";
 import { startup } from "./startup.ts";
 import { promote } from "./promote.ts";
@@ -23,6 +24,7 @@ import { promote } from "./promote.ts";
 const SCENARIOS: Record<string, (ctx: Ctx) => Promise<Group>> = {
   overhead,
   outage,
+  swarm,
   builds,
   startup,
   promote,

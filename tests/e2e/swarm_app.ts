@@ -16,10 +16,10 @@ export interface SwarmApp {
   readonly port: number;
   /** http://<node>:<port>/ for every node (a task answers on the node it runs on). */
   readonly urls: string[];
-  /** Write stages/sw.yaml, with extra lines under services.web. */
-  stage(webExtra?: string): void;
-  /** `fleet build sw --push` of this content (BROKEN: its healthcheck fails). */
-  push(content: string, broken?: boolean): Promise<void>;
+  /** Write stages/sw.yaml, with extra lines under services.web (and at the top). */
+  stage(webExtra?: string, top?: string): void;
+  /** `fleet build sw --push` of this content (BROKEN: its healthcheck fails), with a tag. */
+  push(content: string, broken?: boolean, tag?: string): Promise<void>;
   run(args: string[], env?: Record<string, string>): Promise<FleetRun>;
   /** The body the first node that answers serves. */
   get(): Promise<string>;
@@ -50,10 +50,10 @@ export function makeSwarmApp(tb: Testbed): SwarmApp {
     stack,
     port,
     urls,
-    stage(webExtra = "") {
+    stage(webExtra = "", top = "") {
       Deno.writeTextFileSync(
         join(dir, "stages/sw.yaml"),
-        `project: ${project}
+        `${top}project: ${project}
 orchestrator: swarm
 host: ${tb.swarmManager}
 registry: ${tb.swarmRegistryLocal}
@@ -71,9 +71,9 @@ services:
 ${webExtra}`,
       );
     },
-    async push(content, broken = false) {
+    async push(content, broken = false, tag?: string) {
       await docker(tb.engine1, ["pull", "-q", base]); // 20.10's builder does not pull FROM a plain-http registry
-      const r = await app.run(["build", "sw", "--push"], {
+      const r = await app.run(["build", "sw", "--push", ...(tag ? ["--tag", tag] : [])], {
         CONTENT: content,
         ...(broken ? { BROKEN: "1" } : {}),
       });
