@@ -57,6 +57,14 @@ swarmE2e(
     }
     const logs = await app.run(["logs", "sw", "--tail", "5"]);
     assert.equal(logs.code, 0, logs.stderr);
+    // run: a one-off container on the manager, on the stack's network (the service by its name)
+    const run = await app.run(["run", "sw", "-n", "web", "--", "wget", "-qO-", "http://web:8080/"]);
+    assert.equal(run.code, 0, run.stderr);
+    assert.equal(run.stdout.trim(), "v2");
+    // exec: into a task on the manager, or refused with where to look
+    const exec = await app.run(["exec", "sw", "-n", "web", "--", "cat", "/www/index.html"]);
+    if (exec.code === 0) assert.equal(exec.stdout.trim(), "v2");
+    else assert.match(exec.stderr, /hint: exec enters tasks on the Swarm manager only/);
   },
 );
 
@@ -83,10 +91,18 @@ swarmE2e(
 swarmE2e(
   "fleet rollback after two good releases serves the first; fleet down keeps the volumes",
   async (app, tb) => {
+    // the release task runs on the stack's network: it sees what serves before the update
+    app.stage(
+      "",
+      "tasks: { pre_deploy: { service: web, command: [sh, -c, " +
+        '"echo task sees $(wget -qO- http://web:8080/ 2>/dev/null || echo nothing)"] } }\n',
+    );
     await app.push("first");
-    await deployOk(app);
+    const one = await deployOk(app);
+    assert.match(one.stderr, /task \| task sees nothing/);
     await app.push("second");
-    await deployOk(app);
+    const two = await deployOk(app);
+    assert.match(two.stderr, /task \| task sees first/);
     assert.equal(await app.get(), "second");
     const r = await app.run(["rollback", "sw", "--yes"]);
     assert.equal(r.code, 0, r.stderr);
@@ -195,6 +211,51 @@ swarmE2e(
         if (ls.trim().split("\n").filter((s) => s === "Ready").length === 3) break;
         await new Promise((r) => setTimeout(r, 500));
       }
+    }
+  },
+);
+
+swarmE2e(
+  "${VAR} reaches the service through the client's environment, with the 28.x and the 20.10 client",
+  async (app, tb) => {
+    app.stage('    environment: { GREETING: "${SW_GREETING}" }\n');
+    await app.push("v1");
+    const clients = [["first docker on PATH", ""]];
+    // Debian's 20.10 client, when the first docker on PATH is another one
+    const debian = "/usr/bin/docker";
+    const first = new TextDecoder().decode(
+      (await new Deno.Command("sh", { args: ["-c", "command -v docker"], stdout: "piped" })
+        .output())
+        .stdout,
+    ).trim();
+    if (first !== debian && Deno.statSync(debian).isFile) {
+      const bin = Deno.makeTempDirSync({ prefix: "fleet-docker2010-" });
+      Deno.symlinkSync(debian, `${bin}/docker`);
+      clients.push(["/usr/bin/docker", bin]);
+    }
+    for (const [i, [which, bin]] of clients.entries()) {
+      const secret = `hello-${i}-${app.project}`;
+      const path = bin ? `${bin}:${Deno.env.get("PATH")}` : Deno.env.get("PATH")!;
+      const version = await new Deno.Command("docker", {
+        args: ["version", "-f", "{{.Client.Version}}"],
+        env: { PATH: path, DOCKER_HOST: tb.swarmManager! },
+        stdout: "piped",
+      }).output();
+      const r = await app.run(["deploy", "sw", "--yes"], { SW_GREETING: secret, PATH: path });
+      assert.equal(r.code, 0, r.stderr);
+      assert.ok(!(r.stdout + r.stderr).includes(secret), "the value is never printed");
+      const env = await docker(tb.swarmManager!, [
+        "service",
+        "inspect",
+        "-f",
+        "{{json .Spec.TaskTemplate.ContainerSpec.Env}}",
+        `${app.stack}_web`,
+      ]);
+      assert.ok(env.includes(`GREETING=${secret}`), `${which}: ${env}`);
+      console.error(
+        `${which} (client ${new TextDecoder().decode(version.stdout).trim()}): \${VAR} resolved`,
+      );
+      if (bin) Deno.removeSync(bin, { recursive: true });
     }
   },
 );
