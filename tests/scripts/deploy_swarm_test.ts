@@ -193,7 +193,11 @@ Deno.test("swarm deploy: resolve digests → lock → stack deploy (pinned) → 
   const rec = mgr.volumes[0].find((l) => l.startsWith("dev.fleet.release.services="))!;
   assert.match(rec, /"id":"reg\.test\/app-web-live:latest@sha256:v1"/);
   assert.equal(mgr.lock, undefined);
-  assert.match(deps.ui.text(), /wait until web converged \(up to 300s\)/, "Swarm's default timeout");
+  assert.match(
+    deps.ui.text(),
+    /wait until web converged \(up to 300s\)/,
+    "Swarm's default timeout",
+  );
   assert.match(
     deps.ui.text(),
     /web {2}reg\.test\/app-web-live:latest {2}new v1 {2}\(1 replica, rolling, start-first: no outage\)/,
