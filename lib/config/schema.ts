@@ -274,14 +274,17 @@ export function validateStageFile(
 ): { ok: true; value: StageFile } | { ok: false; problems: Problem[] } {
   const r = v.safeParse(StageFileSchema, doc, { abortEarly: false });
   // keys that do not fit the stage's orchestrator (Swarm settings on Compose, and the reverse)
-  const misfits = r.success ? orchestratorProblems(r.output) : [];
+  const misfits = orchestratorProblems((doc ?? {}) as Parameters<typeof orchestratorProblems>[0]);
   if (r.success && misfits.length) return { ok: false, problems: misfits };
   if (r.success) return { ok: true, value: r.output };
   const swarm = (doc as { orchestrator?: unknown } | null)?.orchestrator === "swarm";
-  const problems = r.issues.map(toProblem).map((p) => {
-    const why = swarm ? swarmReason(p.path) : undefined;
-    return why ? { ...p, message: why } : p;
-  });
+  const problems = [
+    ...r.issues.map(toProblem).map((p) => {
+      const why = swarm ? swarmReason(p.path) : undefined;
+      return why ? { ...p, message: why } : p;
+    }),
+    ...misfits,
+  ];
   // a union reports one issue per branch at the same path: keep the first of each path
   const seen = new Set<string>();
   return {

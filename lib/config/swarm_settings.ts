@@ -114,7 +114,9 @@ type Doc = {
 export function orchestratorProblems(doc: Doc): KeyProblem[] {
   const out: KeyProblem[] = [];
   const swarm = doc.orchestrator === "swarm";
-  for (const [name, svc] of Object.entries(doc.services ?? {})) {
+  const services = doc.services && typeof doc.services === "object" ? doc.services : {};
+  for (const [name, svc] of Object.entries(services)) {
+    if (!svc || typeof svc !== "object" || Array.isArray(svc)) continue; // the schema says why
     const at = (...p: string[]) => ["services", name, ...p];
     if (!swarm) {
       for (const k of Object.keys(SWARM_SERVICE_KEYS)) {

@@ -8,6 +8,7 @@ import { swarmContext } from "../../lib/engine/swarm.ts";
 import { parseResolved, pinned, resolveDigests } from "../../lib/engine/swarm_images.ts";
 import { recordingRunner, tempProject, testDeps } from "../helpers.ts";
 
+const CC = "c".repeat(64);
 const ONE = JSON.stringify({
   name: "reg.test/app-web-live:latest",
   manifest: {
@@ -41,13 +42,13 @@ orchestrator: swarm
 registry: reg.test
 services:
   web: { build: {} }
-  db: { image: "pg@sha256:cc" }
+  db: { image: "pg@sha256:${CC}" }
 `,
 });
 const ctx = swarmContext(loadStage(root, "live"), {});
 const sel = {
   services: ["web", "db"],
-  images: { web: "reg.test/app-web-live:latest", db: "pg@sha256:cc" },
+  images: { web: "reg.test/app-web-live:latest", db: `pg@sha256:${CC}` },
   unpullable: [],
 };
 
@@ -74,8 +75,12 @@ Deno.test("resolve: each image's registry digest, the model pinned to it", async
   const runner = manager(["linux/x86_64"]);
   const r = await resolveDigests(testDeps(root, { runner }), ctx, sel, true);
   assert.deepEqual(r.images, {
-    web: { ref: "reg.test/app-web-live:latest", id: "reg.test/app-web-live:latest@sha256:aa" },
-    db: { ref: "pg", id: "pg@sha256:cc" },
+    web: {
+      ref: "reg.test/app-web-live:latest",
+      id: "reg.test/app-web-live:latest@sha256:aa",
+      digest: "sha256:aa",
+    },
+    db: { ref: "pg", id: `pg@sha256:${CC}`, digest: `sha256:${CC}` },
   });
   const m = parse(r.ctx.model) as { services: Record<string, { image: string }> };
   assert.equal(m.services.web.image, "reg.test/app-web-live:latest@sha256:aa");

@@ -5,7 +5,8 @@ import type { Step } from "../../lib/core/run.ts";
 import { loadStage } from "../../lib/config/stage.ts";
 import { parseServices, parseTasks } from "../../lib/docker/swarm_state.ts";
 import { swarm, swarmContext } from "../../lib/engine/swarm.ts";
-import { psText, stackDown, stackLogsSteps } from "../../lib/engine/swarm_ops.ts";
+import { psView, stackDown, stackLogsSteps } from "../../lib/engine/swarm_ops.ts";
+import { psText } from "../../lib/report/text.ts";
 import { envArgs, oneOffStep } from "../../lib/engine/swarm_run.ts";
 import { errorOf, recordingRunner, tempProject, testDeps } from "../helpers.ts";
 
@@ -49,8 +50,17 @@ Deno.test("ps: services with running/desired replicas, image (digest short) and 
     [task(2, "n2", "Running"), task(1, "n1", "Running"), task(1, "n3", "Shutdown", "Shutdown")]
       .join("\n"),
   );
+  const view = psView("app-live", services, tasks);
+  assert.deepEqual(view.services, [{
+    name: "web",
+    running: 2,
+    replicas: 2,
+    image: "reg.test/web:1@sha256:0123456789abcdef",
+    update: "completed",
+  }]);
+  assert.deepEqual(view.tasks?.map((t) => `${t.name}@${t.node}`), ["web.1@n1", "web.2@n2"]);
   assert.equal(
-    psText("app-live", services, tasks),
+    psText({ stage: "live", project: "app-live", ...view }),
     [
       "SERVICE  REPLICAS  IMAGE                        UPDATE",
       "web      2/2       reg.test/web:1@0123456789ab  completed",

@@ -20,7 +20,7 @@ services:
     placement: ["node.role == worker"]
     restart: unless-stopped
     ports: [{ target: 8080, published: 80, mode: host }]
-    environment: { DB_URL: "\${DB_URL}", LIT: "a$b" }
+    environment: { DB_URL: "\${DB_URL}", LIT: "a$$b" }
     volumes: ["data:/data"]
     healthcheck: { test: ["CMD", "true"], interval: 5s, timeout: 2s, retries: 4 }
     compose: { init: true, deploy: { resources: { limits: { memory: 64M } } } }
@@ -131,7 +131,7 @@ Deno.test("a built service with no registry: a ConfigError (every node pulls)", 
   assert.ok(e instanceof ConfigError);
   assert.equal(
     e.message,
-    "stages/bare.yaml: services.web: a Swarm stage's images come from a registry (every node " +
+    "stages/bare.yaml:4:8: services.web: a Swarm stage's images come from a registry (every node " +
       "pulls), and this built service has none",
   );
   assert.ok(swarmContext(bare, {}, { requireVars: false }).model, "read-only commands go on");

@@ -200,7 +200,7 @@ Deno.test("swarm deploy: resolve digests → lock → stack deploy (pinned) → 
   );
   assert.match(
     deps.ui.text(),
-    /web {2}reg\.test\/app-web-live:latest {2}new v1 {2}\(1 replica, rolling, start-first: no outage\)/,
+    /web {2}reg\.test\/app-web-live:latest \(sha256:v1\) {2}new v1 {2}\(1 replica, rolling, start-first: no outage\)/,
   );
 });
 
