@@ -20,7 +20,7 @@ import type { ContextOptions, Engine, EngineContext, ReleaseOptions } from "./en
 import { resolveDigests } from "./swarm_images.ts";
 import { onlyServices, stackYaml } from "./swarm_model.ts";
 import { stackDown, stackLogsSteps, stackPs } from "./swarm_ops.ts";
-import { execStep, oneOffStep, stackNetwork } from "./swarm_run.ts";
+import { ensureNetwork, execStep, oneOffStep } from "./swarm_run.ts";
 import { applyStack } from "./swarm_wait.ts";
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -148,31 +148,7 @@ export const swarm: Engine = {
     ], "rm"),
   ],
   strategy: swarmStrategy,
-  beforeTask: async (deps, ctx) => {
-    const net = stackNetwork(ctx);
-    const r = await deps.runner.run(
-      dockerStep(ctx.target, `inspect network ${net}`, [
-        "network",
-        "inspect",
-        "--format",
-        "{{.Id}}",
-        net,
-      ]),
-      { check: false },
-    );
-    if (r.code === 0) return;
-    // the first deploy: the task joins the network the stack deploy then takes over (by its label)
-    await deps.runner.run(dockerStep(ctx.target, `create network ${net}`, [
-      "network",
-      "create",
-      "--driver",
-      "overlay",
-      "--attachable",
-      "--label",
-      `com.docker.stack.namespace=${ctx.project}`,
-      net,
-    ], "deploy"));
-  },
+  beforeTask: ensureNetwork,
   taskStep: (ctx, service, command) =>
     oneOffStep(ctx, service, command, {
       kind: "task",

@@ -5,9 +5,11 @@
  * container that runs on the manager. `${VAR}` values reach the container through the docker
  * client's environment (`-e NAME`), never argv.
  */
+import type { Deps } from "../core/deps.ts";
 import { UsageError } from "../core/errors.ts";
 import type { Step, StepKind } from "../core/run.ts";
 import { hasVars, interpolate } from "../config/vars.ts";
+import { STACK_LABEL } from "../docker/swarm_state.ts";
 import { dockerStep } from "../docker/target.ts";
 import { LABEL } from "./compose_model.ts";
 import type { EngineContext } from "./engine.ts";
@@ -16,6 +18,35 @@ import { resolve } from "node:path";
 
 /** The name of a stack's default network (attachable, see swarm_model.ts). */
 export const stackNetwork = (ctx: EngineContext) => `${ctx.project}_default`;
+
+/**
+ * The stack's network, for a release task before the first stack deploy: created when missing,
+ * attachable and labelled as the stack's, so `docker stack deploy` then takes it over.
+ */
+export async function ensureNetwork(deps: Deps, ctx: EngineContext): Promise<void> {
+  const net = stackNetwork(ctx);
+  const r = await deps.runner.run(
+    dockerStep(ctx.target, `inspect network ${net}`, [
+      "network",
+      "inspect",
+      "--format",
+      "{{.Id}}",
+      net,
+    ]),
+    { check: false },
+  );
+  if (r.code === 0) return;
+  await deps.runner.run(dockerStep(ctx.target, `create network ${net}`, [
+    "network",
+    "create",
+    "--driver",
+    "overlay",
+    "--attachable",
+    "--label",
+    `${STACK_LABEL}=${ctx.project}`,
+    net,
+  ], "deploy"));
+}
 
 /** Names the docker client itself reads: a secret-bearing variable may not take their place. */
 const CLIENT_ENV = /^(PATH|HOME|USER|TMPDIR|SSH_AUTH_SOCK|DOCKER_.*)$/;

@@ -6,6 +6,7 @@ import { loadStage } from "../../lib/config/stage.ts";
 import { parseServices, parseTasks } from "../../lib/docker/swarm_state.ts";
 import { swarm, swarmContext } from "../../lib/engine/swarm.ts";
 import { psView, stackDown, stackLogsSteps } from "../../lib/engine/swarm_ops.ts";
+import { psJson } from "../../lib/report/json.ts";
 import { psText } from "../../lib/report/text.ts";
 import { envArgs, oneOffStep } from "../../lib/engine/swarm_run.ts";
 import { errorOf, recordingRunner, tempProject, testDeps } from "../helpers.ts";
@@ -70,6 +71,32 @@ Deno.test("ps: services with running/desired replicas, image (digest short) and 
       "web.2  n2    running",
     ].join("\n"),
   );
+});
+
+Deno.test("ps --json of a Swarm stage: services and tasks, no containers", () => {
+  const j = psJson({
+    stage: "live",
+    project: "app-live",
+    host: "m",
+    containers: [],
+    services: [{ name: "web", running: 1, replicas: 2, image: "r/w:1@sha256:ab", update: "" }],
+    tasks: [{ name: "web.1", service: "web", node: "n1", state: "running", error: "" }],
+  }) as Record<string, unknown>;
+  assert.deepEqual(j.containers, []);
+  assert.deepEqual(j.services, [{
+    name: "web",
+    running: 1,
+    replicas: 2,
+    image: "r/w:1@sha256:ab",
+    update: "",
+  }]);
+  assert.deepEqual(j.tasks, [{
+    name: "web.1",
+    service: "web",
+    node: "n1",
+    state: "running",
+    error: null,
+  }]);
 });
 
 Deno.test("logs: docker service logs, one step per service (all of them when none is named)", () => {

@@ -6,7 +6,8 @@ import { loadStage } from "../../lib/config/stage.ts";
 import { parseServices, parseTasks, type SwarmService } from "../../lib/docker/swarm_state.ts";
 import { RolledBackByEngine } from "../../lib/engine/engine.ts";
 import { swarmContext } from "../../lib/engine/swarm.ts";
-import { judgeStack, waitForStack } from "../../lib/engine/swarm_wait.ts";
+import { judgeStack } from "../../lib/engine/swarm_verdict.ts";
+import { waitForStack } from "../../lib/engine/swarm_wait.ts";
 import { recordingRunner, tempProject, testDeps } from "../helpers.ts";
 
 const IMG1 = "reg.test/web:1@sha256:aaa";
