@@ -28,6 +28,39 @@ export function parseManifest(stdout: string): Manifest {
   return { digest: j.digest, mediaType: String(j.mediaType ?? "") };
 }
 
+/** A reference resolved in its registry: its digest and the platforms (os/arch) it offers. */
+export interface Resolved {
+  readonly digest: string;
+  readonly platforms: readonly string[];
+}
+
+/**
+ * What `ref` points at, with its image config (one image) or configs by platform (a list).
+ * @example resolveArgv("reg/app:1") // ["docker", "buildx", "imagetools", "inspect", "--format", "{{json .}}", "reg/app:1"]
+ */
+export function resolveArgv(ref: string): string[] {
+  return ["docker", "buildx", "imagetools", "inspect", "--format", "{{json .}}", ref];
+}
+
+/**
+ * Parse the output of {@link resolveArgv}: the manifest's digest, and the platforms of its image
+ * config (one image) or of each entry (a list: `"linux/amd64": {…}`); undefined without a digest.
+ */
+export function parseResolved(stdout: string): Resolved | undefined {
+  try {
+    const j = JSON.parse(stdout);
+    const digest = j.manifest?.digest;
+    if (typeof digest !== "string") return undefined;
+    const img = j.image ?? {};
+    const platforms = typeof img.os === "string"
+      ? [`${img.os}/${img.architecture}`]
+      : Object.keys(img).filter((k) => k.includes("/"));
+    return { digest, platforms };
+  } catch {
+    return undefined;
+  }
+}
+
 /** True for a manifest list or OCI index (which `imagetools create` copies whole). */
 export function isIndex(mediaType: string): boolean {
   return /manifest\.list|image\.index/.test(mediaType);

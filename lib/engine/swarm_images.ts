@@ -12,35 +12,11 @@ import { FleetError } from "../core/errors.ts";
 import { tail } from "../core/run.ts";
 import { normalizePlatform } from "../config/platforms.ts";
 import { parseImageRef } from "../docker/image_ref.ts";
+import { parseResolved, resolveArgv, type Resolved } from "../docker/imagetools.ts";
 import type { Images } from "../docker/queries.ts";
 import { parseNodes } from "../docker/swarm_state.ts";
 import { dockerStep, type Target } from "../docker/target.ts";
 import type { EngineContext, ImageSelection } from "./engine.ts";
-
-/** A reference resolved in its registry: its digest and the platforms it offers. */
-export interface Resolved {
-  readonly digest: string;
-  readonly platforms: readonly string[];
-}
-
-/**
- * Parse `docker buildx imagetools inspect --format '{{json .}}'`: the manifest's digest, and the
- * platforms of its image config (one image) or of each entry (a list: `"linux/amd64": {…}`).
- */
-export function parseResolved(stdout: string): Resolved | undefined {
-  try {
-    const j = JSON.parse(stdout);
-    const digest = j.manifest?.digest;
-    if (typeof digest !== "string") return undefined;
-    const img = j.image ?? {};
-    const platforms = typeof img.os === "string"
-      ? [`${img.os}/${img.architecture}`]
-      : Object.keys(img).filter((k) => k.includes("/"));
-    return { digest, platforms };
-  } catch {
-    return undefined;
-  }
-}
 
 /**
  * `ref@digest` (a reference that has a digest already is kept).
@@ -87,17 +63,9 @@ export async function resolveDigests(
 }
 
 async function inspect(deps: Deps, ctx: EngineContext, ref: string): Promise<Resolved> {
-  const r = await deps.runner.run(
-    dockerStep(ctx.target, `resolve ${ref}`, [
-      "buildx",
-      "imagetools",
-      "inspect",
-      "--format",
-      "{{json .}}",
-      ref,
-    ]),
-    { check: false },
-  );
+  // the registry is asked from this machine, with its Docker credentials (as fleet promote does)
+  const step = { kind: "query" as const, title: `resolve ${ref}`, argv: resolveArgv(ref) };
+  const r = await deps.runner.run(step, { check: false });
   const got = r.code === 0 ? parseResolved(r.stdout) : undefined;
   if (got) return got;
   throw new FleetError(

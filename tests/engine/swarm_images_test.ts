@@ -5,7 +5,8 @@ import { FleetError } from "../../lib/core/errors.ts";
 import type { Step } from "../../lib/core/run.ts";
 import { loadStage } from "../../lib/config/stage.ts";
 import { swarmContext } from "../../lib/engine/swarm.ts";
-import { parseResolved, pinned, resolveDigests } from "../../lib/engine/swarm_images.ts";
+import { parseResolved } from "../../lib/docker/imagetools.ts";
+import { pinned, resolveDigests } from "../../lib/engine/swarm_images.ts";
 import { recordingRunner, tempProject, testDeps } from "../helpers.ts";
 
 const CC = "c".repeat(64);
