@@ -58,7 +58,7 @@ export async function runRelease(
   const steps = planSteps(engine, ctx, sel.services, sel.toPull, o, true);
   const task = sel.kind === "deploy" ? taskOf(engine, ctx) : undefined;
   if (o.dryRun) {
-    await engine.check(deps, ctx);
+    // a dry run starts no process (start-up stays fast); the deploy itself checks the model first
     const all = [
       ...hooks("pre", "pending"),
       ...steps,

@@ -296,8 +296,7 @@ Deno.test("a built image with no registry that is missing says to build first", 
 Deno.test("--dry-run prints the plan and commands and runs nothing", async () => {
   const { deps } = setup();
   const r = await deploy("dev", { dryRun: true }, deps);
-  // only Compose's own check of the model ran, on this machine
-  assert.deepEqual(deps.runner.steps.map((s) => s.argv.slice(-2)), [["config", "--quiet"]]);
+  assert.deepEqual(deps.runner.steps, []);
   assert.equal(r.result, "dry-run");
   assert.match(
     releaseText(r),
