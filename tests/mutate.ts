@@ -4,10 +4,13 @@
  * repo, run the fast tests there (`FLEET_E2E=skip deno test -A tests/`), and report which
  * breakages no test notices. Every mutation should be "killed".
  *
- *   deno run -A tests/mutate.ts [word…]    only the mutations whose name contains a word
+ *   deno run -A tests/mutate.ts [--all] [word…]
  *
- * A mutation whose search text is not found exactly once, or whose copy does not type-check, is
- * reported as "stale" (the code moved: update its text here). Exit 1 when any survives or is stale.
+ * Words pick the mutations whose name contains one; --all runs every test for each mutation and
+ * names each that fails (default: stop at the first). The tests run without type checking, so a
+ * kill is always a behaviour a test noticed. A mutation whose search text is not found exactly
+ * once, or whose copy does not load, is "stale" (the code moved: update its text here).
+ * Exit 1 when any survives or is stale.
  */
 import { join } from "node:path";
 
@@ -232,8 +235,8 @@ export const MUTATIONS: readonly Mutation[] = [
   m(
     "a config error exits 1",
     "lib/core/errors.ts",
-    "export class ConfigError extends FleetError {\n  override readonly exitCode = 2;",
-    "export class ConfigError extends FleetError {\n  override readonly exitCode: number = 1;",
+    "return err instanceof FleetError ? err.exitCode : 1;",
+    "return err instanceof ConfigError ? 1 : err instanceof FleetError ? err.exitCode : 1;",
   ),
   m(
     "a usage error exits 1",
@@ -293,9 +296,9 @@ interface Outcome {
   readonly detail: string;
 }
 
-async function runTests(dir: string): Promise<{ code: number; out: string }> {
+async function runTests(dir: string, all: boolean): Promise<{ code: number; out: string }> {
   const r = await new Deno.Command(Deno.execPath(), {
-    args: ["test", "-A", "--no-check=remote", "--fail-fast", "tests/"],
+    args: ["test", "-A", "--no-check", ...(all ? [] : ["--fail-fast"]), "tests/"],
     cwd: dir,
     env: { FLEET_E2E: "skip", NO_COLOR: "1" },
     stdout: "piped",
@@ -305,7 +308,7 @@ async function runTests(dir: string): Promise<{ code: number; out: string }> {
   return { code: r.code, out: dec.decode(r.stdout) + dec.decode(r.stderr) };
 }
 
-async function tryMutation(dir: string, mu: Mutation): Promise<Outcome> {
+async function tryMutation(dir: string, mu: Mutation, all: boolean): Promise<Outcome> {
   const originals = new Map<string, string>();
   try {
     for (const e of mu.edits) {
@@ -317,21 +320,23 @@ async function tryMutation(dir: string, mu: Mutation): Promise<Outcome> {
       if (n !== 1) return { verdict: "stale", detail: `${e.file}: search text found ${n} times` };
       await Deno.writeTextFile(path, current.replace(e.search, () => e.replace));
     }
-    const { code, out } = await runTests(dir);
+    const { code, out } = await runTests(dir, all);
     if (code === 0) return { verdict: "SURVIVED", detail: "all tests pass" };
-    if (/^error: TS\d+/m.test(out) || !/^FAILED \|/m.test(out)) {
+    const failures = out.slice(out.lastIndexOf(" FAILURES "));
+    const by = [...failures.matchAll(/^(.+?) => \.\/tests\/\S+/gm)].map((x) => `"${x[1]}"`);
+    if (!/^FAILED \|/m.test(out) || by.length === 0) {
       const why = out.split("\n").find((l) => l.startsWith("error")) ?? "no test summary";
-      return { verdict: "stale", detail: `did not type-check or load: ${why}` };
+      return { verdict: "stale", detail: `did not load: ${why}` };
     }
-    const by = out.match(/^(.+?) => \.\/tests\/\S+/m)?.[1] ?? "?";
-    return { verdict: "killed", detail: `by "${by}"` };
+    return { verdict: "killed", detail: `by ${by.join(", ")}` };
   } finally {
     for (const [path, text] of originals) await Deno.writeTextFile(path, text);
   }
 }
 
 if (import.meta.main) {
-  const words = Deno.args;
+  const all = Deno.args.includes("--all");
+  const words = Deno.args.filter((a) => a !== "--all");
   const chosen = MUTATIONS.filter((mu) =>
     words.length === 0 || words.some((w) => mu.name.includes(w))
   );
@@ -340,14 +345,14 @@ if (import.meta.main) {
   if (!cp.success) throw new Error(`cp -r ${ROOT} ${dir} failed`);
   await Deno.remove(join(dir, ".git"), { recursive: true }).catch(() => {});
   console.log(`mutating a copy in ${dir}: ${chosen.length} mutations, one at a time`);
-  const base = await runTests(dir);
+  const base = await runTests(dir, false);
   if (base.code !== 0) {
     console.log("the unmutated copy fails its tests; fix that first");
     Deno.exit(1);
   }
   let bad = 0;
   for (const mu of chosen) {
-    const o = await tryMutation(dir, mu);
+    const o = await tryMutation(dir, mu, all);
     if (o.verdict !== "killed") bad++;
     console.log(`${o.verdict.padEnd(8)}  ${mu.name}  (${o.detail})`);
   }

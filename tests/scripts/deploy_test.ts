@@ -523,27 +523,19 @@ Deno.test("a refused deploy names the real holder of the lock: who, since when, 
   assert.ok(!bo.runner.steps.some((s) => s.title === "stop"), "nothing stopped");
 });
 
-Deno.test("deploy -n: only that service is stopped, removed and started, with --no-deps", async () => {
+Deno.test("deploy -n: only that service is pulled, stopped, removed and started, with --no-deps", async () => {
   const { deps } = setup();
   await deploy("dev", { ...opts, service: ["web"] }, deps);
   const touched = deps.runner.steps.filter((s) => ["pull", "stop", "rm", "up"].includes(s.title));
-  assert.deepEqual(touched.map((s) => s.argv.slice(s.argv.indexOf("-") + 1)), [
-    ["pull", "--quiet", "web"],
-    ["stop", "web"],
-    ["rm", "--force", "--stop", "web"],
-    [
-      "up",
-      "--detach",
-      "--wait",
-      "--wait-timeout",
-      "5",
-      "--no-build",
-      "--pull",
-      "never",
-      "--no-deps",
-      "web",
-    ],
+  const args = touched.map((s) => s.argv.slice(s.argv.indexOf("-") + 1));
+  assert.deepEqual(args.map((a) => a[0]), ["pull", "stop", "rm", "up"]);
+  assert.deepEqual(args.map((a) => a.filter((x) => x === "web" || x === "db")), [
+    ["web"],
+    ["web"],
+    ["web"],
+    ["web"],
   ]);
+  assert.ok(args[3].includes("--no-deps"), args[3].join(" "));
 });
 
 Deno.test("--dry-run names the secret variables and never shows their values", async () => {
