@@ -4,10 +4,11 @@
  * repo, run the fast tests there (`FLEET_E2E=skip deno test -A tests/`), and report which
  * breakages no test notices. Every mutation should be "killed".
  *
- *   deno run -A tests/mutate.ts [--all] [word…]
+ *   deno run -A tests/mutate.ts [--all | --texts] [word…]
  *
  * Words pick the mutations whose name contains one; --all runs every test for each mutation and
- * names each that fails (default: stop at the first). The tests run without type checking, so a
+ * names each that fails (default: stop at the first); --texts only checks that each search text
+ * is found once in the tree (no tests run). The tests run without type checking, so a
  * kill is always a behaviour a test noticed. A mutation whose search text is not found exactly
  * once, or whose copy does not load, is "stale" (the code moved: update its text here).
  * Exit 1 when any survives or is stale.
@@ -91,26 +92,21 @@ export const MUTATIONS: readonly Mutation[] = [
     "",
   ),
   m(
-    "deploy --dry-run prints secret values",
-    "lib/report/release_text.ts",
-    "const env = Object.keys({ ...s.env, ...s.secretEnv })",
-    "const env = Object.entries({ ...s.env, ...s.secretEnv }).map(([k, v]) => `${k}=${v}`)",
-  ),
-  m(
-    "build --dry-run prints secret values",
-    "lib/build/plan.ts",
+    "--dry-run (showStep) prints secret values",
+    RUN,
     "...Object.keys(step.secretEnv ?? {}).map((k) => `${k}=***`),",
     "...Object.entries(step.secretEnv ?? {}).map(([k, v]) => `${k}=${v}`),",
   ),
+  m("--dry-run (showStep) prints stdin (a password)", RUN, `" < (stdin)"`, "` < ${step.input}`"),
   m(
-    "build --dry-run prints stdin (the registry password)",
-    "lib/build/plan.ts",
-    `" < (secret on stdin)"`,
-    "` < ${step.input}`",
+    "deploy --dry-run shows the secret env as plain env",
+    FLOW,
+    `commands: all.map(showStep) };`,
+    `commands: all.map((s) => showStep({ ...s, env: { ...s.env, ...s.secretEnv }, secretEnv: {} })) };`,
   ),
   m(
     "Compose ${VAR} values go in the plain env (unmasked)",
-    COMPOSE,
+    "lib/engine/compose_step.ts",
     `env: { ...ctx.target.env, COMPOSE_PROGRESS: "plain" },\n    secretEnv: ctx.secretEnv,`,
     `env: { ...ctx.target.env, COMPOSE_PROGRESS: "plain", ...ctx.secretEnv },`,
   ),
@@ -152,7 +148,7 @@ export const MUTATIONS: readonly Mutation[] = [
       { file: FLOW, search: "  if (pull) await runStep(deps, pull);\n", replace: "" },
       {
         file: FLOW,
-        search: `: steps.filter((s) => s.title !== "pull");`,
+        search: `: steps.filter((s) => s.kind !== "pull");`,
         replace: ": [...steps];",
       },
     ],
@@ -166,8 +162,8 @@ export const MUTATIONS: readonly Mutation[] = [
   m(
     "rm removes volumes",
     COMPOSE,
-    `["rm", "--force", "--stop", ...services]`,
-    `["rm", "--force", "--stop", "-v", ...services]`,
+    `steps.push(composeStep(ctx, "rm", ["rm", "--force", "--stop", ...services]));`,
+    `steps.push(composeStep(ctx, "rm", ["rm", "--force", "--stop", "-v", ...services]));`,
   ),
   m("up builds", COMPOSE, `      "--no-build",\n`, ""),
   m("up without --pull never", COMPOSE, `      "--pull",\n      "never",\n`, ""),
@@ -193,20 +189,20 @@ export const MUTATIONS: readonly Mutation[] = [
   m(
     "lock released only on success",
     FLOW,
-    "    await release(a, rest);\n  } finally {\n    await unlock(deps, ctx.target, ctx.project);\n  }",
-    "    await release(a, rest);\n    await unlock(deps, ctx.target, ctx.project);\n  } finally {\n    void 0;\n  }",
+    "    return await release(a, rest, result);\n  } finally {\n    if (recorded) await pruneHistory(deps, ctx).catch(() => 0);\n    await unlock(deps, ctx.target, ctx.project);\n  }",
+    "    const out = await release(a, rest, result);\n    await unlock(deps, ctx.target, ctx.project);\n    return out;\n  } finally {\n    if (recorded) await pruneHistory(deps, ctx).catch(() => 0);\n  }",
   ),
   m(
     "lock not released on an interrupt",
     FLOW,
-    "  } finally {\n    await unlock(deps, ctx.target, ctx.project);\n  }\n}",
-    "  } catch (e) {\n    if (!(e instanceof InterruptedError)) await unlock(deps, ctx.target, ctx.project);\n    throw e;\n  }\n  await unlock(deps, ctx.target, ctx.project);\n}",
+    "    await unlock(deps, ctx.target, ctx.project);\n  }\n}",
+    "    if (!deps.signal?.aborted) await unlock(deps, ctx.target, ctx.project);\n  }\n}",
   ),
   m(
     "unlock is interruptible",
     LOCK,
-    `["rm", "--force", lockName(project)]),\n    { check: false, uninterruptible: true },`,
-    `["rm", "--force", lockName(project)]),\n    { check: false },`,
+    `["rm", "--force", lockName(project)], "lock"),\n    { check: false, uninterruptible: true },`,
+    `["rm", "--force", lockName(project)], "lock"),\n    { check: false },`,
   ),
   // exit 2 means no docker command ran
   {
@@ -214,23 +210,27 @@ export const MUTATIONS: readonly Mutation[] = [
     edits: [
       {
         file: "scripts/deploy.ts",
-        search: `  refuseWithoutTerminal(deps, plain, "deploy", fo);\n`,
+        search: `  refuseWithoutTerminal(deps.ui, stage, "deploy", fo);\n`,
         replace: "",
       },
-      { file: FLOW, search: "  refuseWithoutTerminal(deps, ctx, sel.kind, o);\n", replace: "" },
+      {
+        file: FLOW,
+        search: "  refuseWithoutTerminal(deps.ui, ctx.stage, sel.kind, o);\n",
+        replace: "",
+      },
     ],
   },
   m(
     "rollback refuses only after reading the history",
     "scripts/deploy.ts",
-    `  refuseWithoutTerminal(deps, base, "rollback", fo);\n`,
+    `  refuseWithoutTerminal(deps.ui, stage, "rollback", fo);\n`,
     "",
   ),
   m(
     "unlock reads the lock before refusing",
     "scripts/ops.ts",
-    `  refuseWithoutTerminal(deps, ctx, "unlock", { ...opts, always: true });\n  const held = await readLock(deps, ctx.target, ctx.project);`,
-    `  const held = await readLock(deps, ctx.target, ctx.project);\n  refuseWithoutTerminal(deps, ctx, "unlock", { ...opts, always: true });`,
+    `  refuseWithoutTerminal(deps.ui, ctx.stage, "unlock", { ...opts, always: true });\n  const held = await readLock(deps, ctx.target, ctx.project);`,
+    `  const held = await readLock(deps, ctx.target, ctx.project);\n  refuseWithoutTerminal(deps.ui, ctx.stage, "unlock", { ...opts, always: true });`,
   ),
   m(
     "a config error exits 1",
@@ -334,12 +334,28 @@ async function tryMutation(dir: string, mu: Mutation, all: boolean): Promise<Out
   }
 }
 
+/** Whether every search text is found exactly once in this tree (prints the ones that are not). */
+async function checkTexts(chosen: readonly Mutation[]): Promise<boolean> {
+  let ok = true;
+  for (const mu of chosen) {
+    for (const e of mu.edits) {
+      const n = (await Deno.readTextFile(join(ROOT, e.file)).catch(() =>
+        ""
+      )).split(e.search).length - 1;
+      if (n !== 1) console.log(`stale     ${mu.name}  (${e.file}: search text found ${n} times)`);
+      ok &&= n === 1;
+    }
+  }
+  return ok;
+}
+
 if (import.meta.main) {
   const all = Deno.args.includes("--all");
-  const words = Deno.args.filter((a) => a !== "--all");
+  const words = Deno.args.filter((a) => !a.startsWith("--"));
   const chosen = MUTATIONS.filter((mu) =>
     words.length === 0 || words.some((w) => mu.name.includes(w))
   );
+  if (Deno.args.includes("--texts")) Deno.exit(await checkTexts(chosen) ? 0 : 1);
   const dir = await Deno.makeTempDir({ prefix: "fleet-mutate-" });
   const cp = await new Deno.Command("cp", { args: ["-r", `${ROOT}.`, dir] }).output();
   if (!cp.success) throw new Error(`cp -r ${ROOT} ${dir} failed`);

@@ -88,6 +88,7 @@ const runner = () => createRunner({ env: { PATH: Deno.env.get("PATH") ?? "" }, c
 
 /** A step that runs a shell script with the secret in its environment as $S. */
 const sh = (script: string, extra: Partial<Step> = {}): Step => ({
+  kind: "query",
   title: "echo things",
   argv: ["sh", "-c", script],
   secretEnv: { S: SECRET },
@@ -113,9 +114,9 @@ Deno.test("redact: every occurrence, longest secret first, short values left alo
 });
 
 Deno.test("secretsOf: secretEnv values and stdin (as given and trimmed)", () => {
-  assert.deepEqual(secretsOf({ title: "t", argv: [] }), []);
+  assert.deepEqual(secretsOf({ kind: "query", title: "t", argv: [] }), []);
   assert.deepEqual(
-    secretsOf({ title: "t", argv: [], secretEnv: { A: "one" }, input: "pw\n" }),
+    secretsOf({ kind: "query", title: "t", argv: [], secretEnv: { A: "one" }, input: "pw\n" }),
     ["one", "pw", "pw\n"],
   );
 });
@@ -148,6 +149,7 @@ Deno.test("a secret in a line longer than one read is masked whole", async () =>
 
 Deno.test("stdin is a secret too: a password echoed back is masked", async () => {
   const step: Step = {
+    kind: "login",
     title: "login",
     argv: ["sh", "-c", "cat; echo; cat >&2 </dev/null"],
     input: SECRET,

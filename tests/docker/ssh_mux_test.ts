@@ -2,7 +2,8 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { shareSsh, withSharedSsh, wrapperScript } from "../../lib/docker/ssh_mux.ts";
-import { composeContext, type Target } from "../../lib/engine/compose.ts";
+import { compose } from "../../lib/engine/compose.ts";
+import type { Target } from "../../lib/docker/target.ts";
 import { recordingRunner, stageFixture, testDeps } from "../helpers.ts";
 
 /** A dir with an `ssh` that prints each argument on a line (stands in for OpenSSH). */
@@ -94,7 +95,7 @@ Deno.test("withSharedSsh: the work sees the shared target, and the connection cl
   const stage = stageFixture([{ name: "web", image: "nginx" }], {
     host: "ssh://deploy@host.example:2222",
   });
-  const ctx = composeContext(stage, {});
+  const ctx = compose.context(stage, {});
   const deps = testDeps("/", { env: { PATH: real }, runner: recordingRunner() });
   let seen = "";
   await assert.rejects(

@@ -1,8 +1,8 @@
 /** The deploy lock (lib/release/lock.ts) on a recording runner: exact argv, holder, release. */
 import assert from "node:assert/strict";
-import { FleetError } from "../../lib/core/errors.ts";
+import { CommandError, FleetError } from "../../lib/core/errors.ts";
 import type { Step } from "../../lib/core/run.ts";
-import type { Target } from "../../lib/engine/compose.ts";
+import type { Target } from "../../lib/docker/target.ts";
 import { lockName, readLock, tryLock, unlock } from "../../lib/release/lock.ts";
 import { interruptible, recordingRunner, testDeps } from "../helpers.ts";
 
@@ -90,6 +90,18 @@ Deno.test("readLock: undefined when free; unknown for labels that are missing", 
     holder: "unknown",
     since: "unknown",
     command: "",
+  });
+});
+
+Deno.test('readLock: a lock that cannot be read (host unreachable) is an error, not "free"', async () => {
+  const deps = testDeps("/", {
+    runner: recordingRunner(() => ({ code: 1, stderr: "Cannot connect to the Docker daemon" })),
+  });
+  await assert.rejects(readLock(deps, target, "app-dev"), (e: Error) => {
+    assert.ok(e instanceof CommandError);
+    assert.equal(e.message, "could not read the deploy lock on ssh://deploy@host");
+    assert.equal(e.stderrTail, "Cannot connect to the Docker daemon");
+    return true;
   });
 });
 

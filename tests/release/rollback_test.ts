@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import { FleetError, UsageError } from "../../lib/core/errors.ts";
 import type { Step } from "../../lib/core/run.ts";
-import { composeContext } from "../../lib/engine/compose.ts";
+import { compose } from "../../lib/engine/compose.ts";
 import { type Release, releaseLabels } from "../../lib/release/history.ts";
 import { pickRollback } from "../../lib/release/rollback.ts";
 import { recordingRunner, stageFixture, testDeps } from "../helpers.ts";
@@ -15,7 +15,7 @@ const stage = stageFixture([
   { name: "web", build: { context: "/p", args: {} } },
   { name: "db", image: "postgres:16" },
 ]);
-const ctx = composeContext(stage, {});
+const ctx = compose.context(stage, {});
 
 const rel = (id: string, result: Release["result"], webId: string, model?: string): Release => ({
   id,
@@ -83,7 +83,7 @@ const history = [
 
 Deno.test("pickRollback: the newest good release that differs from what runs, by its kept tag", async () => {
   const deps = host(history, "sha256:bbb", ["reg.example/team/app-web-dev:fleet-r1", "sha256:aaa"]);
-  const r = await pickRollback(deps, ctx, ["web"]);
+  const r = await pickRollback(deps, compose, ctx, ["web"]);
   assert.equal(r.release.id, "r1", "r3 failed, r2 is what runs now");
   assert.deepEqual(r.images, { web: "reg.example/team/app-web-dev:fleet-r1" });
   // the recorded model comes back (its environment too), pinned to the kept image
@@ -93,24 +93,24 @@ Deno.test("pickRollback: the newest good release that differs from what runs, by
 
 Deno.test("pickRollback: without its kept tag, the image ID if the host still has it", async () => {
   const deps = host(history, "sha256:bbb", ["sha256:aaa"]);
-  assert.deepEqual((await pickRollback(deps, ctx, ["web"])).images, { web: "sha256:aaa" });
+  assert.deepEqual((await pickRollback(deps, compose, ctx, ["web"])).images, { web: "sha256:aaa" });
 });
 
 Deno.test("pickRollback: an image the host no longer has is an error that names it", async () => {
   const deps = host(history, "sha256:bbb", []);
-  await assert.rejects(pickRollback(deps, ctx, ["web"]), {
+  await assert.rejects(pickRollback(deps, compose, ctx, ["web"]), {
     message: "the image of web in release r1 is no longer on local engine",
   });
 });
 
 Deno.test("pickRollback --to: that release, even one that runs now; an unknown id lists the known", async () => {
   const deps = host(history, "sha256:bbb", ["sha256:bbb"]);
-  const r = await pickRollback(deps, ctx, ["web"], "r2");
+  const r = await pickRollback(deps, compose, ctx, ["web"], "r2");
   assert.equal(r.release.id, "r2");
   assert.deepEqual(r.images, { web: "sha256:bbb" });
   // a release without a recorded model: the stage file's, with the image pinned
   assert.match(r.ctx.model, /image: sha256:bbb\n/);
-  await assert.rejects(pickRollback(deps, ctx, ["web"], "nope"), (e: Error) => {
+  await assert.rejects(pickRollback(deps, compose, ctx, ["web"], "nope"), (e: Error) => {
     assert.ok(e instanceof UsageError);
     assert.equal(e.message, `unknown release "nope" (releases: r3, r2, r1)`);
     return true;
@@ -119,13 +119,13 @@ Deno.test("pickRollback --to: that release, even one that runs now; an unknown i
 
 Deno.test("pickRollback: nothing to go back to, or a release without the service, says so", async () => {
   const deps = host(history.slice(0, 2), "sha256:bbb", ["sha256:bbb"]);
-  await assert.rejects(pickRollback(deps, ctx, ["web"]), (e: Error) => {
+  await assert.rejects(pickRollback(deps, compose, ctx, ["web"]), (e: Error) => {
     assert.ok(e instanceof FleetError);
     assert.equal(e.message, "no earlier successful release of dev differs from what runs now");
     assert.equal(e.hint, "fleet history dev");
     return true;
   });
-  await assert.rejects(pickRollback(deps, ctx, ["db"], "r2"), {
+  await assert.rejects(pickRollback(deps, compose, ctx, ["db"], "r2"), {
     message: "release r2 has none of: db",
   });
 });

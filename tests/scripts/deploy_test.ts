@@ -520,13 +520,13 @@ Deno.test("a refused deploy names the real holder of the lock: who, since when, 
     deploy("dev", opts, bo),
     { message: "dev is locked by ann@box1 (deploy) since 2026-01-02T03:04:05.000Z" },
   );
-  assert.ok(!bo.runner.steps.some((s) => s.title === "stop"), "nothing stopped");
+  assert.ok(!bo.runner.steps.some((s) => s.kind === "stop"), "nothing stopped");
 });
 
 Deno.test("deploy -n: only that service is pulled, stopped, removed and started, with --no-deps", async () => {
   const { deps } = setup();
   await deploy("dev", { ...opts, service: ["web"] }, deps);
-  const touched = deps.runner.steps.filter((s) => ["pull", "stop", "rm", "up"].includes(s.title));
+  const touched = deps.runner.steps.filter((s) => ["pull", "stop", "rm", "up"].includes(s.kind));
   const args = touched.map((s) => s.argv.slice(s.argv.indexOf("-") + 1));
   assert.deepEqual(args.map((a) => a[0]), ["pull", "stop", "rm", "up"]);
   assert.deepEqual(args.map((a) => a.filter((x) => x === "web" || x === "db")), [
@@ -546,9 +546,15 @@ services:
 `,
   });
   const deps = testDeps(root, { env: { API_TOKEN: "s3cret-api-token" } });
-  await deploy("dev", { dryRun: true }, deps);
-  assert.match(deps.ui.text(), /\n {2}\[env: API_TOKEN\] docker compose -p app-dev .* up /);
-  assert.ok(!deps.ui.text().includes("s3cret-api-token"), deps.ui.text());
+  const r = await deploy("dev", { dryRun: true }, deps);
+  const text = releaseText(r);
+  assert.match(
+    text,
+    /\n {2}COMPOSE_PROGRESS=plain API_TOKEN=\*\*\* docker compose -p app-dev .* up /,
+  );
+  for (const shown of [text, JSON.stringify(r), deps.ui.text()]) {
+    assert.ok(!shown.includes("s3cret-api-token"), shown);
+  }
 });
 
 Deno.test("rollback without a terminal and without --yes: exit 2 before any docker command", async () => {
@@ -562,7 +568,7 @@ Deno.test("Ctrl-C during up: the lock is released, the attempt recorded as inter
   const ctl = new AbortController();
   const reply = host.reply;
   const runner = interruptible(
-    recordingRunner((s: Step) => (s.title === "up" && ctl.abort(), reply(s))),
+    recordingRunner((s: Step) => (s.kind === "up" && ctl.abort(), reply(s))),
     ctl.signal,
   );
   const d = { ...deps, runner, signal: ctl.signal };
