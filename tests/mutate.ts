@@ -60,24 +60,30 @@ export const MUTATIONS: readonly Mutation[] = [
     `out = out.split(s).join("***");`,
     `out = out.split(s).join(s);`,
   ),
+  // (run.ts's clean() is strip escapes + redact: each mutation keeps the stripping, drops the mask)
   m(
     "streamed lines are not masked",
     RUN,
-    "for (const l of lines) onLine(redact(l, secrets), stream);",
-    "for (const l of lines) onLine(l, stream);",
+    "for (const l of lines) onLine(clean(l, secrets), stream);",
+    "for (const l of lines) onLine(stripVTControlCharacters(l), stream);",
   ),
   m(
     "a streamed last line (no newline) is not masked",
     RUN,
-    `p[stream].on("end", () => buf && onLine(redact(buf, secrets), stream));`,
-    `p[stream].on("end", () => buf && onLine(buf, stream));`,
+    "buf && onLine(clean(buf, secrets), stream)",
+    "buf && onLine(stripVTControlCharacters(buf), stream)",
   ),
-  m("whole stdout is not masked", RUN, "stdout: redact(r.stdout, secrets),", "stdout: r.stdout,"),
+  m(
+    "whole stdout is not masked",
+    RUN,
+    "stdout: clean(r.stdout, secrets),",
+    "stdout: stripVTControlCharacters(r.stdout),",
+  ),
   m(
     "whole stderr (the error's stderr tail) is not masked",
     RUN,
-    "stderr: redact(r.stderr, secrets),",
-    "stderr: r.stderr,",
+    "          secrets,\n        ),\n      };",
+    "          [],\n        ),\n      };",
   ),
   m(
     "a failed command's argv is not masked",
