@@ -369,7 +369,8 @@ if (import.meta.main) {
   console.log(`mutating a copy in ${dir}: ${chosen.length} mutations, one at a time`);
   const base = await runTests(dir, false);
   if (base.code !== 0) {
-    console.log("the unmutated copy fails its tests; fix that first");
+    const by = base.out.match(/^(.+?) => \.\/tests\/\S+/m)?.[1] ?? base.out.slice(-500);
+    console.log(`the unmutated copy fails its tests (${by}); fix that first`);
     Deno.exit(1);
   }
   let bad = 0;
