@@ -371,6 +371,7 @@ if (import.meta.main) {
   if (base.code !== 0) {
     const by = base.out.match(/^(.+?) => \.\/tests\/\S+/m)?.[1] ?? base.out.slice(-500);
     console.log(`the unmutated copy fails its tests (${by}); fix that first`);
+    await Deno.remove(dir, { recursive: true });
     Deno.exit(1);
   }
   let bad = 0;
