@@ -195,8 +195,8 @@ export const MUTATIONS: readonly Mutation[] = [
   m(
     "lock released only on success",
     FLOW,
-    "    return await release(a, rest, result);\n  } finally {\n    if (recorded) await pruneHistory(deps, ctx).catch(() => 0);\n    await unlock(deps, ctx.target, ctx.project);\n  }",
-    "    const out = await release(a, rest, result);\n    await unlock(deps, ctx.target, ctx.project);\n    return out;\n  } finally {\n    if (recorded) await pruneHistory(deps, ctx).catch(() => 0);\n  }",
+    "    return done;\n  } finally {\n    if (recorded && !pruned) await pruneHistory(deps, ctx).catch(() => 0);\n    await unlock(deps, ctx.target, ctx.project);\n  }",
+    "    await unlock(deps, ctx.target, ctx.project);\n    return done;\n  } finally {\n    if (recorded && !pruned) await pruneHistory(deps, ctx).catch(() => 0);\n  }",
   ),
   m(
     "lock not released on an interrupt",
