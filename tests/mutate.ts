@@ -8,7 +8,8 @@
  *
  * Words pick the mutations whose name contains one; --all runs every test for each mutation and
  * names each that fails (default: stop at the first); --texts only checks that each search text
- * is found once in the tree (no tests run). The tests run without type checking, so a
+ * is found once in the tree (no tests run). A kill counts when the killing test fails again on its
+ * own (so a test that fails under load now and then kills nothing). The tests run without type checking, so a
  * kill is always a behaviour a test noticed. A mutation whose search text is not found exactly
  * once, or whose copy does not load, is "stale" (the code moved: update its text here).
  * Exit 1 when any survives or is stale.
@@ -302,9 +303,14 @@ interface Outcome {
   readonly detail: string;
 }
 
-async function runTests(dir: string, all: boolean): Promise<{ code: number; out: string }> {
+async function runTests(
+  dir: string,
+  all: boolean,
+  only?: { file: string; name: string },
+): Promise<{ code: number; out: string }> {
+  const what = only ? [only.file, "--filter", only.name] : ["tests/"];
   const r = await new Deno.Command(Deno.execPath(), {
-    args: ["test", "-A", "--no-check", ...(all ? [] : ["--fail-fast"]), "tests/"],
+    args: ["test", "-A", "--no-check", ...(all ? [] : ["--fail-fast"]), ...what],
     cwd: dir,
     env: { FLEET_E2E: "skip", NO_COLOR: "1" },
     stdout: "piped",
@@ -312,6 +318,37 @@ async function runTests(dir: string, all: boolean): Promise<{ code: number; out:
   }).output();
   const dec = new TextDecoder();
   return { code: r.code, out: dec.decode(r.stdout) + dec.decode(r.stderr) };
+}
+
+/** The failed tests of a run: name and file. */
+function failedTests(out: string): { name: string; file: string }[] {
+  const failures = out.slice(out.lastIndexOf(" FAILURES "));
+  return [...failures.matchAll(/^(.+?) => \.\/(tests\/\S+?):\d+:\d+$/gm)]
+    .map((x) => ({ name: x[1], file: x[2] }));
+}
+
+/**
+ * The tests that kill the mutation, each confirmed by failing again alone (a test that fails only
+ * once is load-dependent, not a kill); without fail-fast the second time, if need be.
+ */
+async function killers(dir: string, all: boolean): Promise<Outcome> {
+  const unconfirmed: string[] = [];
+  for (const everything of all ? [true] : [false, true]) {
+    const { code, out } = await runTests(dir, everything);
+    if (code === 0) return { verdict: "SURVIVED", detail: "all tests pass" };
+    const failed = failedTests(out);
+    if (!/^FAILED \|/m.test(out) || failed.length === 0) {
+      const why = out.split("\n").find((l) => l.startsWith("error")) ?? "no test summary";
+      return { verdict: "stale", detail: `did not load: ${why}` };
+    }
+    const confirmed: string[] = [];
+    for (const t of failed) {
+      if ((await runTests(dir, true, t)).code !== 0) confirmed.push(`"${t.name}"`);
+      else unconfirmed.push(`"${t.name}"`);
+    }
+    if (confirmed.length) return { verdict: "killed", detail: `by ${confirmed.join(", ")}` };
+  }
+  return { verdict: "SURVIVED", detail: `only failures that did not repeat: ${unconfirmed}` };
 }
 
 async function tryMutation(dir: string, mu: Mutation, all: boolean): Promise<Outcome> {
@@ -326,15 +363,7 @@ async function tryMutation(dir: string, mu: Mutation, all: boolean): Promise<Out
       if (n !== 1) return { verdict: "stale", detail: `${e.file}: search text found ${n} times` };
       await Deno.writeTextFile(path, current.replace(e.search, () => e.replace));
     }
-    const { code, out } = await runTests(dir, all);
-    if (code === 0) return { verdict: "SURVIVED", detail: "all tests pass" };
-    const failures = out.slice(out.lastIndexOf(" FAILURES "));
-    const by = [...failures.matchAll(/^(.+?) => \.\/tests\/\S+/gm)].map((x) => `"${x[1]}"`);
-    if (!/^FAILED \|/m.test(out) || by.length === 0) {
-      const why = out.split("\n").find((l) => l.startsWith("error")) ?? "no test summary";
-      return { verdict: "stale", detail: `did not load: ${why}` };
-    }
-    return { verdict: "killed", detail: `by ${by.join(", ")}` };
+    return await killers(dir, all);
   } finally {
     for (const [path, text] of originals) await Deno.writeTextFile(path, text);
   }
@@ -369,7 +398,7 @@ if (import.meta.main) {
   console.log(`mutating a copy in ${dir}: ${chosen.length} mutations, one at a time`);
   const base = await runTests(dir, false);
   if (base.code !== 0) {
-    const by = base.out.match(/^(.+?) => \.\/tests\/\S+/m)?.[1] ?? base.out.slice(-500);
+    const by = failedTests(base.out).map((t) => t.name).join(", ") || base.out.slice(-500);
     console.log(`the unmutated copy fails its tests (${by}); fix that first`);
     await Deno.remove(dir, { recursive: true });
     Deno.exit(1);
