@@ -152,11 +152,15 @@ export const MUTATIONS: readonly Mutation[] = [
   {
     name: "the flow pulls after taking the lock",
     edits: [
-      { file: FLOW, search: "  if (pull) await runStep(deps, pull);\n", replace: "" },
       {
         file: FLOW,
-        search: `: steps.filter((s) => s.kind !== "pull");`,
-        replace: ": [...steps];",
+        search: "const pulled = pull ? runStep(deps, pull) : Promise.resolve();",
+        replace: "const pulled = Promise.resolve();",
+      },
+      {
+        file: FLOW,
+        search: "planSteps(engine, ctx, services, [], o,",
+        replace: "planSteps(engine, ctx, services, sel.toPull, o,",
       },
     ],
   },
@@ -181,10 +185,10 @@ export const MUTATIONS: readonly Mutation[] = [
     "...([] as string[]),",
   ),
   m(
-    "deploy -n does not mean only those services",
-    "scripts/deploy.ts",
-    "only: (o.service ?? []).length > 0,",
-    "only: false,",
+    "the flow drops -n's --no-deps",
+    FLOW,
+    "only: o.only || !all,",
+    "only: !all,",
   ),
   // the lock: taken before stop, always released
   m(
