@@ -3,6 +3,7 @@ import { join } from "node:path";
 import type { Deps } from "../lib/core/deps.ts";
 import type { Runner, RunOptions, RunResult, Step } from "../lib/core/run.ts";
 import { failed } from "../lib/core/run.ts";
+import { InterruptedError } from "../lib/core/errors.ts";
 import type { Ui } from "../lib/core/ui.ts";
 import type { Service, Stage } from "../lib/config/stage.ts";
 
@@ -106,4 +107,22 @@ export function errorOf(fn: () => unknown): Error {
     return e as Error;
   }
   throw new Error("expected an error");
+}
+
+/**
+ * A runner that honours an interrupt the way the real one does (lib/core/run.ts): once `signal`
+ * is aborted, a step not marked `uninterruptible` is refused with InterruptedError (and one that
+ * is running when it aborts ends with it).
+ */
+export function interruptible<R extends Runner>(inner: R, signal: AbortSignal): R {
+  const refuse = (title: string) => Promise.reject(new InterruptedError(`interrupted: ${title}`));
+  return {
+    ...inner,
+    async run(step: Step, opts: RunOptions = {}) {
+      if (signal.aborted && !opts.uninterruptible) return refuse(step.title);
+      const r = await inner.run(step, opts);
+      if (signal.aborted && !opts.uninterruptible) return refuse(step.title);
+      return r;
+    },
+  };
 }

@@ -1,7 +1,20 @@
-/** The real runner: the diagnose hook on failures, commands that cannot start. */
+/**
+ * The real runner (lib/core/run.ts): the diagnose hook on failures, commands that cannot start,
+ * and the secret mask — `redact` itself, and every way a secret could reach output from a real
+ * process: its whole stdout/stderr, each streamed line, a failed command's argv and stderr tail.
+ * The processes are tiny `sh -c` scripts; the secret is in their environment or stdin.
+ */
 import assert from "node:assert/strict";
-import { createRunner, shQuote } from "../../lib/core/run.ts";
-import { CommandError, SetupError } from "../../lib/core/errors.ts";
+import {
+  createRunner,
+  redact,
+  type RunResult,
+  secretsOf,
+  shQuote,
+  type Step,
+  tail,
+} from "../../lib/core/run.ts";
+import { CommandError, formatError, InterruptedError, SetupError } from "../../lib/core/errors.ts";
 
 const env = { PATH: Deno.env.get("PATH") ?? "/usr/bin:/bin" };
 const fail = ["sh", "-c", "echo 'engine gone' >&2; exit 3"];
@@ -68,4 +81,118 @@ Deno.test("a child's colour and cursor codes never reach fleet's output or error
     runner.run({ kind: "exec", title: "t", argv: ["sh", "-c", script] }),
     (e: Error & { stderrTail?: string }) => e.stderrTail === "err",
   );
+});
+
+const SECRET = "hunter2-s3cr3t";
+const runner = () => createRunner({ env: { PATH: Deno.env.get("PATH") ?? "" }, cwd: "/" });
+
+/** A step that runs a shell script with the secret in its environment as $S. */
+const sh = (script: string, extra: Partial<Step> = {}): Step => ({
+  kind: "query",
+  title: "echo things",
+  argv: ["sh", "-c", script],
+  secretEnv: { S: SECRET },
+  ...extra,
+});
+
+/** Run a step and collect what it streamed, line by line. */
+async function streamed(step: Step) {
+  const lines: string[] = [];
+  const res: RunResult = await runner().run(step, {
+    onLine: (l, stream) => lines.push(`${stream}: ${l}`),
+    check: false,
+  });
+  return { lines, res };
+}
+
+Deno.test("redact: every occurrence, longest secret first, short values left alone", () => {
+  assert.equal(redact("pw=hunter2 again hunter2", ["hunter2"]), "pw=*** again ***");
+  assert.equal(redact("token abcdef", ["abc", "abcdef"]), "token ***");
+  assert.equal(redact("a b ab", ["a", "ab"]), "a b ab", "1–2 characters are no secret");
+  assert.equal(redact("nothing here", []), "nothing here");
+  assert.equal(redact("x.y*z", ["x.y*z"]), "***", "no regular expression is made of a secret");
+});
+
+Deno.test("secretsOf: secretEnv values and stdin (as given and trimmed)", () => {
+  assert.deepEqual(secretsOf({ kind: "query", title: "t", argv: [] }), []);
+  assert.deepEqual(
+    secretsOf({ kind: "query", title: "t", argv: [], secretEnv: { A: "one" }, input: "pw\n" }),
+    ["one", "pw", "pw\n"],
+  );
+});
+
+Deno.test("tail: the last n lines, trailing blank lines dropped", () => {
+  assert.equal(tail("a\nb\nc\n\n", 2), "b\nc");
+  assert.equal(tail("only"), "only");
+});
+
+Deno.test("whole outputs are masked: stdout and stderr of a real process", async () => {
+  const r = await runner().run(sh(`echo "out $S"; echo "err $S" >&2`));
+  assert.deepEqual(r, { code: 0, stdout: "out ***\n", stderr: "err ***\n" });
+});
+
+Deno.test("streamed lines are masked, on both streams, including a last line without newline", async () => {
+  const { lines, res } = await streamed(
+    sh(`echo "one $S"; echo "two $S" >&2; printf "last $S"`),
+  );
+  assert.deepEqual(lines.toSorted(), ["stderr: two ***", "stdout: last ***", "stdout: one ***"]);
+  assert.equal(res.stdout, "one ***\nlast ***");
+});
+
+Deno.test("a secret in a line longer than one read is masked whole", async () => {
+  // 200 000 characters before the secret: the line arrives in many chunks
+  const { lines } = await streamed(sh(`printf '%200000s' '' | tr ' ' a; echo "$S end"`));
+  assert.equal(lines.length, 1);
+  assert.ok(!lines[0].includes(SECRET));
+  assert.ok(lines[0].endsWith("a*** end"));
+});
+
+Deno.test("stdin is a secret too: a password echoed back is masked", async () => {
+  const step: Step = {
+    kind: "login",
+    title: "login",
+    argv: ["sh", "-c", "cat; echo; cat >&2 </dev/null"],
+    input: SECRET,
+  };
+  const { lines, res } = await streamed(step);
+  assert.deepEqual(lines, ["stdout: ***"]);
+  assert.equal(res.stdout, "***\n");
+});
+
+Deno.test("a failed command: CommandError with masked argv and stderr tail; formatError shows no secret", async () => {
+  const step = sh(`echo "denied for $S" >&2; exit 3`, {
+    argv: ["sh", "-c", `echo "denied for $S" >&2; exit 3`, SECRET],
+  });
+  const err = await runner().run(step).then(() => undefined, (e) => e);
+  assert.ok(err instanceof CommandError);
+  assert.equal(err.message, "echo things failed (exit 3)");
+  assert.deepEqual(err.argv, ["sh", "-c", `echo "denied for $S" >&2; exit 3`, "***"]);
+  assert.equal(err.stderrTail, "denied for ***");
+  const shown = formatError(err, true);
+  assert.ok(!shown.includes(SECRET), shown);
+  assert.equal(
+    formatError(err),
+    [
+      "error: echo things failed (exit 3)",
+      `  command: sh -c echo "denied for $S" >&2; exit 3 ***`,
+      "  | denied for ***",
+    ].join("\n"),
+  );
+});
+
+Deno.test("check: false returns a non-zero exit instead of throwing", async () => {
+  const r = await runner().run(sh("exit 4"), { check: false });
+  assert.equal(r.code, 4);
+});
+
+Deno.test("an aborted signal: nothing starts, except an uninterruptible step", async () => {
+  const ctl = new AbortController();
+  ctl.abort();
+  const r = createRunner({
+    env: { PATH: Deno.env.get("PATH") ?? "" },
+    cwd: "/",
+    signal: ctl.signal,
+  });
+  await assert.rejects(r.run(sh("echo hi")), InterruptedError);
+  assert.equal((await r.run(sh("echo hi"), { uninterruptible: true })).stdout, "hi\n");
 });

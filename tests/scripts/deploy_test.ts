@@ -5,7 +5,7 @@ import { deploy, rollback } from "../../scripts/deploy.ts";
 import type { Step } from "../../lib/core/run.ts";
 import { CommandError, FleetError, InterruptedError, UsageError } from "../../lib/core/errors.ts";
 import { SetupError } from "../../lib/core/errors.ts";
-import { recordingRunner, tempProject, testDeps } from "../helpers.ts";
+import { interruptible, recordingRunner, tempProject, testDeps } from "../helpers.ts";
 import { releaseText } from "../../lib/report/text.ts";
 
 /** Just enough of a Docker host: images, containers per service, a lock, release volumes. */
@@ -16,6 +16,7 @@ class FakeHost {
   unhealthy = new Set<string>(); // image ids whose containers never get healthy
   failPull = false;
   lock?: string;
+  lockLabels?: Record<string, string>; // of the lock container fleet created
   volumes: string[][] = [];
   constructor(readonly project: string) {}
 
@@ -56,10 +57,9 @@ class FakeHost {
     if (a[0] === "inspect" && a.at(-1)!.startsWith("fleet-lock")) {
       return this.lock
         ? {
-          stdout: JSON.stringify({
-            "dev.fleet.lock.holder": this.lock,
-            "dev.fleet.lock.since": "t0",
-          }),
+          stdout: JSON.stringify(
+            this.lockLabels ?? { "dev.fleet.lock.holder": this.lock, "dev.fleet.lock.since": "t0" },
+          ),
         }
         : { code: 1, stderr: "Error: No such object: fleet-lock" };
     }
@@ -67,9 +67,15 @@ class FakeHost {
     if (a[0] === "create") {
       if (this.lock) return { code: 1, stderr: "Conflict" };
       this.lock = a[a.indexOf("--label") + 3].split("=")[1];
+      const labels = a.filter((_, i) => a[i - 1] === "--label");
+      this.lockLabels = Object.fromEntries(
+        labels.map((l) => [l.split("=", 1)[0], l.slice(l.indexOf("=") + 1)]),
+      );
       return {};
     }
-    if (a[0] === "rm" && a.at(-1)!.startsWith("fleet-lock")) return (this.lock = undefined, {});
+    if (a[0] === "rm" && a.at(-1)!.startsWith("fleet-lock")) {
+      return (this.lock = this.lockLabels = undefined, {});
+    }
     if (a[0] === "volume" && a[1] === "create") return (this.volumes.push(a), {});
     if (a[0] === "volume" && a[1] === "ls") {
       return { stdout: this.volumes.map((v) => v.at(-1)).join("\n") };
@@ -493,4 +499,81 @@ Deno.test("a machine that cannot run the release (SetupError) is not rolled back
   assert.deepEqual(kinds(), ["pull", "take", "record", "release"], "no rollback attempted");
   assert.deepEqual(host.results(), ["failed"]);
   assert.equal(host.running.get("web"), "sha256:old");
+});
+
+Deno.test("a refused deploy names the real holder of the lock: who, since when, what", async () => {
+  const { host, deps } = setup();
+  // the first deploy's process dies holding the lock: its `docker rm` of the lock never happens
+  const reply = host.reply;
+  const dies = recordingRunner((s: Step) =>
+    s.argv.at(-1)!.startsWith("fleet-lock") && s.argv[1] === "rm" ? {} : reply(s)
+  );
+  const ann = { USER: "ann", HOSTNAME: "box1" };
+  await deploy("dev", opts, { ...deps, runner: dies, env: ann });
+  const later = () => new Date("2026-01-02T04:00:00Z");
+  const bo = testDeps(deps.cwd, {
+    runner: recordingRunner(reply),
+    env: { USER: "bo" },
+    now: later,
+  });
+  await assert.rejects(
+    deploy("dev", opts, bo),
+    { message: "dev is locked by ann@box1 (deploy) since 2026-01-02T03:04:05.000Z" },
+  );
+  assert.ok(!bo.runner.steps.some((s) => s.kind === "stop"), "nothing stopped");
+});
+
+Deno.test("deploy -n: only that service is pulled, stopped, removed and started, with --no-deps", async () => {
+  const { deps } = setup();
+  await deploy("dev", { ...opts, service: ["web"] }, deps);
+  const touched = deps.runner.steps.filter((s) => ["pull", "stop", "rm", "up"].includes(s.kind));
+  const args = touched.map((s) => s.argv.slice(s.argv.indexOf("-") + 1));
+  assert.deepEqual(args.map((a) => a[0]), ["pull", "stop", "rm", "up"]);
+  assert.deepEqual(args.map((a) => a.filter((x) => x === "web" || x === "db")), [
+    ["web"],
+    ["web"],
+    ["web"],
+    ["web"],
+  ]);
+  assert.ok(args[3].includes("--no-deps"), args[3].join(" "));
+});
+
+Deno.test("--dry-run names the secret variables and never shows their values", async () => {
+  const root = tempProject({
+    "stages/dev.yaml": `project: app
+services:
+  web: { image: nginx, environment: { TOKEN: "\${API_TOKEN}" } }
+`,
+  });
+  const deps = testDeps(root, { env: { API_TOKEN: "s3cret-api-token" } });
+  const r = await deploy("dev", { dryRun: true }, deps);
+  const text = releaseText(r);
+  assert.match(
+    text,
+    /\n {2}COMPOSE_PROGRESS=plain API_TOKEN=\*\*\* docker compose -p app-dev .* up /,
+  );
+  for (const shown of [text, JSON.stringify(r), deps.ui.text()]) {
+    assert.ok(!shown.includes("s3cret-api-token"), shown);
+  }
+});
+
+Deno.test("rollback without a terminal and without --yes: exit 2 before any docker command", async () => {
+  const { deps } = setup();
+  await assert.rejects(rollback("dev", { timeout: 5 }, deps), UsageError);
+  assert.deepEqual(deps.runner.steps, []);
+});
+
+Deno.test("Ctrl-C during up: the lock is released, the attempt recorded as interrupted", async () => {
+  const { host, deps } = setup();
+  const ctl = new AbortController();
+  const reply = host.reply;
+  const runner = interruptible(
+    recordingRunner((s: Step) => (s.kind === "up" && ctl.abort(), reply(s))),
+    ctl.signal,
+  );
+  const d = { ...deps, runner, signal: ctl.signal };
+  await assert.rejects(deploy("dev", opts, d), InterruptedError);
+  assert.equal(host.lock, undefined, "the lock is released");
+  assert.deepEqual(host.results(), ["interrupted"]);
+  assert.match(deps.ui.text(), /interrupted: the deploy lock is released; state of dev:/);
 });
