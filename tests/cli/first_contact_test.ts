@@ -146,9 +146,12 @@ real("an ssh host that refuses the connection: ssh cannot connect", async () => 
 /** An `ssh` on PATH that plays a host: refuses the key, or runs the command without docker. */
 function fakeSsh(kind: "refuses key" | "no docker"): string {
   const bin = Deno.makeTempDirSync({ prefix: "fleet-fake-ssh-" });
+  // like a real ssh, read what the client sends before failing: otherwise the docker CLI races
+  // its own write against our exit and may say "broken pipe" instead of our stderr
+  const read = "timeout 2 head -c 1 >/dev/null 2>&1";
   const body = kind === "refuses key"
-    ? `echo "deploy@127.0.0.1: Permission denied (publickey)." >&2; exit 255`
-    : `while [ $# -gt 0 ] && [ "$1" != "--" ]; do shift; done; shift 2\nPATH=/nonexistent exec /bin/sh -c "$*"`;
+    ? `${read}; echo "deploy@127.0.0.1: Permission denied (publickey)." >&2; exit 255`
+    : `while [ $# -gt 0 ] && [ "$1" != "--" ]; do shift; done; shift 2\n${read}\nPATH=/nonexistent exec /bin/sh -c "$*"`;
   Deno.writeTextFileSync(join(bin, "ssh"), `#!/bin/sh\n${body}\n`, { mode: 0o755 });
   return bin;
 }
