@@ -9,9 +9,7 @@
  *
  *   deno run -A scripts/doctor.ts [stage] [--json] [-C <dir>]
  *
- * Needs lib/: core, config, docker, engine/compose.ts, release/lock.ts, release/readiness.ts,
- * report/doctor_text.ts;
- * deno.json imports: commander, @commander-js/extra-typings, yaml, valibot, zx, dax.
+ * To use it in another repo, copy this script with lib/ (whole) and the "imports" of deno.json.
  */
 import type { Deps } from "../lib/core/deps.ts";
 import { FleetError, UsageError } from "../lib/core/errors.ts";
