@@ -7,7 +7,7 @@ import { parse, stringify } from "yaml";
 import { DEFAULTS } from "../core/defaults.ts";
 import type { Step } from "../core/run.ts";
 import type { Stage } from "../config/stage.ts";
-import { keyAt } from "../config/positions.ts";
+import { requireStageVars } from "../config/stage_vars.ts";
 import { literal, requireVars, varEnv } from "../config/vars.ts";
 import { composeProject, type ImageOptions, imageRef } from "../docker/images.ts";
 import { listContainers } from "../docker/queries.ts";
@@ -37,16 +37,7 @@ type Env = Readonly<Record<string, string | undefined>>;
 export function composeContext(stage: Stage, env: Env, opts: ContextOptions = {}): EngineContext {
   const settings = stage.services.map(({ build: _b, ...rest }) => rest);
   const readOnly = opts.readOnly === true;
-  if (opts.requireVars !== false) {
-    requireVars([
-      ...(readOnly
-        ? []
-        : settings.flatMap(({ name, ...s }) =>
-          Object.entries(s).map(([k, v]) => [keyAt(stage, ["services", name, k]), v] as const)
-        )),
-      [keyAt(stage, ["host"]), stage.host ?? ""] as const,
-    ], env);
-  }
+  if (opts.requireVars !== false) requireStageVars(stage, env, readOnly);
   return {
     stage,
     target: targetOf(stage, env),

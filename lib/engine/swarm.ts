@@ -9,8 +9,9 @@ import type { Deps } from "../core/deps.ts";
 import { ConfigError } from "../core/errors.ts";
 import type { Step } from "../core/run.ts";
 import { keyAt } from "../config/positions.ts";
+import { requireStageVars } from "../config/stage_vars.ts";
 import type { Stage } from "../config/stage.ts";
-import { requireVars, varEnv } from "../config/vars.ts";
+import { varEnv } from "../config/vars.ts";
 import { composeProject, registryOf } from "../docker/images.ts";
 import type { Images } from "../docker/queries.ts";
 import { stackServices } from "../docker/swarm_state.ts";
@@ -36,16 +37,7 @@ export const SWARM_TIMEOUT = 300;
 export function swarmContext(stage: Stage, env: Env, opts: ContextOptions = {}): EngineContext {
   const settings = stage.services.map(({ build: _b, ...rest }) => rest);
   const readOnly = opts.readOnly === true;
-  if (opts.requireVars !== false) {
-    requireVars([
-      ...(readOnly
-        ? []
-        : settings.flatMap(({ name, ...s }) =>
-          Object.entries(s).map(([k, v]) => [keyAt(stage, ["services", name, k]), v] as const)
-        )),
-      [keyAt(stage, ["host"]), stage.host ?? ""] as const,
-    ], env);
-  }
+  if (opts.requireVars !== false) requireStageVars(stage, env, readOnly);
   if (opts.requireVars !== false && !readOnly) {
     const local = stage.services.filter((s) => s.build && !registryOf(stage, s, opts));
     if (local.length) {
