@@ -322,21 +322,27 @@ pid_is() { # pid_is <pidfile> <text>: the process in <pidfile> lives and its com
 
 ns_exists() { [ -e "/run/netns/$1" ]; }
 
-# ns_kill <netns>...: end every process in those namespaces (only the bed's are passed), side by side
-ns_kill() {
-  local pids=() ns p alive
-  for ns in "$@"; do
-    for p in $(ip netns pids "$ns" 2>/dev/null || true); do pids+=("$p"); done
-  done
-  [ ${#pids[@]} = 0 ] && return 0
-  kill "${pids[@]}" 2>/dev/null || true
-  for _ in $(seq 1 50); do
+# kill_wait <tenths> <pid>...: SIGTERM, wait up to <tenths>/10 s for all to exit, then SIGKILL
+kill_wait() {
+  local tries=$1 p alive; shift
+  [ $# = 0 ] && return 0
+  kill "$@" 2>/dev/null || true
+  for _ in $(seq 1 "$tries"); do
     alive=no
-    for p in "${pids[@]}"; do if kill -0 "$p" 2>/dev/null; then alive=yes; fi; done
+    for p in "$@"; do if kill -0 "$p" 2>/dev/null; then alive=yes; fi; done
     [ $alive = no ] && return 0
     sleep 0.1
   done
-  kill -9 "${pids[@]}" 2>/dev/null || true
+  kill -9 "$@" 2>/dev/null || true
+}
+
+# ns_kill <netns>...: end every process in those namespaces (only the bed's are passed), side by side
+ns_kill() {
+  local pids=() ns p
+  for ns in "$@"; do
+    for p in $(ip netns pids "$ns" 2>/dev/null || true); do pids+=("$p"); done
+  done
+  kill_wait 50 ${pids[@]+"${pids[@]}"}
 }
 
 ns_del() { # ns_del <netns>...
@@ -365,12 +371,6 @@ ns_up() {
   ip link set "$veth" master "$SW_BR" up # again after the bridge was made anew
 }
 
-kill_wait() { # kill_wait <pid>: TERM, up to 5 s, then KILL
-  kill "$1" 2>/dev/null || return 0
-  for _ in $(seq 1 50); do kill -0 "$1" 2>/dev/null || return 0; sleep 0.1; done
-  kill -9 "$1" 2>/dev/null || true
-}
-
 bed_registry_config() { # bed_registry_config <addr>
   local d="$DIR/net/registry"
   cat <<EOF
@@ -393,7 +393,7 @@ bed_registry() {
   local name=$1 ns=$2 addr=$3 d="$DIR/net/registry"
   mkdir -p "$d/data"
   bed_registry_current "$name" "$addr" && return 0
-  if pid_is "$d/$name.pid" "$d/$name.yml"; then kill_wait "$(cat "$d/$name.pid")"; fi
+  if pid_is "$d/$name.pid" "$d/$name.yml"; then kill_wait 50 "$(cat "$d/$name.pid")"; fi
   bed_registry_config "$addr" >"$d/$name.yml"
   if [ "$ns" = - ]; then
     setsid docker-registry serve "$d/$name.yml" >"$d/$name.log" 2>&1 </dev/null &
@@ -489,19 +489,11 @@ dockerd_wait() { # dockerd_wait <name> <dir>: until it answers; fail fast when i
 
 # stop_dockerds <dir>...: TERM each (it stops its containers and its containerd), wait, then KILL
 stop_dockerds() {
-  local d pids=() p alive
+  local d pids=()
   for d in "$@"; do
     if pid_is "$d/docker.pid" "$d/data"; then pids+=("$(cat "$d/docker.pid")"); fi
   done
-  [ ${#pids[@]} = 0 ] && return 0
-  kill "${pids[@]}" 2>/dev/null || true
-  for _ in $(seq 1 300); do
-    alive=no
-    for p in "${pids[@]}"; do if kill -0 "$p" 2>/dev/null; then alive=yes; fi; done
-    [ $alive = no ] && return 0
-    sleep 0.1
-  done
-  kill -9 "${pids[@]}" 2>/dev/null || true
+  kill_wait 300 ${pids[@]+"${pids[@]}"}
 }
 
 sw_dir() { echo "$DIR/swarm/node$1"; }
