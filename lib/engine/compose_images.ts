@@ -21,6 +21,7 @@ export async function resolveOnHost(
   await pulled;
   const infos = await inspectImages(deps, ctx.target, sel.services.map((s) => sel.images[s]));
   const out: Images = {};
+  const platforms: Record<string, string | undefined> = {};
   for (const s of sel.services) {
     const ref = sel.images[s];
     const info = infos.get(ref);
@@ -34,7 +35,8 @@ export async function resolveOnHost(
     }
     const digest = repoDigest(info.repoDigests, ref);
     out[s] = { ref, id: info.id, ...(digest ? { digest } : {}) };
+    platforms[s] = info.platform;
   }
-  await checkImagePlatforms(deps, ctx.target, out, await host);
+  await checkImagePlatforms(deps, ctx.target, out, await host, platforms);
   return { images: out, ctx };
 }
