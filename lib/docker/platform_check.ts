@@ -63,15 +63,9 @@ export async function checkImagePlatforms(
   target: Target,
   images: Readonly<Record<string, { readonly ref: string; readonly id?: string }>>,
   asked?: RunResult,
-  known?: Readonly<Record<string, string | undefined>>,
 ): Promise<void> {
   const list = Object.entries(images).map(([service, i]) => ({ service, ref: i.ref, id: i.id }));
   if (list.length === 0) return;
-  if (known && list.every((i) => known[i.service])) {
-    // the images' platforms came with the inspect that found them: only the host's is asked
-    const engine = asked ?? await hostPlatform(deps, target);
-    return reportMismatch(target, engine, list.map((i) => ({ ...i, platform: known[i.service]! })));
-  }
   const format = "{{.Os}}/{{.Architecture}}/{{.Variant}}";
   const [engine, inspected] = await Promise.all([
     asked ?? hostPlatform(deps, target),
@@ -86,15 +80,9 @@ export async function checkImagePlatforms(
       { check: false },
     ),
   ]);
-  if (inspected.code !== 0) return;
-  reportMismatch(target, engine, parseImagePlatforms(inspected.stdout, list));
-}
-
-/** A host's answer and the images' platforms: a FleetError naming each image that does not fit. */
-function reportMismatch(target: Target, engine: RunResult, images: ImagePlatform[]): void {
   const host = engine.stdout.trim();
-  if (engine.code !== 0 || !host.includes("/")) return;
-  const wrong = platformMismatch(images, host);
+  if (engine.code !== 0 || inspected.code !== 0 || !host.includes("/")) return;
+  const wrong = platformMismatch(parseImagePlatforms(inspected.stdout, list), host);
   if (wrong.length === 0) return;
   const lines = wrong.map((i) => `${i.service}: ${i.ref} is ${normalizePlatform(i.platform)}`);
   const both = [...new Set([host, ...wrong.map((i) => normalizePlatform(i.platform))])];

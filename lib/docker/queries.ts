@@ -20,8 +20,6 @@ export interface ImageId {
 export interface ImageInfo {
   readonly id: string;
   readonly repoDigests: readonly string[];
-  /** os/arch[/variant] of the image, when the inspect said. */
-  readonly platform?: string;
 }
 
 /** Images by service name. */
@@ -92,17 +90,13 @@ export function repoDigest(repoDigests: readonly string[], ref: string): string 
 /** Parse `docker image inspect --format '{{.Id}} {{json .RepoDigests}}'` lines. */
 export function parseImageInfos(stdout: string): ImageInfo[] {
   return stdout.split("\n").map((l) => l.trim()).filter(Boolean).map((l) => {
-    // `<id> <repo digests as JSON, no spaces> <os/arch/variant>` (older lines: fewer fields)
-    const [id, json, platform] = l.split(" ");
+    const sp = l.indexOf(" ");
+    if (sp < 0) return { id: l, repoDigests: [] };
     let digests: unknown = [];
     try {
-      digests = JSON.parse(json ?? "[]");
+      digests = JSON.parse(l.slice(sp + 1));
     } catch { /* no digests */ }
-    return {
-      id,
-      repoDigests: Array.isArray(digests) ? digests.map(String) : [],
-      ...(platform ? { platform: platform.replace(/\/$/, "") } : {}),
-    };
+    return { id: l.slice(0, sp), repoDigests: Array.isArray(digests) ? digests.map(String) : [] };
   });
 }
 
@@ -119,7 +113,7 @@ export async function inspectImages(
         "image",
         "inspect",
         "--format",
-        "{{.Id}} {{json .RepoDigests}} {{.Os}}/{{.Architecture}}/{{.Variant}}",
+        "{{.Id}} {{json .RepoDigests}}",
         ...some,
       ]),
       { check: false },

@@ -21,7 +21,6 @@ export async function resolveOnHost(
   await pulled;
   const infos = await inspectImages(deps, ctx.target, sel.services.map((s) => sel.images[s]));
   const out: Images = {};
-  const platforms: Record<string, string | undefined> = {};
   for (const s of sel.services) {
     const ref = sel.images[s];
     const info = infos.get(ref);
@@ -35,8 +34,7 @@ export async function resolveOnHost(
     }
     const digest = repoDigest(info.repoDigests, ref);
     out[s] = { ref, id: info.id, ...(digest ? { digest } : {}) };
-    platforms[s] = info.platform;
   }
-  await checkImagePlatforms(deps, ctx.target, out, await host, platforms);
+  await checkImagePlatforms(deps, ctx.target, out, await host);
   return { images: out, ctx };
 }

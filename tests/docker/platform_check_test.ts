@@ -101,16 +101,3 @@ Deno.test("deploy: an image of another platform fails after the pull, before the
   for (const t of done) assert.doesNotMatch(t, /^(stop|rm|up|take|record)\b/, done.join(", "));
   assert.ok(!runner.steps.some((s) => s.argv.includes("create")), "no lock taken");
 });
-
-Deno.test("checkImagePlatforms with the platforms the first inspect gave: only the host is asked", async () => {
-  const runner = host("linux/amd64", {});
-  const target = { env: {}, dockerArgv: ["docker"], label: "local engine" };
-  const images = { web: { ref: "reg/web:1", id: "sha256:w" } };
-  await assert.rejects(
-    checkImagePlatforms(testDeps("/", { runner }), target, images, undefined, {
-      web: "linux/arm64/v8",
-    }),
-    /web: reg\/web:1 is linux\/arm64/,
-  );
-  assert.deepEqual(runner.steps.map((s) => s.argv[1]), ["version"]);
-});

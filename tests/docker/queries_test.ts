@@ -76,12 +76,3 @@ Deno.test("compose ps --format json: one object per line (Compose ≥ 2.21) or a
   assert.deepEqual(lines[1].ports, []);
   assert.deepEqual(parseComposePs(""), []);
 });
-
-Deno.test("image inspect lines may carry the platform third (one inspect serves the platform check)", () => {
-  const [a, b] = parseImageInfos(
-    `sha256:1 [] linux/arm64/v8\nsha256:2 ["r/x@${D}"] linux/amd64/\n`,
-  );
-  assert.equal(a.platform, "linux/arm64/v8");
-  assert.equal(b.platform, "linux/amd64");
-  assert.deepEqual(b.repoDigests, [`r/x@${D}`]);
-});
