@@ -45,13 +45,9 @@ const render = async (
   code = await runCommand(name, o, body);
 };
 
-/** The real deps of a command, with docker's failures diagnosed (lib/docker/diagnose.ts). */
+/** The real deps of a command: docker's failures diagnosed, the local engine asked directly. */
 async function realDeps(signal: AbortSignal) {
-  const [{ defaultDeps }, { diagnose }] = await Promise.all([
-    import("./lib/core/deps.ts"),
-    import("./lib/docker/diagnose.ts"),
-  ]);
-  return defaultDeps(signal, { diagnose });
+  return (await import("./lib/docker/real_deps.ts")).realDeps(signal);
 }
 
 const program = usageExits(

@@ -8,7 +8,7 @@
  * Exit codes are the same in every mode (0, 1, 2, 130).
  */
 import { join, relative } from "node:path";
-import { defaultDeps, type Deps } from "../core/deps.ts";
+import type { Deps } from "../core/deps.ts";
 import { findRoot } from "../config/stage.ts";
 import { errorAnnotations, githubRunner, githubUi } from "../report/github.ts";
 import { failureSummary, outputsText } from "../report/github_summary.ts";
@@ -30,8 +30,7 @@ export function runCommand(
   body: (deps: Deps) => Promise<unknown>,
 ): Promise<number> {
   return runEdge(async (signal) => {
-    const { diagnose } = await import("../docker/diagnose.ts");
-    const base = defaultDeps(signal, { diagnose });
+    const base = (await import("../docker/real_deps.ts")).realDeps(signal);
     const write = (line: string) => base.ui.info(line); // stderr, as it is
     const github = base.env.GITHUB_ACTIONS === "true";
     let deps: Deps = o.json ? { ...base, ui: { ...base.ui, out: base.ui.info } } : base;

@@ -60,9 +60,16 @@ export function releaseLabels(r: Release, modelAside?: string): string[] {
   return Object.entries(l).flatMap(([k, v]) => ["--label", `${P}${k}=${v}`]);
 }
 
-/** Decode a release from volume labels (undefined when they are not fleet's). */
-export function parseRelease(labels: Record<string, string>): Release | undefined {
+/**
+ * Decode a release from volume labels (undefined when they are not fleet's); `models: false`
+ * leaves its model out (pruning needs none, and each one is a gunzip).
+ */
+export function parseRelease(
+  labels: Record<string, string>,
+  opts: { models?: boolean } = {},
+): Release | undefined {
   const g = (k: string) => labels[P + k];
+  const model = opts.models === false ? undefined : modelOf(labels, P);
   if (!g("id") || !g("project")) return undefined;
   let services = {};
   try {
@@ -78,7 +85,7 @@ export function parseRelease(labels: Record<string, string>): Release | undefine
     result: (g("result") ?? "ok") as Release["result"],
     services,
     ...(g("note") ? { note: g("note") } : {}),
-    ...(modelOf(labels, P) ? { model: modelOf(labels, P) } : {}),
+    ...(model ? { model } : {}),
     ...(g("model.in") ? { modelIn: g("model.in") } : {}),
   };
 }
@@ -110,11 +117,12 @@ export async function recordRelease(deps: Deps, target: Target, r: Release): Pro
   );
 }
 
-/** Every release of a Compose project on the host, newest first. */
+/** Every release of a Compose project on the host, newest first (`models: false`: without them). */
 export async function listReleases(
   deps: Deps,
   target: Target,
   project: string,
+  opts: { models?: boolean } = {},
 ): Promise<Release[]> {
   const names = (await deps.runner.run(
     dockerStep(target, "list releases", [
@@ -138,8 +146,8 @@ export async function listReleases(
     { uninterruptible: true },
   );
   const releases = r.stdout.split("\n").filter((l) => l.startsWith("{"))
-    .map((l) => parseRelease(JSON.parse(l)))
+    .map((l) => parseRelease(JSON.parse(l), opts))
     .filter((x): x is Release => x !== undefined && x.project === project)
     .sort((a, b) => b.id.localeCompare(a.id));
-  return await withModelsAside(deps, target, releases);
+  return opts.models === false ? releases : await withModelsAside(deps, target, releases);
 }

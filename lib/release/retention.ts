@@ -24,9 +24,9 @@ export async function pruneHistory(
   ctx: EngineContext,
   writing?: string,
 ): Promise<number> {
-  const listed = (await listReleases(deps, ctx.target, ctx.project)).filter((r) =>
-    r.id !== writing
-  );
+  const listed = (await listReleases(deps, ctx.target, ctx.project, { models: false })).filter((
+    r,
+  ) => r.id !== writing);
   const old = excess(listed, writing ? ctx.stage.keep - 1 : ctx.stage.keep);
   if (old.length === 0) return 0;
   const run = (title: string, args: string[]) =>

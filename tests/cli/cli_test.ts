@@ -159,7 +159,7 @@ for (const [what, [files, args, message]] of Object.entries(broken)) {
     const shim = dockerShim();
     const r = await fleet(args, {
       cwd: tempProject(files),
-      env: { PATH: `${shim.bin}:${Deno.env.get("PATH")}` },
+      env: { ...shim.env },
     });
     assert.equal(r.code, 2, r.stderr);
     assert.match(r.stderr, message);
@@ -173,7 +173,7 @@ Deno.test("unlock and down without a terminal and without --yes: exit 2, no dock
     const shim = dockerShim();
     const r = await fleet(cmd, {
       cwd: tempProject(files),
-      env: { PATH: `${shim.bin}:${Deno.env.get("PATH")}` },
+      env: { ...shim.env },
     });
     assert.equal(r.code, 2, r.stderr);
     assert.match(r.stderr, /without confirmation: stdin is not a terminal/);
@@ -201,7 +201,7 @@ Deno.test("read-only commands do not need deploy-time secrets: docker runs, no '
     const shim = dockerShim();
     const r = await fleet([cmd[0], "dev", ...cmd.slice(1)], {
       cwd,
-      env: { PATH: `${shim.bin}:${Deno.env.get("PATH")}` },
+      env: { ...shim.env },
     });
     assert.notEqual(r.code, 2, `${cmd[0]}: ${r.stderr}`);
     assert.doesNotMatch(r.stderr, /is not set|FLEET_TEST_UNSET/, cmd[0]);

@@ -36,7 +36,7 @@ Deno.test("doctor on a ready machine: every line ✔, exit 0, no ANSI codes", as
     const fake = fakeDocker();
     const r = await fleet(["doctor"], {
       cwd: project(registry),
-      env: { PATH: `${fake.bin}:${PATH}`, NO_COLOR: "" },
+      env: { ...fake.env, NO_COLOR: "" },
     });
     assert.equal(r.code, 0, r.stdout + r.stderr);
     const names = r.stdout.trimEnd().split("\n").map((l) => l.match(/^✔ (.+?) {2}/)?.[1]);
@@ -75,7 +75,7 @@ Deno.test("doctor --json: one document on stdout with every check", async () => 
     const fake = fakeDocker({ lacks: "compose" });
     const r = await fleet(["doctor", "dev", "--json"], {
       cwd: project(registry),
-      env: { PATH: `${fake.bin}:${PATH}` },
+      env: { ...fake.env },
     });
     assert.equal(r.code, 1, r.stderr);
     const doc = JSON.parse(r.stdout);
@@ -96,7 +96,7 @@ Deno.test("doctor names each broken part: no compose, a registry nobody answers 
   const fake = fakeDocker({ lacks: "compose", style: "20.10" });
   const r = await fleet(["doctor", "dev"], {
     cwd: project(`127.0.0.1:${port}`),
-    env: { PATH: `${fake.bin}:${PATH}` },
+    env: { ...fake.env },
   });
   assert.equal(r.code, 1, r.stderr);
   assert.match(
@@ -142,7 +142,7 @@ Deno.test("doctor: a socket that does not exist, an ssh host that refuses", asyn
   });
   const dead = await fleet(["doctor", "dev"], {
     cwd: project(`127.0.0.1:${freePort()}`, "unix:///nonexistent"),
-    env: { PATH: `${fake.bin}:${PATH}` },
+    env: { ...fake.env },
   });
   assert.equal(dead.code, 1, dead.stderr);
   assert.match(
@@ -167,7 +167,7 @@ Deno.test("doctor with an unknown stage: exit 2, and no docker command ran", asy
   const fake = fakeDocker();
   const r = await fleet(["doctor", "prod"], {
     cwd: project("127.0.0.1:1"),
-    env: { PATH: `${fake.bin}:${PATH}` },
+    env: { ...fake.env },
   });
   assert.equal(r.code, 2, r.stderr);
   assert.match(r.stderr, /^error: unknown stage "prod" \(stages: local, dev\)$/m);

@@ -24,7 +24,7 @@ const TOP_USAGE = {
 /** Write the fake; `calls()` are its argv lines, in order. */
 export function fakeDocker(
   opts: FakeDockerOptions = {},
-): { bin: string; calls: () => string[] } {
+): { bin: string; env: Record<string, string>; calls: () => string[] } {
   const bin = Deno.makeTempDirSync({ prefix: "fleet-fake-docker-" });
   const log = join(bin, "calls.log");
   const style = opts.style ?? "28";
@@ -70,5 +70,10 @@ esac
   );
   Deno.chmodSync(join(bin, "docker"), 0o755);
   Deno.writeTextFileSync(log, "");
-  return { bin, calls: () => Deno.readTextFileSync(log).split("\n").filter(Boolean) };
+  return {
+    bin,
+    // a fake docker stands for the engine too: fleet must not ask the real one over its API
+    env: { PATH: `${bin}:${Deno.env.get("PATH")}`, FLEET_ENGINE_API: "0" },
+    calls: () => Deno.readTextFileSync(log).split("\n").filter(Boolean),
+  };
 }

@@ -36,7 +36,7 @@ for (const style of ["28", "20.10"] as const) {
     const fake = fakeDocker({ lacks: "compose", style });
     const r = await fleet(["deploy", "local", "--yes"], {
       cwd: project(),
-      env: { PATH: `${fake.bin}:${PATH}` },
+      env: { ...fake.env },
     });
     assert.equal(r.code, 1, r.stderr);
     assert.match(
@@ -56,7 +56,7 @@ for (const style of ["28", "20.10"] as const) {
       join(dir, "stages/_base.yaml"),
       "project: fc\nservices:\n  web:\n    build: {}\n  api:\n    build: {}\n",
     );
-    const r = await fleet(["build", "dev"], { cwd: dir, env: { PATH: `${fake.bin}:${PATH}` } });
+    const r = await fleet(["build", "dev"], { cwd: dir, env: { ...fake.env } });
     assert.equal(r.code, 1, r.stderr);
     const says = r.stderr.match(/^error: the Docker buildx plugin is not installed .*$/gm) ?? [];
     assert.deepEqual(says, [
@@ -97,7 +97,7 @@ Deno.test("permission denied on the socket: says so, and how to join the docker 
   });
   const r = await fleet(["deploy", "local", "--yes"], {
     cwd: project(),
-    env: { PATH: `${fake.bin}:${PATH}` },
+    env: { ...fake.env },
   });
   assert.equal(r.code, 1, r.stderr);
   assert.match(
@@ -205,7 +205,7 @@ Deno.test("a healthy deploy runs no probe: the diagnosis reads failures, it asks
   const fake = fakeDocker();
   const r = await fleet(["deploy", "local", "--yes"], {
     cwd: project(),
-    env: { PATH: `${fake.bin}:${PATH}` },
+    env: { ...fake.env },
   });
   assert.equal(r.code, 0, r.stderr);
   const calls = fake.calls();

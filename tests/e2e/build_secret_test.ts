@@ -24,7 +24,7 @@ e2e("build.secrets: the secret is mounted for RUN and is not in docker history",
       const shim = dockerShim();
       const r = await fleet(["build", stage], {
         cwd: dir,
-        env: { NPM_TOKEN: secret, PATH: `${shim.bin}:${Deno.env.get("PATH")}` },
+        env: { NPM_TOKEN: secret, ...shim.env },
       });
       assert.equal(r.code, 0, `${stage}: ${r.stdout}\n${r.stderr}`);
       assert.ok(!`${r.stdout}${r.stderr}`.includes(secret), `${stage}: not in fleet's output`);

@@ -258,7 +258,7 @@ e2e(
     const userConfig = tempProject({ "config.json": `{"credsStore":"fleet-test-missing-helper"}` });
     const shim = dockerShim();
     const tmp = Deno.makeTempDirSync({ prefix: "fleet-tmpdir-" });
-    const env = { PATH: `${shim.bin}:${Deno.env.get("PATH")}`, TMPDIR: tmp };
+    const env = { ...shim.env, TMPDIR: tmp };
     try {
       const denied = await fleet(["build", "dev", "--push", "-n", "web"], { cwd: dir, env });
       assert.equal(denied.code, 1, "without credentials the push fails");
@@ -300,7 +300,7 @@ e2e("bad input exits 2 and runs no docker command", async (tb) => {
       `registry: ${tb.registry}\nservices:\n  web: { build: { dockerfile: nope/Dockerfile } }\n`,
   });
   const shim = dockerShim();
-  const env = { PATH: `${shim.bin}:${Deno.env.get("PATH")}` };
+  const env = { ...shim.env };
   const cases: [string[], RegExp][] = [
     [["build", "dev", "-n", "nope"], /error: unknown service "nope" \(buildable services: web, /],
     [["build", "local", "--push"], /error: --push is refused on stage "local"/],
@@ -330,7 +330,7 @@ e2e("a ${VAR} build arg reaches the build through the environment, not argv", as
   });
   const token = `tok-${crypto.randomUUID()}`;
   const shim = dockerShim();
-  const env = { PATH: `${shim.bin}:${Deno.env.get("PATH")}`, FLEET_TEST_TOKEN: token };
+  const env = { ...shim.env, FLEET_TEST_TOKEN: token };
   const refs = [`${name}-web-local:latest`, `${name}-web-dev:latest`];
   try {
     for (const stage of ["local", "dev"]) {

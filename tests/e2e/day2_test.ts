@@ -108,7 +108,11 @@ e2e("exec and run pass stdin, stdout and exit codes through; secrets stay off ar
   const app = makeApp(tb);
   const shim = dockerShim();
   const secret = `s3cret-${crypto.randomUUID()}`;
-  const env = { PATH: `${shim.bin}:${tb.sshBin}:${Deno.env.get("PATH")}`, E2E_PW: secret };
+  const env = {
+    ...shim.env,
+    PATH: `${shim.bin}:${tb.sshBin}:${Deno.env.get("PATH")}`,
+    E2E_PW: secret,
+  };
   try {
     await app.push("v1");
     app.stage(`    environment: { PW: "\${E2E_PW}" }\n`, "confirm: false\n");

@@ -11,6 +11,7 @@ matrix("deploy to the second engine serves HTTP; pull < stop < rm < up", async (
     await app.push("v1");
     const shim = dockerShim();
     const r = await app.run(["deploy", "dev", "--yes"], {
+      ...shim.env,
       PATH: `${shim.bin}:${tb.sshBin}:${Deno.env.get("PATH")}`,
     });
     assert.equal(r.code, 0, r.stderr);
@@ -56,7 +57,7 @@ e2e("deploy through a Docker context (context: in the stage file)", async (tb) =
     );
     const shim = dockerShim();
     const r = await app.run(["deploy", "dev", "--yes"], {
-      PATH: `${shim.bin}:${Deno.env.get("PATH")}`,
+      ...shim.env,
     });
     assert.equal(r.code, 0, r.stderr);
     assert.equal(await app.get(), "via-context");
@@ -161,7 +162,7 @@ e2e("no terminal and no --yes: exit 2, no container changed", async (tb) => {
     const before = await app.containers();
     assert.ok(before.web, "a container to compare");
     const shim = dockerShim();
-    const r = await app.run(["deploy", "dev"], { PATH: `${shim.bin}:${Deno.env.get("PATH")}` });
+    const r = await app.run(["deploy", "dev"], { ...shim.env });
     assert.equal(r.code, 2);
     assert.match(r.stderr, /stdin is not a terminal\nhint: pass --yes/);
     assert.deepEqual(shim.calls(), []);
@@ -180,7 +181,7 @@ e2e("a ${VAR} secret reaches the container, and no command line, output or file"
     const shim = dockerShim();
     const r = await app.run(["deploy", "dev", "--yes"], {
       FLEET_E2E_TOKEN: secret,
-      PATH: `${shim.bin}:${Deno.env.get("PATH")}`,
+      ...shim.env,
     });
     assert.equal(r.code, 0, r.stderr);
     const c = await app.containers();

@@ -255,6 +255,7 @@ e2e(
       const p = actions(dir, sha);
       const promoted = await run(fleetArgs(WORKFLOW.live[0], p.env), {
         ...p.env,
+        ...shim.env,
         PATH: `${shim.bin}:${env.PATH}`,
       });
       ok(promoted);
@@ -373,7 +374,7 @@ e2e(
       const shim = dockerShim();
       const r = await fleet(["promote", "dev", "pre", "--json"], {
         cwd: dir,
-        env: { PATH: `${shim.bin}:${Deno.env.get("PATH")}` },
+        env: { ...shim.env },
       });
       ok(r);
       assert.ok(

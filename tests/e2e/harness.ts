@@ -234,9 +234,15 @@ export async function docker(
 
 /**
  * A recording docker shim: a dir to put first on PATH whose `docker` logs its argv (one line
- * per call) and its environment's secret-looking values, then runs the real docker.
+ * per call), then runs the real docker. Pass `env` to fleet: it puts the dir first on PATH and
+ * has fleet log the docker commands it answers over the engine's API to the same file.
  */
-export function dockerShim(): { bin: string; log: string; calls: () => string[] } {
+export function dockerShim(): {
+  bin: string;
+  log: string;
+  env: Record<string, string>;
+  calls: () => string[];
+} {
   const bin = Deno.makeTempDirSync({ prefix: "fleet-shim-" });
   const log = join(bin, "calls.log");
   const real = new TextDecoder().decode(
@@ -250,5 +256,11 @@ export function dockerShim(): { bin: string; log: string; calls: () => string[] 
   );
   Deno.chmodSync(join(bin, "docker"), 0o755);
   Deno.writeTextFileSync(log, "");
-  return { bin, log, calls: () => Deno.readTextFileSync(log).split("\n").filter(Boolean) };
+  return {
+    bin,
+    log,
+    // what fleet asks the local engine over its API is logged to the same file (engine_api.ts)
+    env: { PATH: `${bin}:${Deno.env.get("PATH")}`, FLEET_ENGINE_API_LOG: log },
+    calls: () => Deno.readTextFileSync(log).split("\n").filter(Boolean),
+  };
 }

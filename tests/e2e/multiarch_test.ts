@@ -96,7 +96,7 @@ async function buildList(eng: Engine, base: string) {
   const dir = project(name, eng.registry, base);
   const ref = `${eng.registry}/${name}-dev:latest`;
   const shim = dockerShim();
-  const env = { DOCKER_HOST: eng.buildHost, PATH: `${shim.bin}:${Deno.env.get("PATH")}` };
+  const env = { DOCKER_HOST: eng.buildHost, ...shim.env };
   const args = ["build", "dev", "--push", "--platform", BOTH.join(",")];
   const joined = eng.name === "20.10";
   try {
@@ -170,7 +170,7 @@ e2e("several platforms without --push on engine 20.10: exit 2, only the probe ra
   const shim = dockerShim();
   const r = await fleet(["build", "dev", "--platform", BOTH.join(",")], {
     cwd: dir,
-    env: { DOCKER_HOST: tb.engine1, PATH: `${shim.bin}:${Deno.env.get("PATH")}` },
+    env: { DOCKER_HOST: tb.engine1, ...shim.env },
   });
   assert.equal(r.code, 2, r.stderr);
   assert.match(r.stderr, /error: several platforms without --push: .* cannot load/);

@@ -1,0 +1,209 @@
+/**
+ * Issue 16: every docker command fleet answers over the local engine's API (lib/docker/
+ * engine_api.ts) gives what the docker CLI gives for it, on Engine 20.10 and 26: the same lines
+ * (read the way fleet reads them), the same exit code, the same "No such …" / "Conflict" errors.
+ */
+import assert from "node:assert/strict";
+import { createRunner, type Runner, type RunResult, type Step } from "../../lib/core/run.ts";
+import { planOf, withEngineApi } from "../../lib/docker/engine_api.ts";
+import { docker, uniqueName } from "./harness.ts";
+import { ensureBusybox, matrix } from "./engines.ts";
+
+const env = Deno.env.toObject();
+const cli = createRunner({ env: { ...env, FLEET_ENGINE_API: "0" }, cwd: Deno.cwd() });
+const refuse: Runner = {
+  run: (s) => Promise.reject(new Error(`ran a process for ${s.argv.join(" ")}`)),
+};
+const api = withEngineApi(refuse, env);
+
+/** Lines as fleet reads them: JSON lines parsed (key order, Go's escaping aside), sorted. */
+function read(stdout: string): unknown[] {
+  return stdout.split("\n").map((l) => l.trim()).filter(Boolean).map((l) => {
+    try {
+      const j = JSON.parse(l);
+      if (j && typeof j === "object" && "Labels" in j && typeof j.Labels === "string") {
+        // ps: fleet reads ID, Names, Image, State and the labels (in any order)
+        const { ID, Names, Image, State, Labels } = j;
+        return { ID, Names, Image, State, Labels: String(Labels).split(",").sort() };
+      }
+      return j;
+    } catch {
+      return l;
+    }
+  }).map((x) => JSON.stringify(x)).sort();
+}
+
+async function same(host: string, args: string[], what: string): Promise<RunResult> {
+  assert.ok(planOf(args), `${what}: a shape the API answers`);
+  const step: Step = {
+    kind: "query",
+    title: what,
+    argv: ["docker", ...args],
+    env: { DOCKER_HOST: host },
+  };
+  const [viaCli, viaApi] = [
+    await cli.run(step, { check: false }),
+    await api.run(step, { check: false }),
+  ];
+  assert.equal(
+    viaApi.code === 0,
+    viaCli.code === 0,
+    `${what}: exit codes ${viaCli.code} ${viaApi.code}\n${viaCli.stderr}\n${viaApi.stderr}`,
+  );
+  if (viaCli.code === 0) assert.deepEqual(read(viaApi.stdout), read(viaCli.stdout), what);
+  for (const kind of [/no such/i, /conflict|already in use/i]) {
+    assert.equal(
+      kind.test(viaApi.stderr),
+      kind.test(viaCli.stderr),
+      `${what}: ${viaCli.stderr} | ${viaApi.stderr}`,
+    );
+  }
+  return viaApi;
+}
+
+matrix("the engine API answers as the docker CLI does", async (tb) => {
+  const host = tb.engine.host;
+  await ensureBusybox(tb, host);
+  const n = uniqueName("fea");
+  const image = `fleet-api-${n}:one`;
+  const project = `${n}-api`;
+  const label = `dev.fleet.release.project=${project}`;
+  const volumes = [`fleet-release-${n}-a`, `fleet-release-${n}-b`];
+  const lock = `fleet-lock-${n}`;
+  await docker(host, ["tag", "busybox:latest", image]);
+  try {
+    await same(host, ["version", "--format", "{{.Server.Os}}/{{.Server.Arch}}"], "version");
+    for (const f of ["{{.Id}} {{json .RepoDigests}}", "{{.Os}}/{{.Architecture}}/{{.Variant}}"]) {
+      await same(host, ["image", "inspect", "--format", f, image], `image inspect ${f}`);
+      const miss = await same(
+        host,
+        ["image", "inspect", "--format", f, image, `${image}x`],
+        "one missing",
+      );
+      assert.equal(miss.code, 1);
+    }
+    // the lock: create, conflict, read, remove, remove again
+    const create = [
+      "create",
+      "--name",
+      lock,
+      "--label",
+      `dev.fleet.lock.project=${project}`,
+      "--label",
+      "dev.fleet.lock.holder=a b=c",
+      "--network",
+      "none",
+      "--entrypoint",
+      "/fleet-lock-never-started",
+      image,
+    ];
+    const made = await api.run({
+      kind: "lock",
+      title: "lock",
+      argv: ["docker", ...create],
+      env: { DOCKER_HOST: host },
+    }, { check: false });
+    assert.equal(made.code, 0, made.stderr);
+    const again = await same(host, create, "create again: conflict");
+    assert.equal(again.code, 1);
+    const labels = await same(host, [
+      "inspect",
+      "--type",
+      "container",
+      "--format",
+      "{{json .Config.Labels}}",
+      lock,
+    ], "lock labels");
+    assert.equal(JSON.parse(labels.stdout)["dev.fleet.lock.holder"], "a b=c");
+    await same(host, [
+      "ps",
+      "--all",
+      "--no-trunc",
+      "--filter",
+      `label=dev.fleet.lock.project=${project}`,
+      "--format",
+      "{{json .}}",
+    ], "ps");
+    const gone = await api.run({
+      kind: "lock",
+      title: "unlock",
+      argv: ["docker", "rm", "--force", lock],
+      env: { DOCKER_HOST: host },
+    }, { check: false });
+    assert.equal(gone.code, 0, gone.stderr);
+    await same(host, [
+      "inspect",
+      "--type",
+      "container",
+      "--format",
+      "{{json .Config.Labels}}",
+      lock,
+    ], "no lock");
+    await same(host, [
+      "ps",
+      "--all",
+      "--no-trunc",
+      "--filter",
+      `label=dev.fleet.lock.project=${project}`,
+      "--format",
+      "{{json .}}",
+    ], "ps, none");
+    // release records: volumes with labels, listed and read
+    for (const v of volumes) {
+      const r = await api.run({
+        kind: "record",
+        title: "record",
+        argv: [
+          "docker",
+          "volume",
+          "create",
+          "--label",
+          label,
+          "--label",
+          `dev.fleet.release.id=${v}`,
+          "--label",
+          "dev.fleet.release.note=<a & b>",
+          v,
+        ],
+        env: { DOCKER_HOST: host },
+      });
+      assert.equal(r.stdout.trim(), v);
+    }
+    const ls = await same(host, ["volume", "ls", "-q", "--filter", `label=${label}`], "volume ls");
+    assert.deepEqual(ls.stdout.trim().split("\n"), volumes);
+    await same(
+      host,
+      ["volume", "inspect", "--format", "{{json .Labels}}", ...volumes],
+      "volume inspect",
+    );
+    // kept images: tag, list the repository's tags, drop one
+    await api.run({
+      kind: "tag",
+      title: "keep",
+      argv: ["docker", "tag", image, `fleet-api-${n}:fleet-r1`],
+      env: { DOCKER_HOST: host },
+    });
+    await same(host, ["image", "ls", "--format", "{{.Tag}}", `fleet-api-${n}`], "image ls");
+    const rmi = await api.run({
+      kind: "tag",
+      title: "drop",
+      argv: ["docker", "rmi", `fleet-api-${n}:fleet-r1`],
+      env: { DOCKER_HOST: host },
+    }, { check: false });
+    assert.equal(rmi.code, 0, rmi.stderr);
+    assert.deepEqual(
+      read(
+        (await same(
+          host,
+          ["image", "ls", "--format", "{{.Tag}}", `fleet-api-${n}`],
+          "image ls after rmi",
+        )).stdout,
+      ),
+      ['"one"'],
+    );
+  } finally {
+    await docker(host, ["rm", "--force", lock]).catch(() => "");
+    await docker(host, ["volume", "rm", "--force", ...volumes]).catch(() => "");
+    await docker(host, ["rmi", image, `fleet-api-${n}:fleet-r1`]).catch(() => "");
+  }
+});
