@@ -4,7 +4,6 @@
  * for the flags that set them), so a bad value is exit 2 before any docker command, and no value
  * can reach docker's command line as a flag. Each check returns why a value is wrong, or undefined.
  */
-import { isIP } from "node:net";
 
 // Docker's reference grammar (distribution/reference)
 const ALNUM = "[a-z0-9]+";
@@ -66,7 +65,7 @@ export function portProblem(spec: string | number): string | undefined {
   if (parts.length > 2 || (bracket && parts.length !== 2)) {
     return "not a port mapping ([ip:][host:]container[/protocol])";
   }
-  if (ip !== undefined && isIP(ip) === 0) return `"${ip}" is not an IP address`;
+  if (ip !== undefined && ipVersion(ip) === 0) return `"${ip}" is not an IP address`;
   const container = range(parts.at(-1)!);
   if (!container) return "the container port is not a port or range (1–65535)";
   const host = parts.length === 2 && parts[0] !== "" ? range(parts[0]) : undefined;
@@ -88,7 +87,7 @@ export function longPortProblem(
   if (p.published !== undefined && !range(String(p.published))) {
     return "published: not a port or range (1–65535)";
   }
-  if (p.host_ip !== undefined && isIP(p.host_ip) === 0) {
+  if (p.host_ip !== undefined && ipVersion(p.host_ip) === 0) {
     return `host_ip: "${p.host_ip}" is not an IP address`;
   }
   return undefined;
@@ -100,4 +99,23 @@ function range(s: string): [number, number] | undefined {
   if (!m) return undefined;
   const [a, b] = [Number(m[1]), Number(m[2] ?? m[1])];
   return a >= 1 && b <= 65535 && a <= b ? [a, b] : undefined;
+}
+
+const OCTET = "(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)";
+const IPV4 = new RegExp(`^${OCTET}(\\.${OCTET}){3}$`);
+
+/**
+ * 4 for an IPv4 address, 6 for an IPv6 one, else 0 (node:net's isIP, without loading node:net
+ * and the streams it brings: start-up time, issue 16).
+ * @example ipVersion("127.0.0.1") // 4
+ */
+export function ipVersion(s: string): 0 | 4 | 6 {
+  if (IPV4.test(s)) return 4;
+  if (!s.includes(":") || /[^0-9a-fA-F:.]/.test(s)) return 0;
+  try {
+    new URL(`http://[${s}]/`); // the URL parser checks IPv6 syntax in full
+    return 6;
+  } catch {
+    return 0;
+  }
 }

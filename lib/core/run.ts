@@ -5,7 +5,6 @@
  * (Compose's `logs` writes `ESC[2K` even with --no-color): fleet prefixes and colours lines itself.
  */
 import process from "node:process";
-import { stripVTControlCharacters } from "node:util";
 import { CommandError, type FleetError, InterruptedError, SetupError } from "./errors.ts";
 
 // zx runs each (quoted) argv through a shell; Node warns about that pattern once per process.
@@ -109,9 +108,22 @@ export function secretsOf(step: Step): string[] {
   return s;
 }
 
+/** ANSI escape sequences (node:util's stripVTControlCharacters pattern; node:util loads slowly). */
+const ANSI = new RegExp(
+  "[\\u001B\\u009B][[\\]()#;?]*(?:(?:(?:(?:;[-a-zA-Z\\d\\/#&.:=?%@~_]+)*" +
+    "|[a-zA-Z\\d]+(?:;[-a-zA-Z\\d\\/#&.:=?%@~_]*)*)?\\u0007)" +
+    "|(?:(?:\\d{1,4}(?:;\\d{0,4})*)?[\\dA-PR-TZcf-ntqry=><~]))",
+  "g",
+);
+
+/** Text without its ANSI escape sequences (colours, cursor moves). */
+export function stripAnsi(text: string): string {
+  return text.replace(ANSI, "");
+}
+
 /** A child's output as fleet shows it: secrets redacted, escape sequences (colour, cursor) gone. */
 function clean(text: string, secrets: readonly string[]): string {
-  return redact(stripVTControlCharacters(text), secrets);
+  return redact(stripAnsi(text), secrets);
 }
 
 /** The last `n` lines of a text. */

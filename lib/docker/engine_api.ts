@@ -30,10 +30,14 @@ export interface ApiAnswer {
   readonly body: unknown;
 }
 
-/** A docker command as API requests, and how their answers read as the CLI's result. */
+/**
+ * A docker command as API requests, and how their answers read as the CLI's result; undefined
+ * when the CLI would do more than the request did (a `create` whose image must be pulled first):
+ * then the process runs.
+ */
 export interface ApiPlan {
   readonly requests: readonly ApiRequest[];
-  readonly result: (answers: readonly ApiAnswer[]) => RunResult;
+  readonly result: (answers: readonly ApiAnswer[]) => RunResult | undefined;
 }
 
 const ID_DIGESTS = "{{.Id}} {{json .RepoDigests}}";
@@ -235,7 +239,8 @@ function createPlan(args: readonly string[]): ApiPlan | undefined {
         HostConfig: { NetworkMode: "none" },
       },
     }],
-    result: ([a]) => single(a, (b) => `${b.Id}\n`),
+    // no such image: the CLI pulls it and creates (a digest the engine does not have yet)
+    result: ([a]) => a.status === 404 ? undefined : single(a, (b) => `${b.Id}\n`),
   };
 }
 
@@ -372,6 +377,7 @@ export function withEngineApi(inner: Runner, env: Env, signal?: AbortSignal): Ru
         return inner.run(step, ro);
       }
       const res = plan.result(answers);
+      if (!res) return inner.run(step, ro);
       if (res.code !== 0 && ro.check !== false) throw failed(step, res);
       return res;
     },

@@ -84,3 +84,27 @@ Deno.test("ports: long syntax", () => {
   assert.match(longPortProblem({ target: 80, published: 70000 })!, /published/);
   assert.match(longPortProblem({ target: 80, host_ip: "abc" })!, /host_ip/);
 });
+
+Deno.test("ipVersion agrees with node:net's isIP (which fleet no longer loads at start-up)", async () => {
+  const { isIP } = await import("node:net");
+  const { ipVersion } = await import("../../lib/config/formats.ts");
+  for (
+    const ip of [
+      "127.0.0.1",
+      "0.0.0.0",
+      "255.255.255.255",
+      "256.1.1.1",
+      "01.2.3.4",
+      "1.2.3",
+      "::1",
+      "fe80::1",
+      "::ffff:1.2.3.4",
+      "1:2:3:4:5:6:7:8",
+      "1::2::3",
+      "[::1]",
+      "2001:db8::/32",
+      "abc",
+      "",
+    ]
+  ) assert.equal(ipVersion(ip), isIP(ip), ip);
+});

@@ -196,3 +196,18 @@ Deno.test("an aborted signal: nothing starts, except an uninterruptible step", a
   await assert.rejects(r.run(sh("echo hi")), InterruptedError);
   assert.equal((await r.run(sh("echo hi"), { uninterruptible: true })).stdout, "hi\n");
 });
+
+Deno.test("stripAnsi removes what node:util's stripVTControlCharacters removes", async () => {
+  const { stripVTControlCharacters } = await import("node:util");
+  const { stripAnsi } = await import("../../lib/core/run.ts");
+  for (
+    const t of [
+      "\x1b[31mred\x1b[0m",
+      "\x1b[2K\x1b[1Aup",
+      "\x1b]0;title\x07x",
+      "\x1b[?25lhidden\x1b[?25h",
+      "\x9b31mx",
+      "plain | text",
+    ]
+  ) assert.equal(stripAnsi(t), stripVTControlCharacters(t), JSON.stringify(t));
+});

@@ -82,8 +82,13 @@ Deno.test("planOf: requests and the CLI's answer read from the engine's", () => 
     status: 409,
     body: { message: 'Conflict. The container name "/l" is already in use' },
   }]);
-  assert.equal(conflict.code, 1);
-  assert.match(conflict.stderr, /^Error response from daemon: Conflict/);
+  assert.equal(conflict!.code, 1);
+  assert.equal(
+    c.result([{ status: 404, body: { message: "No such image: img" } }]),
+    undefined,
+    "an image to pull first: the CLI's create does it, so the process runs",
+  );
+  assert.match(conflict!.stderr, /^Error response from daemon: Conflict/);
   const ps = planOf([
     "ps",
     "--all",
@@ -107,7 +112,7 @@ Deno.test("planOf: requests and the CLI's answer read from the engine's", () => 
         State: "running",
         Labels: { a: "1", b: "2" },
       }],
-    }]).stdout,
+    }])!.stdout,
   );
   assert.deepEqual([line.ID, line.Names, line.Image, line.State, line.Labels], [
     "c1",
