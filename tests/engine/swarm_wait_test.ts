@@ -92,6 +92,7 @@ Deno.test("verdict: ready once the update completed and every replica of the new
     kind: "waiting",
     service: "app-live_web",
     why: "app-live_web: 1/2 running",
+    each: [{ service: "app-live_web", why: "1/2 running" }],
   });
 });
 
