@@ -1,0 +1,67 @@
+/** Issue 15's progress end to end: a real deploy on a terminal (a pty through `script`) and off one. */
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { e2e } from "./harness.ts";
+import { type App, makeApp } from "./app.ts";
+import { screen } from "../terminal.ts";
+
+const MOD = join(new URL("../../", import.meta.url).pathname, "mod.ts");
+
+/** Run fleet with stdout and stderr on a pty; everything the terminal got, and the exit code. */
+async function onTerminal(app: App, args: string[]) {
+  const cmd = `${Deno.execPath()} run -A --quiet ${MOD} ${args.join(" ")} -C ${app.dir}`;
+  const out = await new Deno.Command("script", {
+    args: ["-qfec", cmd, "/dev/null"],
+    env: {
+      NO_COLOR: "1",
+      TERM: "xterm",
+      PATH: `${app.tb.sshBin}:${Deno.env.get("PATH")}`,
+      DOCKER_HOST: "",
+    },
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  return { code: out.code, out: new TextDecoder().decode(out.stdout) };
+}
+
+e2e(
+  "deploy on a terminal draws a live row per service; without one, lines and no escape codes",
+  async (tb) => {
+    const app = makeApp(tb);
+    // web gets healthy on its second probe (a wait to watch); api shares web's image
+    app.stage(
+      `    healthcheck: { test: ["CMD", "sh", "-c", "test -e /tmp/ok || (touch /tmp/ok; exit 1)"], interval: 1s, retries: 5 }\n`,
+      "",
+      `  api:\n    image: ${app.repo}:latest\n    command: ["sleep", "3600"]\n`,
+    );
+    try {
+      await app.push("v1");
+      const t = await onTerminal(app, ["deploy", "dev", "--yes"]);
+    const shown = screen(t.out.replaceAll("\r\n", "\n"));
+      const seen = shown.join("\n");
+      assert.equal(t.code, 0, seen);
+      // rows were drawn in place while it ran …
+      assert.match(t.out, /\x1b\[2K {2}web {2}pulling… {2}\d+s/, t.out);
+      assert.match(t.out, /\x1b\[\d+A/, "the block is redrawn with the cursor moved up");
+      assert.match(t.out, /\x1b\[2K {2}web {2}waiting for healthy… {2}\d+s/, t.out);
+      // … and what is left on the screen is each row's final state, once
+      assert.equal(shown.filter((l) => /^ {2}web {2}pulled$/.test(l)).length, 1, seen);
+      assert.equal(shown.filter((l) => /^ {2}web {2}healthy$/.test(l)).length, 1, seen);
+      assert.equal(shown.filter((l) => /^ {2}api {2}healthy$/.test(l)).length, 1, seen);
+      assert.ok(!shown.some((l) => /…/.test(l)), `no row is left under way:\n${seen}`);
+      assert.ok(!/\| +(Container|web|api) /.test(seen), `no service's state as a line:\n${seen}`);
+      assert.match(seen, new RegExp(`deployed ${app.project} to dev`));
+
+      await app.push("v2");
+      const r = await app.run(["deploy", "dev", "--yes"]);
+      assert.equal(r.code, 0, r.stderr);
+      assert.doesNotMatch(r.stdout + r.stderr, /\x1b/, "no escape code off a terminal");
+      assert.match(r.stderr, /^up \| +Container \S+-web-1 +Healthy/m, r.stderr);
+      assert.doesNotMatch(r.stderr, /pulling…|waiting for healthy…/);
+      assert.equal(await app.get(), "v2");
+    } finally {
+      await app.cleanup();
+    }
+  },
+);
