@@ -13,6 +13,7 @@ export function screen(out: string): string[] {
   let row = 0;
   let col = 0;
   for (let i = 0; i < out.length;) {
+    // deno-lint-ignore no-control-regex -- a terminal's escape sequences are what it reads
     const esc = /^\x1b\[(\??[\d;]*)([A-Za-z])/.exec(out.slice(i, i + 16));
     if (esc) {
       i += esc[0].length;

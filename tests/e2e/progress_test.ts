@@ -5,6 +5,7 @@ import { e2e } from "./harness.ts";
 import { type App, makeApp } from "./app.ts";
 import { screen } from "../terminal.ts";
 
+const ESC = "\x1b";
 const MOD = join(new URL("../../", import.meta.url).pathname, "mod.ts");
 
 /** Run fleet with stdout and stderr on a pty; everything the terminal got, and the exit code. */
@@ -38,13 +39,13 @@ e2e(
     try {
       await app.push("v1");
       const t = await onTerminal(app, ["deploy", "dev", "--yes"]);
-    const shown = screen(t.out.replaceAll("\r\n", "\n"));
+      const shown = screen(t.out.replaceAll("\r\n", "\n"));
       const seen = shown.join("\n");
       assert.equal(t.code, 0, seen);
       // rows were drawn in place while it ran …
-      assert.match(t.out, /\x1b\[2K {2}web {2}pulling… {2}\d+s/, t.out);
-      assert.match(t.out, /\x1b\[\d+A/, "the block is redrawn with the cursor moved up");
-      assert.match(t.out, /\x1b\[2K {2}web {2}waiting for healthy… {2}\d+s/, t.out);
+      assert.match(t.out, new RegExp(`${ESC}\\[2K {2}web {2}pulling… {2}\\d+s`), t.out);
+      assert.match(t.out, new RegExp(`${ESC}\\[\\d+A`), "redrawn with the cursor moved up");
+      assert.match(t.out, new RegExp(`${ESC}\\[2K {2}web {2}waiting for healthy… {2}\\d+s`));
       // … and what is left on the screen is each row's final state, once
       assert.equal(shown.filter((l) => /^ {2}web {2}pulled$/.test(l)).length, 1, seen);
       assert.equal(shown.filter((l) => /^ {2}web {2}healthy$/.test(l)).length, 1, seen);
@@ -56,7 +57,7 @@ e2e(
       await app.push("v2");
       const r = await app.run(["deploy", "dev", "--yes"]);
       assert.equal(r.code, 0, r.stderr);
-      assert.doesNotMatch(r.stdout + r.stderr, /\x1b/, "no escape code off a terminal");
+      assert.ok(!(r.stdout + r.stderr).includes(ESC), "no escape code off a terminal");
       assert.match(r.stderr, /^up \| +Container \S+-web-1 +Healthy/m, r.stderr);
       assert.doesNotMatch(r.stderr, /pulling…|waiting for healthy…/);
       assert.equal(await app.get(), "v2");
