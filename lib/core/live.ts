@@ -62,9 +62,11 @@ export function createLive(o: LiveOptions): Live {
   const frame = (above: readonly string[]) => {
     const block = rowLines(rows, o.now(), o.paint).map(fit);
     const lines = [...above, ...block];
-    // erase below too: what the terminal echoed there (`^C`) goes
+    // from the first column (the terminal may have echoed `^C` below the block), erasing below
+    // too, so that echo goes
     o.write(
-      (drawn ? up(drawn) : "") + lines.map((l) => `${ERASE_LINE}${l}\n`).join("") + ERASE_DOWN,
+      (drawn ? `\r${up(drawn)}` : "") + lines.map((l) => `${ERASE_LINE}${l}\n`).join("") +
+        ERASE_DOWN,
     );
     drawn = block.length;
   };

@@ -40,10 +40,10 @@ Deno.test("live: a block is drawn, ticks, and is redrawn in place with cursor-up
   t.tick();
   assert.equal(
     t.take(),
-    "\x1b[2A\x1b[2K  web  pulling…  4s\n\x1b[2K  api  pulling…  4s\n\x1b[J",
+    "\r\x1b[2A\x1b[2K  web  pulling…  4s\n\x1b[2K  api  pulling…  4s\n\x1b[J",
   );
   p.update({ service: "web", text: "pulled", phase: "done" });
-  assert.equal(t.take(), "\x1b[2A\x1b[2K  web  pulled\n\x1b[2K  api  pulling…  4s\n\x1b[J");
+  assert.equal(t.take(), "\r\x1b[2A\x1b[2K  web  pulled\n\x1b[2K  api  pulling…  4s\n\x1b[J");
   p.update({ service: "web", text: "pulled", phase: "done" });
   assert.equal(t.take(), "", "the same state again draws nothing");
 });
@@ -55,7 +55,7 @@ Deno.test("live: other lines print above the block, which is drawn again below t
   t.live.print("up | Network app_default  Created");
   assert.equal(
     t.take(),
-    "\x1b[1A\x1b[2Kup | Network app_default  Created\n\x1b[2K  web  pulling…  0s\n\x1b[J",
+    "\r\x1b[1A\x1b[2Kup | Network app_default  Created\n\x1b[2K  web  pulling…  0s\n\x1b[J",
   );
 });
 
@@ -67,7 +67,7 @@ Deno.test("live: the end leaves the final state on screen, stops the ticker, and
   p.end("pulled");
   assert.ok(!t.ticking(), "the ticker is stopped");
   const out = t.written.join("");
-  assert.ok(out.endsWith("\x1b[2A\x1b[2K  web  pulled\n\x1b[2K  api  exited\n\x1b[J"), out);
+  assert.ok(out.endsWith("\r\x1b[2A\x1b[2K  web  pulled\n\x1b[2K  api  exited\n\x1b[J"), out);
   p.end("again");
   p.update({ service: "web", text: "late", phase: "done" });
   t.live.print("deployed");
@@ -75,10 +75,11 @@ Deno.test("live: the end leaves the final state on screen, stops the ticker, and
   assert.ok(t.written.at(-1) === "deployed\n");
 });
 
-Deno.test("live: a failed step's end keeps working rows (and their seconds) as they were", () => {
+Deno.test("live: an interrupted step's end keeps working rows as they were; the ^C echo goes", () => {
   const t = terminal();
   const p = t.live.start([{ service: "web", text: "waiting for healthy…", phase: "working" }]);
   t.at(7000);
+  t.written.push("^C"); // what the terminal echoes at the cursor, below the block
   p.end();
   assert.deepEqual(screen(t.written.join("")), ["  web  waiting for healthy…  7s", ""]);
 });

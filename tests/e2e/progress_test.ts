@@ -8,10 +8,13 @@ import { screen } from "../terminal.ts";
 const ESC = "\x1b";
 const MOD = join(new URL("../../", import.meta.url).pathname, "mod.ts");
 
-/** Run fleet with stdout and stderr on a pty; everything the terminal got, and the exit code. */
-async function onTerminal(app: App, args: string[]) {
+/**
+ * Run fleet with stdout and stderr on a pty; everything the terminal got, and the exit code.
+ * With `interruptAt`, Ctrl-C is typed once the output matches it.
+ */
+async function onTerminal(app: App, args: string[], interruptAt?: RegExp) {
   const cmd = `${Deno.execPath()} run -A --quiet ${MOD} ${args.join(" ")} -C ${app.dir}`;
-  const out = await new Deno.Command("script", {
+  const child = new Deno.Command("script", {
     args: ["-qfec", cmd, "/dev/null"],
     env: {
       NO_COLOR: "1",
@@ -19,11 +22,21 @@ async function onTerminal(app: App, args: string[]) {
       PATH: `${app.tb.sshBin}:${Deno.env.get("PATH")}`,
       DOCKER_HOST: "",
     },
-    stdin: "null",
+    stdin: "piped",
     stdout: "piped",
-    stderr: "piped",
-  }).output();
-  return { code: out.code, out: new TextDecoder().decode(out.stdout) };
+    stderr: "null",
+  }).spawn();
+  const writer = child.stdin.getWriter();
+  let out = "";
+  for await (const chunk of child.stdout.pipeThrough(new TextDecoderStream())) {
+    const before = out;
+    out += chunk;
+    if (interruptAt && !interruptAt.test(before) && interruptAt.test(out)) {
+      await writer.write(new TextEncoder().encode("\x03")); // the terminal turns it into SIGINT
+    }
+  }
+  await writer.close().catch(() => {});
+  return { code: (await child.status).code, out };
 }
 
 e2e(
@@ -66,3 +79,24 @@ e2e(
     }
   },
 );
+
+e2e("Ctrl-C during the live health wait leaves the terminal clean and exits 130", async (tb) => {
+  const app = makeApp(tb);
+  app.stage(
+    `    healthcheck: { test: ["CMD", "sh", "-c", "exit 1"], interval: 60s, start_period: 60s }\n`,
+  );
+  try {
+    await app.push("v1");
+    const t = await onTerminal(app, ["deploy", "dev", "--yes"], /waiting for healthy… +\d+s/);
+    const shown = screen(t.out.replaceAll("\r\n", "\n"));
+    const seen = shown.join("\n");
+    assert.equal(t.code, 130, seen);
+    assert.match(seen, /^ {2}web {2}waiting for healthy… {2}\d+s$/m, "the row as it stood");
+    assert.match(seen, /interrupted/);
+    assert.equal(shown.at(-1), "", `the output ends with a whole line:\n${seen}`);
+    assert.ok(!shown.some((l) => /^ +\S+ \|/.test(l)), `no line starts mid-line:\n${seen}`);
+    assert.ok(!t.out.includes(`${ESC}[?25l`), "the cursor was never hidden");
+  } finally {
+    await app.cleanup();
+  }
+});
