@@ -1,7 +1,8 @@
 /** Issue 15's progress end to end: a real deploy on a terminal (a pty through `script`) and off one. */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { e2e } from "./harness.ts";
+import { e2e, part, type Testbed } from "./harness.ts";
+import { makeSwarmApp } from "./swarm_app.ts";
 import { type App, makeApp } from "./app.ts";
 import { screen } from "../terminal.ts";
 
@@ -12,14 +13,18 @@ const MOD = join(new URL("../../", import.meta.url).pathname, "mod.ts");
  * Run fleet with stdout and stderr on a pty; everything the terminal got, and the exit code.
  * With `interruptAt`, Ctrl-C is typed once the output matches it.
  */
-async function onTerminal(app: App, args: string[], interruptAt?: RegExp) {
+async function onTerminal(
+  app: Pick<App, "dir"> & { tb?: Testbed },
+  args: string[],
+  interruptAt?: RegExp,
+) {
   const cmd = `${Deno.execPath()} run -A --quiet ${MOD} ${args.join(" ")} -C ${app.dir}`;
   const child = new Deno.Command("script", {
     args: ["-qfec", cmd, "/dev/null"],
     env: {
       NO_COLOR: "1",
       TERM: "xterm",
-      PATH: `${app.tb.sshBin}:${Deno.env.get("PATH")}`,
+      PATH: `${app.tb ? `${app.tb.sshBin}:` : ""}${Deno.env.get("PATH")}`,
       DOCKER_HOST: "",
     },
     stdin: "piped",
@@ -100,3 +105,23 @@ e2e("Ctrl-C during the live health wait leaves the terminal clean and exits 130"
     await app.cleanup();
   }
 });
+
+e2e(
+  "swarm: the convergence wait on a terminal is a live row per service, ended converged",
+  async (tb) => {
+    if (!part(tb, "swarm")) return;
+    const app = makeSwarmApp(tb);
+    try {
+      await app.push("v1");
+      const t = await onTerminal(app, ["deploy", "sw", "--yes"]);
+      const shown = screen(t.out.replaceAll("\r\n", "\n"));
+      const seen = shown.join("\n");
+      assert.equal(t.code, 0, seen);
+      assert.match(t.out, new RegExp(`${ESC}\\[2K {2}web {2}[^\\n]*… {2}\\d+s`), t.out);
+      assert.equal(shown.filter((l) => /^ {2}web {2}converged$/.test(l)).length, 1, seen);
+      assert.ok(!/wait \| /.test(seen), `no wait lines besides the rows:\n${seen}`);
+    } finally {
+      await app.cleanup();
+    }
+  },
+);
