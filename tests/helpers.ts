@@ -36,13 +36,25 @@ export function recordingRunner(
   };
 }
 
-/** A UI that records what it would print; `answer` is what confirm() returns. */
+/**
+ * A UI that records what it would print; `answer` is what confirm() returns. With `live` it
+ * draws like a terminal: its live blocks are recorded as `[live] start web=pulling…`,
+ * `[live] web: pulled (done)`, `[live] end pulled`.
+ */
 export function recordingUi(
-  opts: { interactive?: boolean; answer?: boolean } = {},
+  opts: { interactive?: boolean; answer?: boolean; live?: boolean } = {},
 ): Ui & { text: () => string; asked: string[] } {
   const lines: string[] = [];
   const asked: string[] = [];
+  const progress: Ui["progress"] = (rows) => {
+    lines.push(`[live] start ${rows.map((r) => `${r.service}=${r.text}`).join(" ")}`);
+    return {
+      update: (o) => lines.push(`[live] ${o.service}: ${o.text} (${o.phase})`),
+      end: (settled) => lines.push(`[live] end${settled === undefined ? "" : ` ${settled}`}`),
+    };
+  };
   return {
+    ...(opts.live ? { progress } : {}),
     text: () => lines.join("\n"),
     asked,
     out: (s) => lines.push(s),

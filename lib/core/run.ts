@@ -6,6 +6,7 @@
  */
 import process from "node:process";
 import { CommandError, type FleetError, InterruptedError, SetupError } from "./errors.ts";
+import type { StepProgress } from "./progress.ts";
 
 // zx runs each (quoted) argv through a shell; Node warns about that pattern once per process.
 (process as unknown as { noDeprecation: boolean }).noDeprecation = true;
@@ -44,6 +45,8 @@ export interface Step {
   readonly input?: string;
   /** Working directory (default: fleet's own). */
   readonly cwd?: string;
+  /** How its output tells each service's state, for a live block on a terminal (runStep). */
+  readonly progress?: StepProgress;
 }
 
 /** Seconds of silence after which a running step says it is still at work. */

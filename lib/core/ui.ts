@@ -5,6 +5,10 @@
 import process from "node:process";
 import { FleetError, InterruptedError } from "./errors.ts";
 import type { StepKind } from "./run.ts";
+import { createLive, type LiveProgress } from "./live.ts";
+import type { Observation, Phase } from "./progress.ts";
+
+export type { LiveProgress };
 
 export interface Ui {
   /** A result line, on stdout. */
@@ -23,6 +27,12 @@ export interface Ui {
   confirm(question: string): Promise<boolean>;
   /** True when stdin is a terminal, so confirm() can ask. */
   readonly interactive: boolean;
+  /**
+   * A live block of one row per service, redrawn in place while a wait lasts (pull, health
+   * wait, Swarm convergence). Only on a terminal that can draw (drawsLive): elsewhere it is
+   * absent and progress stays lines.
+   */
+  progress?(rows: readonly Observation[]): LiveProgress;
 }
 
 const enc = new TextEncoder();
@@ -37,6 +47,30 @@ export function useColorOut(env: Readonly<Record<string, string | undefined>>): 
   return !env.NO_COLOR && Deno.stdout.isTerminal();
 }
 
+/**
+ * Whether progress is drawn live: stderr is a terminal that moves its cursor (not TERM=dumb), and
+ * not GitHub Actions (its log is no terminal). NO_COLOR drops the colours only.
+ */
+export function drawsLive(
+  env: Readonly<Record<string, string | undefined>>,
+  isTerminal: boolean = Deno.stderr.isTerminal(),
+): boolean {
+  return isTerminal && env.TERM !== "dumb" && env.GITHUB_ACTIONS !== "true";
+}
+
+function writeAll(file: { writeSync(p: Uint8Array): number }, s: string): void {
+  let bytes = enc.encode(s);
+  while (bytes.length) bytes = bytes.subarray(file.writeSync(bytes));
+}
+
+function columns(): number | undefined {
+  try {
+    return Deno.consoleSize().columns;
+  } catch {
+    return undefined;
+  }
+}
+
 /** The real UI, writing to stdout/stderr; its prompt gives way to Ctrl-C and SIGTERM (`signal`). */
 export function createUi(
   env: Readonly<Record<string, string | undefined>> = Deno.env.toObject(),
@@ -44,7 +78,20 @@ export function createUi(
 ): Ui {
   const color = useColor(env);
   const paint = (code: string, s: string) => (color ? `\x1b[${code}m${s}\x1b[0m` : s);
-  const err = (s: string) => Deno.stderr.writeSync(enc.encode(s + "\n"));
+  const phases: Record<Phase | "name" | "time", string> = {
+    working: "",
+    done: "32",
+    failed: "31",
+    name: "1",
+    time: "2",
+  };
+  const live = createLive({
+    write: (s) => writeAll(Deno.stderr, s),
+    now: Date.now,
+    columns,
+    paint: (p, s) => (phases[p] ? paint(phases[p], s) : s),
+  });
+  const err = (s: string) => live.print(s);
   const palette = ["36", "35", "33", "32", "34", "96", "95", "93"];
   const colors = new Map<string, string>();
   return {
@@ -58,6 +105,7 @@ export function createUi(
     },
     confirm: (question) => askYesNo(question, signal),
     interactive: Deno.stdin.isTerminal(),
+    ...(drawsLive(env) ? { progress: (rows: readonly Observation[]) => live.start(rows) } : {}),
   };
 }
 

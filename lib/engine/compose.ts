@@ -15,6 +15,7 @@ import type { Images } from "../docker/queries.ts";
 import { targetOf } from "../docker/target.ts";
 import { composeYaml } from "./compose_model.ts";
 import { composeStep } from "./compose_step.ts";
+import { composeProgress } from "./compose_progress.ts";
 import { applySteps } from "./compose_wait.ts";
 import { checkModel } from "./compose_check.ts";
 import { resolveOnHost } from "./compose_images.ts";
@@ -73,7 +74,8 @@ export function contextFromModel(
 }
 
 /**
- * The release steps, strictly ordered: pull (before anything stops) → stop → rm → up.
+ * The release steps, strictly ordered: pull (before anything stops) → stop → rm → up. Pull and
+ * up say how their lines tell each service's state (a live block on a terminal).
  * @example releaseSteps(ctx, ["web"], ["web"], { pull: true, only: false }).map((s) => s.kind)
  * // ["pull", "stop", "rm", "up"]
  */
@@ -85,12 +87,15 @@ export function releaseSteps(
 ): Step[] {
   const steps: Step[] = [];
   if (opts.pull && toPull.length) {
-    steps.push(composeStep(ctx, "pull", ["pull", "--quiet", ...toPull]));
+    steps.push({
+      ...composeStep(ctx, "pull", ["pull", "--quiet", ...toPull]),
+      progress: composeProgress(ctx, toPull, "pulling…", "pulled"),
+    });
   }
   steps.push(composeStep(ctx, "stop", ["stop", ...services]));
   steps.push(composeStep(ctx, "rm", ["rm", "--force", "--stop", ...services]));
-  steps.push(
-    composeStep(ctx, "up", [
+  steps.push({
+    ...composeStep(ctx, "up", [
       "up",
       "--detach",
       ...(opts.wait ? ["--wait", "--wait-timeout", String(Math.ceil(opts.wait))] : []),
@@ -100,7 +105,8 @@ export function releaseSteps(
       ...(opts.only ? ["--no-deps"] : []),
       ...services,
     ]),
-  );
+    progress: composeProgress(ctx, services, "starting…", opts.wait ? "ready" : "started"),
+  });
   return steps;
 }
 

@@ -4,6 +4,7 @@
  * once healthy); failed when Swarm rolled the update back or paused it, or a new service's tasks
  * keep failing; else waiting, saying for what. lib/engine/swarm_wait.ts polls with it.
  */
+import type { Observation } from "../core/progress.ts";
 import type { SwarmService, SwarmTask } from "../docker/swarm_state.ts";
 
 /** The verdict on a stack's services (Swarm names) and their tasks. */
@@ -15,6 +16,8 @@ export type StackVerdict =
     readonly why: string;
     /** A service Swarm is rolling back. */
     readonly rollingBack?: string;
+    /** What each service not ready yet waits for (the others are converged). */
+    readonly each?: readonly { readonly service: string; readonly why: string }[];
   }
   | {
     readonly kind: "failed";
@@ -92,7 +95,34 @@ export function judgeStack(
     service: waiting[0].service,
     why,
     ...(rollingBack ? { rollingBack } : {}),
+    each: waiting,
   };
+}
+
+/**
+ * Each service's state in a verdict, for the live block: what a service waits for (working), or
+ * `converged`; a failed one as such; `project` is cut from the Swarm names. None when the
+ * verdict says nothing of the services one by one (the manager did not answer).
+ * @example stackStates(["app_web"], { kind: "ready" }, "app") // [{ service: "web", text: "converged", phase: "done" }]
+ */
+export function stackStates(
+  expected: readonly string[],
+  v: StackVerdict,
+  project: string,
+): Observation[] {
+  const short = (name: string) =>
+    name.startsWith(`${project}_`) ? name.slice(project.length + 1) : name;
+  if (v.kind === "failed") {
+    const text = v.rolledBack ? "rolled back" : "failed";
+    return [{ service: short(v.service), text, phase: "failed" }];
+  }
+  if (v.kind === "waiting" && !v.each) return [];
+  return expected.map((name) => {
+    const waits = v.kind === "waiting" ? v.each?.find((w) => w.service === name) : undefined;
+    return waits
+      ? { service: short(name), text: `${waits.why}…`, phase: "working" }
+      : { service: short(name), text: "converged", phase: "done" };
+  });
 }
 
 /** The task an update failed on (named in an update message), else the newest failed one. */

@@ -11,7 +11,7 @@ import { runStep } from "../core/steps.ts";
 import { serviceTasks, stackServices } from "../docker/swarm_state.ts";
 import { dockerStep } from "../docker/target.ts";
 import { type EngineContext, RolledBackByEngine } from "./engine.ts";
-import { judgeStack, type StackVerdict } from "./swarm_verdict.ts";
+import { judgeStack, stackStates, type StackVerdict } from "./swarm_verdict.ts";
 
 const POLL_MS = 1000;
 
@@ -27,7 +27,10 @@ export async function applyStack(
   if (timeoutSec > 0) await waitForStack(deps, ctx, services, timeoutSec);
 }
 
-/** Poll the services until the verdict is in, saying what it waits for whenever that changes. */
+/**
+ * Poll the services until the verdict is in, saying what it waits for whenever that changes; on
+ * a terminal that draws, as a live block of one row per service instead.
+ */
 export async function waitForStack(
   deps: Deps,
   ctx: EngineContext,
@@ -37,26 +40,36 @@ export async function waitForStack(
   const names = services.map((s) => `${ctx.project}_${s}`);
   const start = deps.now().getTime();
   deps.ui.step(`wait until ${services.join(", ")} converged (up to ${timeoutSec}s)`);
+  const live = deps.ui.progress?.(
+    services.map((service) => ({ service, text: "waiting…", phase: "working" as const })),
+  );
   let shown = "";
   const earlier: Record<string, string> = {};
-  for (;;) {
-    const elapsed = (deps.now().getTime() - start) / 1000;
-    const v = await verdict(deps, ctx, names, elapsed, earlier);
-    if (v.kind === "ready") return;
-    if (v.kind === "failed") throw await explain(deps, ctx, v);
-    const why = unprefix(ctx, v.why);
-    if (why !== shown) deps.ui.line("wait", shown = why);
-    if (elapsed >= timeoutSec) {
-      throw await explain(deps, ctx, {
-        kind: "failed",
-        service: v.rollingBack ?? v.service,
-        why: v.rollingBack
-          ? `Swarm is still rolling back after ${timeoutSec}s`
-          : `not ready after ${timeoutSec}s (${why})`,
-        rolledBack: v.rollingBack !== undefined,
-      });
+  try {
+    for (;;) {
+      const elapsed = (deps.now().getTime() - start) / 1000;
+      const v = await verdict(deps, ctx, names, elapsed, earlier);
+      const states = live ? stackStates(names, v, ctx.project) : [];
+      for (const o of states) live?.update(o);
+      if (v.kind === "ready") return;
+      if (v.kind === "failed") throw await explain(deps, ctx, v);
+      const why = unprefix(ctx, v.why);
+      if (why !== shown && states.length === 0) deps.ui.line("wait", why);
+      shown = why;
+      if (elapsed >= timeoutSec) {
+        throw await explain(deps, ctx, {
+          kind: "failed",
+          service: v.rollingBack ?? v.service,
+          why: v.rollingBack
+            ? `Swarm is still rolling back after ${timeoutSec}s`
+            : `not ready after ${timeoutSec}s (${why})`,
+          rolledBack: v.rollingBack !== undefined,
+        });
+      }
+      await deps.sleep(POLL_MS, deps.signal);
     }
-    await deps.sleep(POLL_MS, deps.signal);
+  } finally {
+    live?.end();
   }
 }
 

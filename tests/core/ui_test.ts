@@ -1,7 +1,7 @@
 /** The confirmation prompt: a line answer, end of input, and an abort that ends the wait. */
 import assert from "node:assert/strict";
 import { PassThrough } from "node:stream";
-import { askYesNo } from "../../lib/core/ui.ts";
+import { askYesNo, createUi, drawsLive } from "../../lib/core/ui.ts";
 import { InterruptedError } from "../../lib/core/errors.ts";
 
 function streams() {
@@ -32,4 +32,17 @@ Deno.test("askYesNo: an abort (Ctrl-C, SIGTERM) ends the wait at once with Inter
   const p = askYesNo("deploy live?", ctl.signal, s.input, s.output);
   ctl.abort();
   await assert.rejects(p, InterruptedError);
+});
+
+Deno.test("drawsLive: only on a terminal that moves its cursor, not in GitHub Actions; NO_COLOR allows it", () => {
+  assert.equal(drawsLive({}, true), true);
+  assert.equal(drawsLive({ NO_COLOR: "1", TERM: "xterm" }, true), true);
+  assert.equal(drawsLive({}, false), false);
+  assert.equal(drawsLive({ TERM: "dumb" }, true), false);
+  assert.equal(drawsLive({ GITHUB_ACTIONS: "true" }, true), false);
+});
+
+Deno.test("createUi: no live block off a terminal (the tests' stderr is a pipe)", () => {
+  if (Deno.stderr.isTerminal()) return; // run by hand on a terminal: nothing to show here
+  assert.equal(createUi({}).progress, undefined);
 });

@@ -6,9 +6,9 @@ import { loadStage } from "../../lib/config/stage.ts";
 import { parseServices, parseTasks, type SwarmService } from "../../lib/docker/swarm_state.ts";
 import { RolledBackByEngine } from "../../lib/engine/engine.ts";
 import { swarmContext } from "../../lib/engine/swarm.ts";
-import { judgeStack } from "../../lib/engine/swarm_verdict.ts";
+import { judgeStack, stackStates } from "../../lib/engine/swarm_verdict.ts";
 import { waitForStack } from "../../lib/engine/swarm_wait.ts";
-import { recordingRunner, tempProject, testDeps } from "../helpers.ts";
+import { recordingRunner, recordingUi, tempProject, testDeps } from "../helpers.ts";
 
 const IMG1 = "reg.test/web:1@sha256:aaa";
 const IMG2 = "reg.test/web:2@sha256:bbb";
@@ -92,6 +92,7 @@ Deno.test("verdict: ready once the update completed and every replica of the new
     kind: "waiting",
     service: "app-live_web",
     why: "app-live_web: 1/2 running",
+    each: [{ service: "app-live_web", why: "1/2 running" }],
   });
 });
 
@@ -240,4 +241,49 @@ Deno.test("the wait: a rollback's task is named by the message seen while it ran
     "rolled back by Swarm: web: task web.1 ended (complete) before it was healthy",
   );
   assert.match(e.stderrTail, /^task app-live_web\.1 on node1: complete\n/);
+});
+
+Deno.test("stackStates: what each service waits for, converged ones, a failure; none without detail", () => {
+  const names = ["app-live_web", "app-live_api"];
+  const waiting = judgeStack(
+    svc({ image: IMG2, prev: IMG1, state: "updating" }),
+    tasks(taskJson(1, IMG2, "Running")),
+    names,
+    9,
+  );
+  assert.deepEqual(stackStates(names, waiting, "app-live"), [
+    { service: "web", text: "updating, 1/2 running…", phase: "working" },
+    { service: "api", text: "no service yet…", phase: "working" },
+  ]);
+  assert.deepEqual(stackStates(["app-live_web"], { kind: "ready" }, "app-live"), [
+    { service: "web", text: "converged", phase: "done" },
+  ]);
+  const failed = { kind: "failed", service: "app-live_web", why: "x", rolledBack: true } as const;
+  assert.deepEqual(stackStates(names, failed, "app-live"), [
+    { service: "web", text: "rolled back", phase: "failed" },
+  ]);
+  const mute = {
+    kind: "waiting",
+    service: "app-live_web",
+    why: "the manager did not answer",
+  } as const;
+  assert.deepEqual(stackStates(names, mute, "app-live"), []);
+});
+
+Deno.test("the wait on a terminal: a live row per service instead of wait lines, ended converged", async () => {
+  const runner = manager([
+    { service: serviceJson({ image: IMG2, prev: IMG1, state: "updating" }), tasks: [] },
+    {
+      service: serviceJson({ image: IMG2, prev: IMG1, state: "completed" }),
+      tasks: [taskJson(1, IMG2, "Running"), taskJson(2, IMG2, "Running")],
+    },
+  ]);
+  const deps = testDeps(root, { runner, ui: recordingUi({ live: true }) });
+  await waitForStack(deps, ctx, ["web"], 300);
+  assert.deepEqual(deps.ui.text().split("\n").slice(1), [
+    "[live] start web=waiting…",
+    "[live] web: updating, 0/2 running… (working)",
+    "[live] web: converged (done)",
+    "[live] end",
+  ]);
 });
