@@ -122,6 +122,13 @@ export async function overhead(ctx: Ctx): Promise<Group> {
         "ps, lock, release records) over the engine's unix socket (lib/docker/engine_api.ts), " +
         "1–3 ms each instead of a 20–90 ms docker process; the context rows run the same deploy " +
         "with `FLEET_ENGINE_API=0` (a process for each), measured in the same rounds.",
+        "Where the rest of the gap goes (issue 16): the time outside the processes is mostly " +
+        "start-up — Deno, loading the modules (commander and its node: modules, yaml, valibot), " +
+        "the stage files, zx — before the first process (see scenario 4: ~150–180 ms); then " +
+        "Compose's check of the model (`docker compose config --quiet`, ~90 ms), which must end " +
+        "before anything runs on the host (issue 10: a model Compose rejects is exit 2 with " +
+        "nothing run), so it cannot overlap the host's queries or the stop. Both sides run the " +
+        "same stop → rm → up.",
         ...traces,
       ],
     };

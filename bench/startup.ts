@@ -45,6 +45,16 @@ export async function startup(ctx: Ctx): Promise<Group> {
     await exec(empty, { cwd: dir });
     const floor: number[] = [];
     for (let i = 0; i < runs; i++) floor.push((await exec(empty, { cwd: dir })).ms);
+    // and under fleet's commands: the libraries every stage-reading command loads, nothing else
+    Deno.writeTextFileSync(
+      join(dir, "libs.ts"),
+      ['import "@commander-js/extra-typings";', 'import "yaml";', 'import "valibot";', ""]
+        .join("\n"),
+    );
+    const libs = [Deno.execPath(), "run", "-A", "--config", join(ROOT, "deno.json"), "libs.ts"];
+    await exec(libs, { cwd: dir });
+    const libFloor: number[] = [];
+    for (let i = 0; i < runs; i++) libFloor.push((await exec(libs, { cwd: dir })).ms);
     const rows: Row[] = [];
     for (const args of COMMANDS) {
       const label = `start-up: \`fleet ${args.join(" ")}\` vs \`docker compose config\``;
@@ -91,7 +101,16 @@ export async function startup(ctx: Ctx): Promise<Group> {
         "the source they are made from, run the same way from the checkout.",
         "Target: fleet's median ≤ 150 ms per command (issue 16); the ratio is context. The floor: " +
         `\`deno run\` of an empty module took ${fmtMs(median(floor))} (median of ${runs}; ` +
-        `${fmtMs(Math.min(...floor))}–${fmtMs(Math.max(...floor))}) in the same run.`,
+        `${fmtMs(Math.min(...floor))}–${fmtMs(Math.max(...floor))}) in the same run; ` +
+        "one that only imports the libraries a stage-reading command needs (commander with " +
+        `extra-typings, yaml, valibot) took ${fmtMs(median(libFloor))} (` +
+        `${fmtMs(Math.min(...libFloor))}–${fmtMs(Math.max(...libFloor))}).`,
+        "Where the rest goes (`deno run --cpu-prof`, issue 16): after those imports, fleet's own " +
+        "modules, then reading the stage files — yaml's parser and stringifier run cold in every " +
+        "process (~25 ms of `deploy --dry-run`), valibot's checks, rendering. Leaving node:net " +
+        "and node:util off the start-up path saved ~20 ms; preloading zx while the stage loads " +
+        "saved nothing (both need the one JS thread); a bundled yaml loads ~15 ms faster than " +
+        "the npm package's 60 modules, but the single files (last rows) already have that.",
       ],
     };
   } finally {

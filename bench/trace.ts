@@ -101,7 +101,9 @@ export function callSummary(
   const asked = api
     ? `, and ${api} docker command${api > 1 ? "s" : ""} answered over the engine API`
     : "";
-  return `${fmtMs(ms)} in all, ${calls.length} docker/git processes ${fmtMs(total)}: ${
+  return `${fmtMs(ms)} in all (${
+    fmtMs(Math.max(0, ms - total))
+  } outside the processes below), ${calls.length} docker/git processes ${fmtMs(total)}: ${
     parts.join(", ")
   }${asked}`;
 }

@@ -358,7 +358,9 @@ export function withEngineApi(inner: Runner, env: Env, signal?: AbortSignal): Ru
         const s = localSocket({ ...step, argv: ["docker", "version"] }, env, context);
         if (s) ask(clientOf(s), [{ method: "GET", path: "/_ping" }]).catch(() => {});
       }
-      const plan = step.input === undefined && !ro.inherit ? planOf(step.argv.slice(1)) : undefined;
+      // a step with stdin, a terminal or secrets is the process's (nothing to redact here)
+      const plain = step.input === undefined && !ro.inherit && !step.secretEnv;
+      const plan = plain ? planOf(step.argv.slice(1)) : undefined;
       const socket = plan && localSocket(step, env, context);
       if (!plan || !socket || down.has(socket)) return inner.run(step, ro);
       if (!ro.uninterruptible && signal?.aborted) throw new InterruptedError("interrupted");

@@ -197,8 +197,14 @@ Deno.test("withEngineApi: answers over the socket, logs what it answered, runs t
       input: "x",
     });
     assert.equal(withInput.stdout, "from the process\n", "a step with stdin is the process's");
+    const secret = await runner.run({
+      ...step(["docker", "version", "--format", "{{.Server.Os}}/{{.Server.Arch}}"]),
+      secretEnv: { TOKEN: "s3cret" },
+    });
+    assert.equal(secret.stdout, "from the process\n", "a step with secrets is the process's");
     assert.deepEqual(p.ran, [
       "docker compose up",
+      "docker version --format {{.Server.Os}}/{{.Server.Arch}}",
       "docker version --format {{.Server.Os}}/{{.Server.Arch}}",
     ]);
     // a failure is the CLI's: a CommandError unless the caller reads the code
