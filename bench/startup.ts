@@ -55,6 +55,16 @@ export async function startup(ctx: Ctx): Promise<Group> {
     await exec(libs, { cwd: dir });
     const libFloor: number[] = [];
     for (let i = 0; i < runs; i++) libFloor.push((await exec(libs, { cwd: dir })).ms);
+    // commander's own requires: Deno's Node compatibility layer, loaded on first use
+    Deno.writeTextFileSync(
+      join(dir, "node.ts"),
+      ["child_process", "fs", "events", "process", "path"].map((m) => `import "node:${m}";`)
+        .join("\n") + "\n",
+    );
+    const node = [Deno.execPath(), "run", "-A", "node.ts"];
+    await exec(node, { cwd: dir });
+    const nodeFloor: number[] = [];
+    for (let i = 0; i < runs; i++) nodeFloor.push((await exec(node, { cwd: dir })).ms);
     const rows: Row[] = [];
     for (const args of COMMANDS) {
       const label = `start-up: \`fleet ${args.join(" ")}\` vs \`docker compose config\``;
@@ -104,7 +114,10 @@ export async function startup(ctx: Ctx): Promise<Group> {
         `${fmtMs(Math.min(...floor))}–${fmtMs(Math.max(...floor))}) in the same run; ` +
         "one that only imports the libraries a stage-reading command needs (commander with " +
         `extra-typings, yaml, valibot) took ${fmtMs(median(libFloor))} (` +
-        `${fmtMs(Math.min(...libFloor))}–${fmtMs(Math.max(...libFloor))}).`,
+        `${fmtMs(Math.min(...libFloor))}–${fmtMs(Math.max(...libFloor))}), and one that only ` +
+        "imports the node: modules commander requires (child_process, fs, events, process, " +
+        `path: Deno's Node compatibility layer) ${fmtMs(median(nodeFloor))} (` +
+        `${fmtMs(Math.min(...nodeFloor))}–${fmtMs(Math.max(...nodeFloor))}).`,
         "Where the rest goes (`deno run --cpu-prof`, issue 16): after those imports, fleet's own " +
         "modules, then reading the stage files — yaml's parser and stringifier run cold in every " +
         "process (~25 ms of `deploy --dry-run`), valibot's checks, rendering. Leaving node:net " +

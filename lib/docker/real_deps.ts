@@ -1,14 +1,16 @@
 /**
  * The real deps of a command that talks to Docker: processes through the runner, failures of the
- * machine named (diagnose.ts), and the local engine's bookkeeping questions answered over its
- * socket instead of a process each (engine_api.ts).
+ * machine named (diagnose.ts), `docker compose` run as the plugin itself (compose_plugin.ts), and
+ * the local engine's bookkeeping questions answered over its socket (engine_api.ts).
  */
 import { defaultDeps, type Deps } from "../core/deps.ts";
+import { withDirectCompose } from "./compose_plugin.ts";
 import { diagnose } from "./diagnose.ts";
 import { withEngineApi } from "./engine_api.ts";
 
 /** Real deps for a command; `signal` aborts (Ctrl-C, SIGTERM). */
 export function realDeps(signal?: AbortSignal): Deps {
   const deps = defaultDeps(signal, { diagnose });
-  return { ...deps, runner: withEngineApi(deps.runner, deps.env, signal) };
+  const runner = withEngineApi(withDirectCompose(deps.runner, deps.env), deps.env, signal);
+  return { ...deps, runner };
 }

@@ -25,7 +25,8 @@ function fakeDocker(answers: Record<string, string> = {}) {
   Deno.chmodSync(join(bin, "docker"), 0o755);
   Deno.writeTextFileSync(log, "");
   return {
-    env: { PATH: `${bin}:${Deno.env.get("PATH")}` },
+    // a fake docker stands for the engine and its plugins: fleet must not go around it
+    env: { PATH: `${bin}:${Deno.env.get("PATH")}`, FLEET_ENGINE_API: "0" },
     calls: () => Deno.readTextFileSync(log).split("\n").filter(Boolean),
   };
 }
