@@ -70,8 +70,8 @@ async function compare(
       baseline: s.script,
       target: { kind: "ratio", max: 1.1 },
     }, {
-      label: `${what}: fleet (engine API for its questions) vs fleet with a docker process for ` +
-        "each (`FLEET_ENGINE_API=0`)",
+      label: `${what}: fleet (engine API, Compose plugin run directly) vs fleet with the docker ` +
+        "CLI for each (`FLEET_ENGINE_API=0`)",
       fleet: s.fleet,
       baseline: s.processes,
       target: { kind: "none" },
@@ -120,12 +120,15 @@ export async function overhead(ctx: Ctx): Promise<Group> {
         "Both start from the stage already running (the warm-up deploys it).",
         "On a local engine fleet asks its bookkeeping questions (image and platform inspect, " +
         "ps, lock, release records) over the engine's unix socket (lib/docker/engine_api.ts), " +
-        "1–3 ms each instead of a 20–90 ms docker process; the context rows run the same deploy " +
-        "with `FLEET_ENGINE_API=0` (a process for each), measured in the same rounds.",
+        "1–3 ms each instead of a 20–90 ms docker process, and runs `docker compose …` as the " +
+        "Compose plugin binary itself (lib/docker/compose_plugin.ts: no docker CLI start, ~45 ms " +
+        "per call); the baseline script keeps `docker compose`. The context rows run the same " +
+        "deploy with `FLEET_ENGINE_API=0` (a docker process for each), in the same rounds; in the " +
+        "traces, the plugin's calls are logged by a shim plugin as `docker compose …`.",
         "Where the rest of the gap goes (issue 16): the time outside the processes is mostly " +
         "start-up — Deno, loading the modules (commander and its node: modules, yaml, valibot), " +
         "the stage files, zx — before the first process (see scenario 4: ~150–180 ms); then " +
-        "Compose's check of the model (`docker compose config --quiet`, ~90 ms), which must end " +
+        "Compose's check of the model (`docker compose config --quiet`, ~60–90 ms), which must end " +
         "before anything runs on the host (issue 10: a model Compose rejects is exit 2 with " +
         "nothing run), so it cannot overlap the host's queries or the stop. Both sides run the " +
         "same stop → rm → up.",

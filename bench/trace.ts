@@ -3,6 +3,7 @@
  * PATH log every call. Explains where a deploy's time goes; never used in a timed run.
  */
 import { join } from "node:path";
+import { composePlugin } from "../lib/docker/compose_plugin.ts";
 import { exec, type ExecOptions, fmtMs } from "./lib.ts";
 
 /** One process a traced run started: what it was (`docker compose up`, `git rev-parse`) and its ms. */
@@ -66,15 +67,49 @@ export async function traceCalls(
       );
       Deno.chmodSync(join(bin, tool), 0o755);
     }
+    // the Compose plugin fleet runs without the docker CLI (lib/docker/compose_plugin.ts): a
+    // shim in a plugin dir of a DOCKER_CONFIG made for the run logs it as `docker compose …`
+    const plugin = composePlugin(Deno.env.toObject());
+    const config = join(bin, "docker-config");
+    const plugins: Record<string, string> = {};
+    if (plugin && !opts.env?.DOCKER_CONFIG) {
+      Deno.mkdirSync(join(config, "plugins"), { recursive: true });
+      Deno.writeTextFileSync(
+        join(config, "config.json"),
+        JSON.stringify({ cliPluginsExtraDirs: [join(config, "plugins")] }),
+      );
+      Deno.writeTextFileSync(
+        join(config, "plugins", "docker-compose"),
+        [
+          "#!/bin/sh",
+          'case "$1" in docker-cli-plugin-metadata|compose) exec "' + plugin + '" "$@";; esac',
+          "s=$(date +%s%N)",
+          `"${plugin}" "$@"`,
+          "rc=$?",
+          'line="$s $(date +%s%N) docker	compose"',
+          'for a in "$@"; do line="$line	$a"; done',
+          `printf '%s' "$line" | tr '\n' ' ' >> "${log}"`,
+          `echo >> "${log}"`,
+          "exit $rc",
+          "",
+        ].join("\n"),
+      );
+      Deno.chmodSync(join(config, "plugins", "docker-compose"), 0o755);
+      plugins.DOCKER_CONFIG = config;
+    }
     Deno.writeTextFileSync(log, "");
     const path = `${bin}:${opts.env?.PATH ?? Deno.env.get("PATH") ?? ""}`;
     const apiLog = join(bin, "api.log");
     Deno.writeTextFileSync(apiLog, "");
     const { ms } = await exec(argv, {
       ...opts,
-      env: { FLEET_ENGINE_API_LOG: apiLog, ...opts.env, PATH: path },
+      env: { FLEET_ENGINE_API_LOG: apiLog, ...plugins, ...opts.env, PATH: path },
     });
-    const api = Deno.readTextFileSync(apiLog).split("\n").filter(Boolean).length;
+    // what was answered over the engine API (the plugin's own calls are in the log above)
+    const api = Deno.readTextFileSync(apiLog).split("\n").filter((l) =>
+      l && !l.startsWith("compose ")
+    )
+      .length;
     const calls = Deno.readTextFileSync(log).split("\n").filter(Boolean).map((line) => {
       const [head, ...args] = line.split("\t");
       const [s, e, tool] = head.split(" ");
