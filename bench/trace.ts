@@ -37,6 +37,31 @@ export function callKind(argv: readonly string[]): string {
 }
 
 /**
+ * A shell script at `file` that runs `real` with its arguments and logs the call to `log`: start
+ * and end in ns, `name`, the arguments, tab-separated on one line (`first` runs before it all).
+ */
+function writeShim(file: string, real: string, name: string, log: string, first = ""): void {
+  Deno.writeTextFileSync(
+    file,
+    [
+      "#!/bin/sh",
+      ...(first ? [first] : []),
+      "s=$(date +%s%N)",
+      `"${real}" "$@"`,
+      "rc=$?",
+      `line="$s $(date +%s%N) ${name}"`,
+      'for a in "$@"; do line="$line\t$a"; done',
+      // one line per call: newlines inside arguments (labels, templates) become spaces
+      `printf '%s' "$line" | tr '\\n' ' ' >> "${log}"`,
+      `echo >> "${log}"`,
+      "exit $rc",
+      "",
+    ].join("\n"),
+  );
+  Deno.chmodSync(file, 0o755);
+}
+
+/**
  * Run argv once (untimed) with `docker` and `git` shims first on PATH that log every call and
  * its duration: which processes a command starts, and how much of its time they take.
  */
@@ -49,26 +74,11 @@ export async function traceCalls(
     const log = join(bin, "calls.log");
     for (const tool of ["docker", "git"]) {
       const real = (await exec(["sh", "-c", `command -v ${tool}`])).stdout.trim();
-      Deno.writeTextFileSync(
-        join(bin, tool),
-        [
-          "#!/bin/sh",
-          "s=$(date +%s%N)",
-          `"${real}" "$@"`,
-          "rc=$?",
-          'line="$s $(date +%s%N) $(basename "$0")"',
-          'for a in "$@"; do line="$line\t$a"; done',
-          // one line per call: newlines inside arguments (labels, templates) become spaces
-          `printf '%s' "$line" | tr '\\n' ' ' >> "${log}"`,
-          `echo >> "${log}"`,
-          "exit $rc",
-          "",
-        ].join("\n"),
-      );
-      Deno.chmodSync(join(bin, tool), 0o755);
+      writeShim(join(bin, tool), real, tool, log);
     }
     // the Compose plugin fleet runs without the docker CLI (lib/docker/compose_plugin.ts): a
     // shim in a plugin dir of a DOCKER_CONFIG made for the run logs it as `docker compose …`
+    // (the docker CLI's own calls of the plugin, and its metadata query, are not logged again)
     const plugin = composePlugin(Deno.env.toObject());
     const config = join(bin, "docker-config");
     const plugins: Record<string, string> = {};
@@ -78,23 +88,8 @@ export async function traceCalls(
         join(config, "config.json"),
         JSON.stringify({ cliPluginsExtraDirs: [join(config, "plugins")] }),
       );
-      Deno.writeTextFileSync(
-        join(config, "plugins", "docker-compose"),
-        [
-          "#!/bin/sh",
-          'case "$1" in docker-cli-plugin-metadata|compose) exec "' + plugin + '" "$@";; esac',
-          "s=$(date +%s%N)",
-          `"${plugin}" "$@"`,
-          "rc=$?",
-          'line="$s $(date +%s%N) docker	compose"',
-          'for a in "$@"; do line="$line	$a"; done',
-          `printf '%s' "$line" | tr '\n' ' ' >> "${log}"`,
-          `echo >> "${log}"`,
-          "exit $rc",
-          "",
-        ].join("\n"),
-      );
-      Deno.chmodSync(join(config, "plugins", "docker-compose"), 0o755);
+      const skip = `case "$1" in docker-cli-plugin-metadata|compose) exec "${plugin}" "$@";; esac`;
+      writeShim(join(config, "plugins", "docker-compose"), plugin, "docker\tcompose", log, skip);
       plugins.DOCKER_CONFIG = config;
     }
     Deno.writeTextFileSync(log, "");

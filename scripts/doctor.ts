@@ -26,7 +26,8 @@ import {
   type Probe,
   versionCheck,
 } from "../lib/docker/probes.ts";
-import { type Answer, askRegistry, readDockerConfig } from "../lib/docker/registry_check.ts";
+import { type Answer, askRegistry } from "../lib/docker/registry_check.ts";
+import { userDockerConfig } from "../lib/docker/docker_config.ts";
 import { MINIMUM } from "../lib/docker/versions.ts";
 import { useColorOut } from "../lib/core/ui.ts";
 import { stageChecks } from "../lib/release/readiness.ts";
@@ -120,7 +121,7 @@ async function runChecks(
     if (!registries.has(host)) registries.set(host, askRegistry(host, io.fetch));
     return registries.get(host)!;
   };
-  const config = readDockerConfig(deps.env);
+  const config = userDockerConfig(deps.env);
   const machine = cli.ok
     ? Promise.all([
       pluginCheck(deps, "compose", true),

@@ -12,7 +12,8 @@ import { join } from "node:path";
 import { SetupError } from "../core/errors.ts";
 import { failed, type Runner, type RunOptions, type RunResult, type Step } from "../core/run.ts";
 import { diagnose } from "./diagnose.ts";
-import { userDockerConfigDir } from "./docker_config.ts";
+import { userDockerConfig, userDockerConfigDir } from "./docker_config.ts";
+import { logDirect } from "./engine_api.ts";
 
 type Env = Readonly<Record<string, string | undefined>>;
 
@@ -28,22 +29,16 @@ export const SYSTEM_PLUGIN_DIRS = [
  * The directories the docker CLI searches for plugins, in its order: config.json's
  * `cliPluginsExtraDirs`, then `<config dir>/cli-plugins`, then the system ones.
  */
-export function pluginDirs(env: Env, configJson: string | undefined): string[] {
-  let extra: string[] = [];
-  try {
-    const c = JSON.parse(configJson ?? "{}") as { cliPluginsExtraDirs?: unknown };
-    if (Array.isArray(c.cliPluginsExtraDirs)) extra = c.cliPluginsExtraDirs.map(String);
-  } catch { /* an unreadable config: the CLI would complain itself */ }
+export function pluginDirs(env: Env, config: Readonly<Record<string, unknown>>): string[] {
+  const extra = Array.isArray(config.cliPluginsExtraDirs)
+    ? config.cliPluginsExtraDirs.map(String)
+    : [];
   return [...extra, join(userDockerConfigDir(env), "cli-plugins"), ...SYSTEM_PLUGIN_DIRS];
 }
 
 /** The compose plugin binary the docker CLI would run, or undefined. */
 export function composePlugin(env: Env): string | undefined {
-  let config: string | undefined;
-  try {
-    config = Deno.readTextFileSync(join(userDockerConfigDir(env), "config.json"));
-  } catch { /* none */ }
-  for (const dir of pluginDirs(env, config)) {
+  for (const dir of pluginDirs(env, userDockerConfig(env))) {
     const file = join(dir, "docker-compose");
     try {
       const st = Deno.statSync(file); // follows symlinks (Docker Desktop links its plugins)
@@ -86,11 +81,6 @@ export function withDirectCompose(inner: Runner, env: Env): Runner {
       const plugin = !ro.inherit && e.FLEET_ENGINE_API !== "0" ? pluginFor(e) : undefined;
       const argv = plugin ? directArgv(step.argv, plugin) : undefined;
       if (!argv) return inner.run(step, ro);
-      if (env.FLEET_ENGINE_API_LOG) {
-        // what ran without the docker CLI, as the docker argv it stands for (as engine_api.ts)
-        const line = step.argv.slice(1).join(" ").replaceAll("\n", " ");
-        Deno.writeTextFileSync(env.FLEET_ENGINE_API_LOG, line + "\n", { append: true });
-      }
       let res: RunResult;
       try {
         res = await inner.run({ ...step, argv }, { ...ro, check: false });
@@ -99,6 +89,7 @@ export function withDirectCompose(inner: Runner, env: Env): Runner {
         if (err instanceof SetupError) return inner.run(step, ro);
         throw err;
       }
+      logDirect(env, step);
       if (res.code === 0) return res;
       const why = diagnose(step, res, e);
       if (why) throw why;

@@ -22,6 +22,18 @@ export function userDockerConfigDir(env: Env): string {
 }
 
 /**
+ * The user's Docker config.json ({} when there is none or it cannot be read: the docker CLI
+ * then speaks for itself). Read for the current context, plugin dirs and credentials.
+ */
+export function userDockerConfig(env: Env): Record<string, unknown> {
+  try {
+    return JSON.parse(Deno.readTextFileSync(join(userDockerConfigDir(env), "config.json")));
+  } catch {
+    return {};
+  }
+}
+
+/**
  * The temporary config.json: the user's, without stored auths for `hosts` and with those hosts
  * forced to the file store (an empty credential helper).
  * @example tempConfigJson({ credsStore: "desktop" }, ["ghcr.io"]).credHelpers // { "ghcr.io": "" }

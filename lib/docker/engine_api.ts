@@ -10,10 +10,9 @@
  * logs to the same file). tests/e2e/engine_api_test.ts checks each shape against the real CLI on
  * real engines.
  */
-import { join } from "node:path";
 import { InterruptedError } from "../core/errors.ts";
 import { failed, type Runner, type RunOptions, type RunResult, type Step } from "../core/run.ts";
-import { userDockerConfigDir } from "./docker_config.ts";
+import { userDockerConfig } from "./docker_config.ts";
 
 type Env = Readonly<Record<string, string | undefined>>;
 
@@ -40,6 +39,8 @@ export interface ApiPlan {
   readonly result: (answers: readonly ApiAnswer[]) => RunResult | undefined;
 }
 
+// The formats are spelled out here, not imported from the modules that ask: a plan renders its
+// own format, so a caller that changes its format no longer matches and runs the process.
 const ID_DIGESTS = "{{.Id}} {{json .RepoDigests}}";
 const PLATFORM = "{{.Os}}/{{.Architecture}}/{{.Variant}}";
 const HOST_PLATFORM = "{{.Server.Os}}/{{.Server.Arch}}";
@@ -64,18 +65,22 @@ function labelsOf(args: readonly string[]): Record<string, string> | undefined {
   return out;
 }
 
-/** Lines for the answers that are found, "No such …" errors for the 404s, as the CLI prints them. */
+/**
+ * One request per name: a line for each that succeeded, "No such …" for a 404, the daemon's
+ * message otherwise, as the CLI prints them.
+ */
 function perName(
   names: readonly string[],
   what: string,
-  line: (body: Record<string, unknown>) => string,
+  line: (body: Record<string, unknown>, name: string) => string,
 ): (answers: readonly ApiAnswer[]) => RunResult {
   return (answers) => {
     let stdout = "";
     let stderr = "";
     answers.forEach((a, i) => {
-      if (a.status === 200) stdout += line(a.body as Record<string, unknown>) + "\n";
-      else stderr += a.status === 404 ? `Error: No such ${what}: ${names[i]}\n` : daemonError(a);
+      if (a.status >= 200 && a.status < 300) {
+        stdout += line((a.body ?? {}) as Record<string, unknown>, names[i]) + "\n";
+      } else stderr += a.status === 404 ? `Error: No such ${what}: ${names[i]}\n` : daemonError(a);
     });
     return { code: stderr ? 1 : 0, stdout, stderr };
   };
@@ -151,11 +156,7 @@ export function planOf(args: readonly string[]): ApiPlan | undefined {
     if (!names.every((n) => SAFE.test(n))) return undefined;
     return {
       requests: names.map((n) => ({ method: "DELETE", path: `/containers/${n}?force=1` })),
-      // the CLI prints each name it removed
-      result: (answers) =>
-        perName(names, "container", (b) => String(b.name))(
-          answers.map((x, i) => x.status === 204 ? { status: 200, body: { name: names[i] } } : x),
-        ),
+      result: perName(names, "container", (_, name) => name), // the CLI prints each name removed
     };
   }
   if (a0 === "create" && a1 === "--name") return createPlan(args);
@@ -183,7 +184,7 @@ export function planOf(args: readonly string[]): ApiPlan | undefined {
     if (!refs.every((r) => SAFE.test(r))) return undefined;
     return {
       requests: refs.map((r) => ({ method: "DELETE", path: `/images/${r}` })),
-      result: perName(refs, "image", () => ""),
+      result: perName(refs, "image", (_, ref) => `Untagged: ${ref}`),
     };
   }
   if (a0 === "volume") return volumePlan(args.slice(1));
@@ -278,9 +279,9 @@ function volumePlan(args: readonly string[]): ApiPlan | undefined {
 }
 
 /**
- * The unix socket of the engine a step talks to when it is the local one: no `--context`, no
- * DOCKER_CONTEXT or current context other than `default`, DOCKER_HOST unset or `unix://`.
- * `currentContext` is the one the user's config.json names.
+ * The unix socket of the engine a step talks to when it is the local one: a `docker` step with
+ * no global flag (`--context`) before its command, no DOCKER_CONTEXT or current context other
+ * than `default`, DOCKER_HOST unset or `unix://`. `currentContext` is the one config.json names.
  */
 export function localSocket(
   step: Step,
@@ -288,7 +289,11 @@ export function localSocket(
   currentContext: string | undefined,
 ): string | undefined {
   if (step.argv[0] !== "docker" || step.argv[1]?.startsWith("-")) return undefined;
-  const e = { ...env, ...step.env };
+  return socketOf({ ...env, ...step.env }, currentContext);
+}
+
+/** The local engine's socket in an environment (see localSocket), or undefined. */
+function socketOf(e: Env, currentContext: string | undefined): string | undefined {
   if (e.FLEET_ENGINE_API === "0") return undefined;
   const context = e.DOCKER_CONTEXT || currentContext;
   if (context && context !== "default") return undefined;
@@ -299,14 +304,14 @@ export function localSocket(
 
 const DEFAULT_SOCKET = "/var/run/docker.sock";
 
-/** The current context the user's Docker config names ("" when none, or unreadable). */
-export function configuredContext(env: Env): string {
-  try {
-    const text = Deno.readTextFileSync(join(userDockerConfigDir(env), "config.json"));
-    return String((JSON.parse(text) as { currentContext?: string }).currentContext ?? "");
-  } catch {
-    return "";
-  }
+/**
+ * With FLEET_ENGINE_API_LOG set, append a step that ran without a `docker` process (its argv
+ * after `docker`, one line, as the tests' docker shim logs the others).
+ */
+export function logDirect(env: Env, step: Step): void {
+  if (!env.FLEET_ENGINE_API_LOG) return;
+  const line = step.argv.slice(1).join(" ").replaceAll("\n", " ");
+  Deno.writeTextFileSync(env.FLEET_ENGINE_API_LOG, line + "\n", { append: true });
 }
 
 /** Ask the engine on `socket`; throws (TypeError) when it cannot be reached. */
@@ -339,7 +344,7 @@ async function ask(
  */
 export function withEngineApi(inner: Runner, env: Env, signal?: AbortSignal): Runner {
   const clients = new Map<string, Deno.HttpClient>();
-  const context = configuredContext(env);
+  const context = String(userDockerConfig(env).currentContext ?? "");
   const down = new Set<string>();
   const clientOf = (socket: string) => {
     let client = clients.get(socket);
@@ -355,7 +360,7 @@ export function withEngineApi(inner: Runner, env: Env, signal?: AbortSignal): Ru
       if (!warm) {
         // the first step (git, the model check) comes before the first question: connect now
         warm = true;
-        const s = localSocket({ ...step, argv: ["docker", "version"] }, env, context);
+        const s = socketOf({ ...env, ...step.env }, context);
         if (s) ask(clientOf(s), [{ method: "GET", path: "/_ping" }]).catch(() => {});
       }
       // a step with stdin, a terminal or secrets is the process's (nothing to redact here)
@@ -364,15 +369,9 @@ export function withEngineApi(inner: Runner, env: Env, signal?: AbortSignal): Ru
       const socket = plan && localSocket(step, env, context);
       if (!plan || !socket || down.has(socket)) return inner.run(step, ro);
       if (!ro.uninterruptible && signal?.aborted) throw new InterruptedError("interrupted");
-      const client = clientOf(socket);
-      if (env.FLEET_ENGINE_API_LOG) {
-        // a trace of what was asked (the argv it stands for, one line per step), like a shim's
-        const line = step.argv.slice(1).join(" ").replaceAll("\n", " ");
-        Deno.writeTextFileSync(env.FLEET_ENGINE_API_LOG, line + "\n", { append: true });
-      }
       let answers: ApiAnswer[];
       try {
-        answers = await ask(client, plan.requests);
+        answers = await ask(clientOf(socket), plan.requests);
       } catch {
         // no socket, no permission, no engine: the process says so (and diagnose names it)
         down.add(socket);
@@ -380,6 +379,7 @@ export function withEngineApi(inner: Runner, env: Env, signal?: AbortSignal): Ru
       }
       const res = plan.result(answers);
       if (!res) return inner.run(step, ro);
+      logDirect(env, step); // answered here: a fallback above is the process's (the shim's) to log
       if (res.code !== 0 && ro.check !== false) throw failed(step, res);
       return res;
     },

@@ -5,12 +5,10 @@
  * registries are asked whether they accept the credentials at hand. Secrets are sent only to
  * the registry they belong to and never printed.
  */
-import { join } from "node:path";
 import type { Stage } from "../config/stage.ts";
 import { FleetError } from "../core/errors.ts";
 import { registryOf } from "./images.ts";
 import { credentialsFor, DOCKER_HUB, registryHost } from "./registry_login.ts";
-import { userDockerConfigDir } from "./docker_config.ts";
 import { type Check, notChecked } from "./probes.ts";
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -94,15 +92,6 @@ export function reachCheck(name: string, host: string, a: Answer): Check {
 export interface Found {
   readonly from: string;
   readonly basic?: string;
-}
-
-/** Docker's config.json of this user ({} when there is none). */
-export async function readDockerConfig(env: Env): Promise<Record<string, unknown>> {
-  try {
-    return JSON.parse(await Deno.readTextFile(join(userDockerConfigDir(env), "config.json")));
-  } catch {
-    return {};
-  }
 }
 
 /**

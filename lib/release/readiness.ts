@@ -30,7 +30,8 @@ export interface Shared {
   readonly cli: Check;
   readonly localProbe?: Promise<Probe>;
   readonly ask: (host: string) => Promise<Answer>;
-  readonly config: Promise<Record<string, unknown>>;
+  /** The user's Docker config.json. */
+  readonly config: Readonly<Record<string, unknown>>;
   readonly fetch: typeof fetch;
 }
 
@@ -118,7 +119,7 @@ async function registryGroup(
     host,
     answer,
     deps.env,
-    await sh.config,
+    sh.config,
     sh.fetch,
   );
   return [first, login];

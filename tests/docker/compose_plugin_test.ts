@@ -44,10 +44,10 @@ const up: Step = {
 
 Deno.test("pluginDirs: the docker CLI's order — config's extra dirs, the user's, the system's", () => {
   assert.deepEqual(
-    pluginDirs({ DOCKER_CONFIG: "/c" }, JSON.stringify({ cliPluginsExtraDirs: ["/x"] })),
+    pluginDirs({ DOCKER_CONFIG: "/c" }, { cliPluginsExtraDirs: ["/x"] }),
     ["/x", "/c/cli-plugins", ...SYSTEM_PLUGIN_DIRS],
   );
-  assert.deepEqual(pluginDirs({ HOME: "/h" }, "not json"), [
+  assert.deepEqual(pluginDirs({ HOME: "/h" }, { cliPluginsExtraDirs: "not a list" }), [
     "/h/.docker/cli-plugins",
     ...SYSTEM_PLUGIN_DIRS,
   ]);

@@ -232,8 +232,17 @@ Deno.test("withEngineApi: answers over the socket, logs what it answered, runs t
 
 Deno.test("withEngineApi: a socket that cannot be reached: the process runs (and says why)", async () => {
   const p = processes();
-  const runner = withEngineApi(p.r, { DOCKER_HOST: "unix:///nonexistent/fleet-test.sock" });
-  const r = await runner.run(step(["docker", "volume", "ls", "-q", "--filter", "label=a=b"]));
-  assert.equal(r.stdout, "from the process\n");
-  assert.deepEqual(p.ran, ["docker volume ls -q --filter label=a=b"]);
+  const log = Deno.makeTempFileSync();
+  try {
+    const runner = withEngineApi(p.r, {
+      DOCKER_HOST: "unix:///nonexistent/fleet-test.sock",
+      FLEET_ENGINE_API_LOG: log,
+    });
+    const r = await runner.run(step(["docker", "volume", "ls", "-q", "--filter", "label=a=b"]));
+    assert.equal(r.stdout, "from the process\n");
+    assert.deepEqual(p.ran, ["docker volume ls -q --filter label=a=b"]);
+    assert.equal(Deno.readTextFileSync(log), "", "the process's call is the shim's to log, once");
+  } finally {
+    Deno.removeSync(log);
+  }
 });

@@ -61,15 +61,45 @@ async function same(host: string, args: string[], what: string): Promise<RunResu
   return viaApi;
 }
 
+/** A write (create, rm, tag, …) through the API alone: a process would fail the test. */
+function write(host: string, args: string[]): Promise<RunResult> {
+  const step: Step = {
+    kind: "query",
+    title: args[0],
+    argv: ["docker", ...args],
+    env: { DOCKER_HOST: host },
+  };
+  return api.run(step, { check: false });
+}
+
 matrix("the engine API answers as the docker CLI does", async (tb) => {
   const host = tb.engine.host;
   await ensureBusybox(tb, host);
   const n = uniqueName("fea");
   const image = `fleet-api-${n}:one`;
+  const repo = `fleet-api-${n}`;
   const project = `${n}-api`;
   const label = `dev.fleet.release.project=${project}`;
   const volumes = [`fleet-release-${n}-a`, `fleet-release-${n}-b`];
   const lock = `fleet-lock-${n}`;
+  const lockLabels = [
+    "inspect",
+    "--type",
+    "container",
+    "--format",
+    "{{json .Config.Labels}}",
+    lock,
+  ];
+  const psLock = [
+    "ps",
+    "--all",
+    "--no-trunc",
+    "--filter",
+    `label=dev.fleet.lock.project=${project}`,
+    "--format",
+    "{{json .}}",
+  ];
+  const tags = ["image", "ls", "--format", "{{.Tag}}", repo];
   await docker(host, ["tag", "busybox:latest", image]);
   try {
     await same(host, ["version", "--format", "{{.Server.Os}}/{{.Server.Arch}}"], "version");
@@ -82,7 +112,7 @@ matrix("the engine API answers as the docker CLI does", async (tb) => {
       );
       assert.equal(miss.code, 1);
     }
-    // the lock: create, conflict, read, remove, remove again
+    // the lock: create, conflict, read, remove, read again
     const create = [
       "create",
       "--name",
@@ -97,76 +127,29 @@ matrix("the engine API answers as the docker CLI does", async (tb) => {
       "/fleet-lock-never-started",
       image,
     ];
-    const made = await api.run({
-      kind: "lock",
-      title: "lock",
-      argv: ["docker", ...create],
-      env: { DOCKER_HOST: host },
-    }, { check: false });
+    const made = await write(host, create);
     assert.equal(made.code, 0, made.stderr);
-    const again = await same(host, create, "create again: conflict");
-    assert.equal(again.code, 1);
-    const labels = await same(host, [
-      "inspect",
-      "--type",
-      "container",
-      "--format",
-      "{{json .Config.Labels}}",
-      lock,
-    ], "lock labels");
+    assert.equal((await same(host, create, "create again: conflict")).code, 1);
+    const labels = await same(host, lockLabels, "lock labels");
     assert.equal(JSON.parse(labels.stdout)["dev.fleet.lock.holder"], "a b=c");
-    await same(host, [
-      "ps",
-      "--all",
-      "--no-trunc",
-      "--filter",
-      `label=dev.fleet.lock.project=${project}`,
-      "--format",
-      "{{json .}}",
-    ], "ps");
-    const gone = await api.run({
-      kind: "lock",
-      title: "unlock",
-      argv: ["docker", "rm", "--force", lock],
-      env: { DOCKER_HOST: host },
-    }, { check: false });
-    assert.equal(gone.code, 0, gone.stderr);
-    await same(host, [
-      "inspect",
-      "--type",
-      "container",
-      "--format",
-      "{{json .Config.Labels}}",
-      lock,
-    ], "no lock");
-    await same(host, [
-      "ps",
-      "--all",
-      "--no-trunc",
-      "--filter",
-      `label=dev.fleet.lock.project=${project}`,
-      "--format",
-      "{{json .}}",
-    ], "ps, none");
+    await same(host, psLock, "ps");
+    const gone = await write(host, ["rm", "--force", lock]);
+    assert.deepEqual([gone.code, gone.stdout], [0, `${lock}\n`], gone.stderr);
+    await same(host, lockLabels, "no lock");
+    await same(host, psLock, "ps, none");
     // release records: volumes with labels, listed and read
     for (const v of volumes) {
-      const r = await api.run({
-        kind: "record",
-        title: "record",
-        argv: [
-          "docker",
-          "volume",
-          "create",
-          "--label",
-          label,
-          "--label",
-          `dev.fleet.release.id=${v}`,
-          "--label",
-          "dev.fleet.release.note=<a & b>",
-          v,
-        ],
-        env: { DOCKER_HOST: host },
-      });
+      const r = await write(host, [
+        "volume",
+        "create",
+        "--label",
+        label,
+        "--label",
+        `dev.fleet.release.id=${v}`,
+        "--label",
+        "dev.fleet.release.note=<a & b>",
+        v,
+      ]);
       assert.equal(r.stdout.trim(), v);
     }
     const ls = await same(host, ["volume", "ls", "-q", "--filter", `label=${label}`], "volume ls");
@@ -177,33 +160,14 @@ matrix("the engine API answers as the docker CLI does", async (tb) => {
       "volume inspect",
     );
     // kept images: tag, list the repository's tags, drop one
-    await api.run({
-      kind: "tag",
-      title: "keep",
-      argv: ["docker", "tag", image, `fleet-api-${n}:fleet-r1`],
-      env: { DOCKER_HOST: host },
-    });
-    await same(host, ["image", "ls", "--format", "{{.Tag}}", `fleet-api-${n}`], "image ls");
-    const rmi = await api.run({
-      kind: "tag",
-      title: "drop",
-      argv: ["docker", "rmi", `fleet-api-${n}:fleet-r1`],
-      env: { DOCKER_HOST: host },
-    }, { check: false });
+    assert.equal((await write(host, ["tag", image, `${repo}:fleet-r1`])).code, 0);
+    await same(host, tags, "image ls");
+    const rmi = await write(host, ["rmi", `${repo}:fleet-r1`]);
     assert.equal(rmi.code, 0, rmi.stderr);
-    assert.deepEqual(
-      read(
-        (await same(
-          host,
-          ["image", "ls", "--format", "{{.Tag}}", `fleet-api-${n}`],
-          "image ls after rmi",
-        )).stdout,
-      ),
-      ['"one"'],
-    );
+    assert.deepEqual(read((await same(host, tags, "image ls after rmi")).stdout), ['"one"']);
   } finally {
     await docker(host, ["rm", "--force", lock]).catch(() => "");
     await docker(host, ["volume", "rm", "--force", ...volumes]).catch(() => "");
-    await docker(host, ["rmi", image, `fleet-api-${n}:fleet-r1`]).catch(() => "");
+    await docker(host, ["rmi", image, `${repo}:fleet-r1`]).catch(() => "");
   }
 });

@@ -9,7 +9,7 @@ const web = { name: "web", build: { context: "/p", args: {} } };
 const shared: Shared = {
   cli: { name: "docker", ok: true, detail: "28.2.2" },
   ask: () => Promise.resolve({ url: "http://r/v2/", status: 200, challenge: "" }),
-  config: Promise.resolve({}),
+  config: {},
   fetch,
 };
 
