@@ -13,6 +13,7 @@ import {
   validateStageFile,
 } from "./schema.ts";
 import { parsePlatforms } from "./platforms.ts";
+import { type ProxySettings, proxySettings } from "./proxy_settings.ts";
 import { templateError } from "./vars.ts";
 import { readYamlFile, type YamlFile } from "./yaml_file.ts";
 
@@ -54,6 +55,8 @@ export interface Stage {
   readonly positions?: Positions;
   /** The engine that deploys the stage (SPEC §8): Compose, or Swarm from its manager. */
   readonly orchestrator: "compose" | "swarm";
+  /** The host's proxy (SPEC §14), when the stage sets `proxy:` or a service has a route. */
+  readonly proxy?: ProxySettings;
 }
 
 /** Releases kept on the host when the stage file says nothing (`history: { keep }`). */
@@ -251,6 +254,7 @@ function resolveStage(
     keep: f.history?.keep ?? KEEP_HISTORY,
     positions,
     orchestrator: f.orchestrator ?? "compose",
+    ...(f.proxy || services.some((s) => s.proxy) ? { proxy: proxySettings(f.proxy) } : {}),
   };
 }
 
