@@ -14,6 +14,7 @@ import type { PsContainer } from "../lib/docker/compose_ps.ts";
 import type { PsService, PsTask } from "../lib/docker/swarm_state.ts";
 import { withSharedSsh } from "../lib/docker/ssh_mux.ts";
 import type { Engine, EngineContext } from "../lib/engine/engine.ts";
+import type { ProxyRoute } from "../lib/engine/proxy_caddy.ts";
 import { engineFor } from "../lib/engine/engines.ts";
 import { refuseWithoutTerminal } from "../lib/release/confirm.ts";
 import { listReleases, type Release } from "../lib/release/history.ts";
@@ -38,6 +39,8 @@ export interface PsResult {
   readonly containers: readonly PsContainer[];
   readonly services?: readonly PsService[];
   readonly tasks?: readonly PsTask[];
+  /** The project's routes through the host's proxy (SPEC §14). */
+  readonly routes?: readonly ProxyRoute[];
 }
 
 /**
