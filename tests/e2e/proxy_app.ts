@@ -1,0 +1,141 @@
+/**
+ * A proxied app for the proxy's e2e tests (SPEC §14): busybox httpd behind the test bed's Caddy
+ * (fleet-testbed/caddy:2, built from Debian's package) on engine 1, the images built there (no
+ * registry: --no-pull). Each test run has its own proxy (FLEET_PROXY_NAME) on its own loopback
+ * port, so runs never share one; cleanup takes the apps, the proxy, its network and volumes away.
+ */
+import { join } from "node:path";
+import { docker, fleet, type FleetRun, freePort, type Testbed, uniqueName } from "./harness.ts";
+import { DOCKERFILE } from "./app.ts";
+import { tempProject } from "../helpers.ts";
+
+export const HEALTHY =
+  `    healthcheck: { test: ["CMD", "wget", "-qO-", "http://127.0.0.1:8080/"], interval: 1s, retries: 3 }\n`;
+export const FAILING =
+  `    healthcheck: { test: ["CMD", "sh", "-c", "exit 1"], interval: 1s, retries: 2 }\n`;
+// healthy only after ~3s: keeps a deploy in its health wait long enough to interrupt it
+export const SLOW =
+  `    healthcheck: { test: ["CMD", "sh", "-c", "[ $(( $(date +%s) - $(stat -c %Y /proc/1) )) -ge 3 ]"], interval: 1s, retries: 30 }\n`;
+
+/** The test bed's Caddy image, or why there is none. */
+export function caddyImage(tb: Testbed): string | { missing: string } {
+  const env = Deno.readTextFileSync(join(tb.dir, "env"));
+  const img = /^FLEET_TESTBED_CADDY_IMAGE=(.+)$/m.exec(env)?.[1];
+  const why = /^FLEET_TESTBED_CADDY_UNAVAILABLE=(.+)$/m.exec(env)?.[1];
+  return img ?? { missing: why ?? "no FLEET_TESTBED_CADDY_IMAGE in the test bed's env file" };
+}
+
+/** One proxy per test: its name, published port, and how to take it away. */
+export interface TestProxy {
+  readonly name: string;
+  readonly port: number;
+  readonly image: string;
+  readonly host: string;
+  url(path?: string): string;
+  cleanup(): Promise<void>;
+}
+
+export function testProxy(tb: Testbed, image: string): TestProxy {
+  const name = uniqueName("e2epx");
+  const port = freePort();
+  const host = tb.engine1;
+  const quiet = (args: string[]) => docker(host, args).catch(() => "");
+  return {
+    name,
+    port,
+    image,
+    host,
+    url: (path = "/") => `http://127.0.0.1:${port}${path}`,
+    async cleanup() {
+      await quiet(["rm", "--force", name, `${name}-lock`]);
+      await quiet(["network", "rm", name]);
+      await quiet(["volume", "rm", `${name}-data`, `${name}-config`]);
+    },
+  };
+}
+
+export interface ProxiedApp {
+  readonly dir: string;
+  readonly project: string;
+  readonly image: string;
+  /** The environment fleet runs with (its own proxy's name). */
+  readonly env: Record<string, string>;
+  /** Write stages/dev.yaml: web behind the proxy, with `webExtra` lines under services.web. */
+  stage(webExtra?: string, route?: string): void;
+  /** Build the web image with this content (engine 1). */
+  build(content: string): Promise<void>;
+  run(args: string[]): Promise<FleetRun>;
+  /** The names of the project's containers (all states). */
+  containers(): Promise<string[]>;
+  cleanup(): Promise<void>;
+}
+
+export function proxiedApp(_tb: Testbed, proxy: TestProxy): ProxiedApp {
+  const project = uniqueName("e2epa");
+  const dir = tempProject({ "Dockerfile": DOCKERFILE });
+  const image = `fleet-e2e/${project}-web:latest`;
+  const env = {
+    PATH: Deno.env.get("PATH") ?? "",
+    DOCKER_HOST: "",
+    FLEET_PROXY_NAME: proxy.name,
+  };
+  const app: ProxiedApp = {
+    dir,
+    project,
+    image,
+    env,
+    stage(webExtra = HEALTHY, route = "port: 8080, drain: 1s") {
+      Deno.writeTextFileSync(
+        join(dir, "stages/dev.yaml"),
+        `project: ${project}\nhost: ${proxy.host}\n` +
+          `proxy: { image: "${proxy.image}", http: "127.0.0.1:${proxy.port}", tls: off }\n` +
+          `services:\n  web:\n    image: ${image}\n    proxy: { ${route} }\n${webExtra}`,
+      );
+    },
+    async build(content) {
+      await docker(proxy.host, [
+        "build",
+        "-q",
+        "--build-arg",
+        `CONTENT=${content}`,
+        "-t",
+        image,
+        dir,
+      ]);
+    },
+    run: (args) => fleet(args, { cwd: dir, env }),
+    async containers() {
+      const out = await docker(proxy.host, [
+        "ps",
+        "--all",
+        "--filter",
+        `label=com.docker.compose.project=${project}-dev`,
+        "--format",
+        "{{.Names}}",
+      ]);
+      return out.split("\n").filter(Boolean).sort();
+    },
+    async cleanup() {
+      const p = `${project}-dev`;
+      const h = (args: string[]) => docker(proxy.host, args).catch(() => "");
+      const list = async (args: string[]) => (await h(args)).trim().split("\n").filter(Boolean);
+      const cs = await list(["ps", "-aq", "--filter", `label=com.docker.compose.project=${p}`]);
+      if (cs.length) await h(["rm", "-f", ...cs]);
+      await h(["rm", "-f", `fleet-lock-${p}`]);
+      const models = await list(["ps", "-aq", "--filter", `label=dev.fleet.release.model-of=${p}`]);
+      if (models.length) await h(["rm", "-f", ...models]);
+      const vols = await list(["volume", "ls", "-q", "--filter", `name=${p}`]);
+      if (vols.length) await h(["volume", "rm", "-f", ...vols]);
+      await h(["network", "rm", `${p}_default`]);
+      // the image and the tags fleet kept of it (fleet-<release>, fleet-prev-…)
+      const tags = (await list(["images", "--format", "{{.Repository}}:{{.Tag}}"])).filter((t) =>
+        t.startsWith(`fleet-e2e/${project}-web:`) || t.includes(`:fleet-prev-${p}-`)
+      );
+      if (tags.length) await h(["rmi", "-f", ...tags]);
+      await Deno.remove(dir, { recursive: true }).catch(() => {});
+    },
+  };
+  Deno.mkdirSync(join(dir, "stages"), { recursive: true });
+  app.stage();
+  return app;
+}
