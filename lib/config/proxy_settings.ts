@@ -144,3 +144,24 @@ export function proxyProblems(doc: Doc): KeyProblem[] {
 function isMap(x: unknown): x is Record<string, unknown> {
   return typeof x === "object" && x !== null && !Array.isArray(x);
 }
+
+/** The JSON Schema's descriptions of the proxy's keys (lib/config/json_schema.ts). */
+export const PROXY_DESCRIPTIONS: Readonly<Record<string, string>> = {
+  proxy:
+    "The host's proxy (Caddy), one per host and shared by projects: services with proxy: are replaced blue/green behind it, with no outage.",
+  "proxy.image": "The proxy's image: any image with Caddy 2 and its admin API. Default caddy:2.",
+  "proxy.http": "The published HTTP port: 80 (default), or an address and port: 127.0.0.1:8080.",
+  "proxy.https": "The published HTTPS port with tls: auto. Default 443.",
+  "proxy.tls":
+    "auto (default): certificates from ACME for routes with a public host name; off: plain HTTP.",
+  "services.*.proxy":
+    "A route through the host's proxy: the service is replaced blue/green (start beside, healthy, switch, drain, remove the old); no ports: then.",
+  "services.*.proxy.host":
+    "The Host header to route by; none: any host (one such route per proxy).",
+  "services.*.proxy.port": "The container port the proxy sends requests to (required).",
+  "services.*.proxy.path": "A path prefix to route by (default /).",
+  "services.*.proxy.health":
+    "An HTTP path the new container must answer (2xx/3xx) before the switch, besides its healthcheck.",
+  "services.*.proxy.drain":
+    "How long the old container keeps serving in-flight requests after the switch. Default 5s.",
+};
