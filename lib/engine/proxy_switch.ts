@@ -46,6 +46,7 @@ export function routeOf(ctx: EngineContext, svc: Proxied, container: string): Pr
  */
 export function startBesideStep(ctx: EngineContext, scale: Readonly<Record<string, number>>) {
   const names = Object.keys(scale);
+  const beside = names.some((s) => scale[s] > 1);
   return composeStep(ctx, "switch", [
     "up",
     "--detach",
@@ -56,7 +57,7 @@ export function startBesideStep(ctx: EngineContext, scale: Readonly<Record<strin
     "--no-recreate",
     ...names.flatMap((s) => ["--scale", `${s}=${scale[s]}`]),
     ...names,
-  ], `start ${names.join(", ")} beside the running container`);
+  ], `start ${names.join(", ")}${beside ? " beside the running container" : ""}`);
 }
 
 /**
