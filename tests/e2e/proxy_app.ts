@@ -17,12 +17,26 @@ export const FAILING =
 export const SLOW =
   `    healthcheck: { test: ["CMD", "sh", "-c", "[ $(( $(date +%s) - $(stat -c %Y /proc/1) )) -ge 3 ]"], interval: 1s, retries: 30 }\n`;
 
-/** The test bed's Caddy image, or why there is none. */
-export function caddyImage(tb: Testbed): string | { missing: string } {
+/** The image tests/e2e/testbed.sh builds on engine 1. */
+const BED_CADDY = "fleet-testbed/caddy:2";
+
+/**
+ * The test bed's Caddy image, or why there is none: the env file names it; a bed started by an
+ * older testbed.sh (no such line) may still have it on engine 1.
+ */
+export async function caddyImage(tb: Testbed): Promise<string | { missing: string }> {
   const env = Deno.readTextFileSync(join(tb.dir, "env"));
   const img = /^FLEET_TESTBED_CADDY_IMAGE=(.+)$/m.exec(env)?.[1];
+  if (img) return img;
   const why = /^FLEET_TESTBED_CADDY_UNAVAILABLE=(.+)$/m.exec(env)?.[1];
-  return img ?? { missing: why ?? "no FLEET_TESTBED_CADDY_IMAGE in the test bed's env file" };
+  if (why) return { missing: why };
+  const there = await docker(tb.engine1, ["image", "inspect", BED_CADDY]).then(
+    () => true,
+    () => false,
+  );
+  return there
+    ? BED_CADDY
+    : { missing: `no ${BED_CADDY} on engine 1: run tests/e2e/testbed.sh up` };
 }
 
 /** One proxy per test: its name, published port, and how to take it away. */
@@ -93,9 +107,13 @@ export function proxiedApp(_tb: Testbed, proxy: TestProxy): ProxiedApp {
       );
     },
     async build(content) {
+      // a label of this project's: an image ID of its own (the build cache would otherwise hand
+      // out the ID of another test's identical image, which its cleanup removes by ID)
       await docker(proxy.host, [
         "build",
         "-q",
+        "--label",
+        `dev.fleet.e2e=${project}`,
         "--build-arg",
         `CONTENT=${content}`,
         "-t",
@@ -116,20 +134,27 @@ export function proxiedApp(_tb: Testbed, proxy: TestProxy): ProxiedApp {
       return out.split("\n").filter(Boolean).sort();
     },
     async cleanup() {
-      const p = `${project}-dev`;
       const h = (args: string[]) => docker(proxy.host, args).catch(() => "");
       const list = async (args: string[]) => (await h(args)).trim().split("\n").filter(Boolean);
-      const cs = await list(["ps", "-aq", "--filter", `label=com.docker.compose.project=${p}`]);
-      if (cs.length) await h(["rm", "-f", ...cs]);
-      await h(["rm", "-f", `fleet-lock-${p}`]);
-      const models = await list(["ps", "-aq", "--filter", `label=dev.fleet.release.model-of=${p}`]);
-      if (models.length) await h(["rm", "-f", ...models]);
-      const vols = await list(["volume", "ls", "-q", "--filter", `name=${p}`]);
-      if (vols.length) await h(["volume", "rm", "-f", ...vols]);
-      await h(["network", "rm", `${p}_default`]);
+      const stages = [...Deno.readDirSync(join(dir, "stages"))].map((e) => e.name.split(".")[0]);
+      for (const p of stages.map((s) => `${project}-${s}`)) {
+        const cs = await list(["ps", "-aq", "--filter", `label=com.docker.compose.project=${p}`]);
+        if (cs.length) await h(["rm", "-f", ...cs]);
+        await h(["rm", "-f", `fleet-lock-${p}`]);
+        const models = await list([
+          "ps",
+          "-aq",
+          "--filter",
+          `label=dev.fleet.release.model-of=${p}`,
+        ]);
+        if (models.length) await h(["rm", "-f", ...models]);
+        const vols = await list(["volume", "ls", "-q", "--filter", `name=${p}`]);
+        if (vols.length) await h(["volume", "rm", "-f", ...vols]);
+        await h(["network", "rm", `${p}_default`]);
+      }
       // the image and the tags fleet kept of it (fleet-<release>, fleet-prev-…)
       const tags = (await list(["images", "--format", "{{.Repository}}:{{.Tag}}"])).filter((t) =>
-        t.startsWith(`fleet-e2e/${project}-web:`) || t.includes(`:fleet-prev-${p}-`)
+        t.startsWith(`fleet-e2e/${project}-web:`) || t.includes(`:fleet-prev-${project}-`)
       );
       if (tags.length) await h(["rmi", "-f", ...tags]);
       await Deno.remove(dir, { recursive: true }).catch(() => {});

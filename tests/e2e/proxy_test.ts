@@ -20,8 +20,8 @@ import {
 const ROOT = new URL("../../", import.meta.url).pathname;
 
 /** A proxy of this test's own, or the reason the bed has no Caddy (FLEET_E2E=required: fails). */
-function proxyOf(tb: Testbed): TestProxy | undefined {
-  const img = caddyImage(tb);
+async function proxyOf(tb: Testbed): Promise<TestProxy | undefined> {
+  const img = await caddyImage(tb);
   if (typeof img === "string") return testProxy(tb, img);
   if (Deno.env.get("FLEET_E2E") === "required") throw new Error(img.missing);
   console.error(`skipped: ${img.missing}`);
@@ -54,9 +54,10 @@ async function get(url: string): Promise<string> {
 }
 
 e2e("proxy: v1 → v2 redeploy drops no request; both versions seen, v2 at the end", async (tb) => {
-  const proxy = proxyOf(tb);
+  const proxy = await proxyOf(tb);
   if (!proxy) return;
   const app = proxiedApp(tb, proxy);
+  app.stage(HEALTHY, "port: 8080, drain: 1s, health: /index.html");
   try {
     await app.build("v1");
     const first = await app.run(["deploy", "dev", "--yes", "--no-pull"]);
@@ -102,7 +103,7 @@ e2e("proxy: v1 → v2 redeploy drops no request; both versions seen, v2 at the e
 e2e(
   "proxy: a release that never gets healthy fails, drops no request, v1 serves on",
   async (tb) => {
-    const proxy = proxyOf(tb);
+    const proxy = await proxyOf(tb);
     if (!proxy) return;
     const app = proxiedApp(tb, proxy);
     try {
@@ -122,6 +123,13 @@ e2e(
       assert.equal((await app.containers()).length, 1, "the new container is removed");
       const h = await app.run(["history", "dev"]);
       assert.match(h.stdout.split("\n")[1], /\sdeploy\s+failed\s/, h.stdout);
+      // no healthcheck, and health: never answers 2xx: the switch never happens either
+      app.stage("", "port: 8080, drain: 1s, health: /missing");
+      const h2 = await app.run(["deploy", "dev", "--yes", "--no-pull", "--timeout", "4"]);
+      assert.equal(h2.code, 1, h2.stderr);
+      assert.match(h2.stderr, /not ready after 4s \(web: http:\/\/\S+:8080\/missing: .*404/);
+      assert.equal(await get(proxy.url()), "v1");
+      assert.equal((await app.containers()).length, 1);
     } finally {
       await app.cleanup();
       await proxy.cleanup();
@@ -132,7 +140,7 @@ e2e(
 e2e(
   "proxy: two projects share it; deploying and taking down one leaves the other answering",
   async (tb) => {
-    const proxy = proxyOf(tb);
+    const proxy = await proxyOf(tb);
     if (!proxy) return;
     const a = proxiedApp(tb, proxy);
     const b = proxiedApp(tb, proxy);
@@ -144,6 +152,11 @@ e2e(
       assert.equal((await a.run(["deploy", "dev", "--yes", "--no-pull"])).code, 0);
       const bd = await b.run(["deploy", "dev", "--yes", "--no-pull"]);
       assert.equal(bd.code, 0, bd.stderr);
+      const doc = await b.run(["doctor", "dev"]);
+      assert.match(
+        doc.stdout,
+        /dev: proxy.*answers, 2 routes \(this stage: \*\/ → e2epa\w+-dev-web-1:8080\)/,
+      );
       const hostGet = (host: string) => getAs(proxy.port, host);
       assert.equal(await hostGet("a.test"), "a1");
       assert.equal(await get(proxy.url()), "b1");
@@ -201,7 +214,7 @@ async function interruptAt(app: ProxiedApp, at: RegExp) {
 e2e(
   "proxy: Ctrl-C in the health wait and right after the switch: one container serves, no lock",
   async (tb) => {
-    const proxy = proxyOf(tb);
+    const proxy = await proxyOf(tb);
     if (!proxy) return;
     const app = proxiedApp(tb, proxy);
     const lock = `fleet-lock-${app.project}-dev`;
