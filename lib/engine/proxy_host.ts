@@ -82,17 +82,24 @@ export function startProxySteps(target: Target, name: string, s: ProxySettings):
 
 /** The proxy container's state: "running", another state, or undefined when there is none. */
 export async function proxyState(deps: Deps, target: Target, name: string) {
+  return (await proxyInfo(deps, target, name))?.state;
+}
+
+/** The proxy container's state and image, or undefined when there is none. */
+async function proxyInfo(deps: Deps, target: Target, name: string) {
   const r = await deps.runner.run(
     dockerStep(target, `inspect proxy ${name}`, [
       "container",
       "inspect",
       "--format",
-      "{{.State.Status}}",
+      "{{.State.Status}} {{.Config.Image}}",
       name,
     ]),
     { check: false, uninterruptible: true },
   );
-  return r.code === 0 ? r.stdout.trim() : undefined;
+  if (r.code !== 0) return undefined;
+  const [state, image = ""] = r.stdout.trim().split(" ");
+  return { state, image };
 }
 
 /** Start the proxy (and its network) when it is missing or stopped, and wait until it answers. */
@@ -102,7 +109,15 @@ export async function ensureProxy(
   name: string,
   s: ProxySettings,
 ): Promise<void> {
-  const state = await proxyState(deps, target, name);
+  const info = await proxyInfo(deps, target, name);
+  const state = info?.state;
+  if (info && info.image !== s.image) {
+    // one proxy per host, shared: the first stage's settings hold until it is made anew
+    deps.ui.warn(
+      `the proxy ${name} runs ${info.image}, this stage asks for ${s.image}: it stays as it is ` +
+        `(shared by the host's stages); to change it, docker rm -f ${name} on the host and deploy`,
+    );
+  }
   if (state === "running") return;
   if (state) {
     await deps.runner.run(dockerStep(target, `start proxy ${name}`, ["start", name], "switch"));

@@ -18,7 +18,7 @@ import { dockerStep } from "../docker/target.ts";
 import { composeStep } from "./compose_step.ts";
 import { type EngineContext, NothingChangedByEngine } from "./engine.ts";
 import { type ProxyRoute, sameMatch } from "./proxy_caddy.ts";
-import { changeRoutes, ensureProxy, probe } from "./proxy_host.ts";
+import { changeRoutes, ensureProxy, probe, readRoutes } from "./proxy_host.ts";
 
 type Proxied = Service & { readonly proxy: NonNullable<Service["proxy"]> };
 
@@ -78,6 +78,13 @@ export async function blueGreen(
   const unchanged = (msg: string, tailText = "", hint?: string) =>
     new (alone ? NothingChangedByEngine : CommandError)(msg, [], tailText, { hint });
   await ensureProxy(deps, ctx.target, name, settings);
+  // a route another project holds: refused before anything starts
+  const taken = (await readRoutes(deps, ctx.target, name)) ?? [];
+  try {
+    switched(taken, svcs.map((s) => routeOf(ctx, s, "(new)")));
+  } catch (e) {
+    throw unchanged((e as Error).message, "", (e as CommandError).hint);
+  }
   const old = (await listContainers(deps, ctx.target, ctx.project))
     .filter((c) => services.includes(c.service));
   const scale = Object.fromEntries(
