@@ -11,7 +11,14 @@ import { drainSeconds } from "../config/proxy_settings.ts";
 import { compose } from "./compose.ts";
 import type { Engine, EngineContext } from "./engine.ts";
 import { caddyConfig } from "./proxy_caddy.ts";
-import { changeRoutes, loadStep, proxyName, readRoutes, removeProxy } from "./proxy_host.ts";
+import {
+  changeRoutes,
+  ensureProxy,
+  loadStep,
+  proxyName,
+  readRoutes,
+  removeProxy,
+} from "./proxy_host.ts";
 import { blueGreen, proxiedOf, startBesideStep } from "./proxy_switch.ts";
 
 /** The key of the proxy's network in the Compose model. */
@@ -90,9 +97,13 @@ export const proxied: Engine = {
     const blue = proxiedNames(ctx, services);
     const plain = services.filter((s) => !blue.includes(s));
     const composeSteps = steps.filter((s) => s.kind !== "switch");
+    // Compose wants every network of the model, the proxy's too, for any service's `up`
+    if (plain.length) await ensureProxy(deps, ctx.target, proxyOf(ctx), ctx.stage.proxy!);
     if (plain.length) await compose.apply(deps, ctx, composeSteps, plain, timeoutSec);
     if (blue.length) await blueGreen(deps, ctx, blue, timeoutSec, plain.length === 0, proxyOf(ctx));
   },
+  // the release task runs with the model, whose networks must exist
+  beforeTask: (deps, ctx) => ensureProxy(deps, ctx.target, proxyOf(ctx), ctx.stage.proxy!),
   strategy: (ctx, service) =>
     proxiedNames(ctx, [service]).length
       ? "blue/green behind the proxy: no outage"

@@ -75,10 +75,10 @@ export interface ProxiedApp {
   /** The environment fleet runs with (its own proxy's name). */
   readonly env: Record<string, string>;
   /** Write stages/dev.yaml: web behind the proxy, with `webExtra` lines under services.web. */
-  stage(webExtra?: string, route?: string): void;
+  stage(webExtra?: string, route?: string, more?: string): void;
   /** Build the web image with this content (engine 1). */
   build(content: string): Promise<void>;
-  run(args: string[]): Promise<FleetRun>;
+  run(args: string[], extra?: Record<string, string>): Promise<FleetRun>;
   /** The names of the project's containers (all states). */
   containers(): Promise<string[]>;
   cleanup(): Promise<void>;
@@ -98,12 +98,12 @@ export function proxiedApp(_tb: Testbed, proxy: TestProxy): ProxiedApp {
     project,
     image,
     env,
-    stage(webExtra = HEALTHY, route = "port: 8080, drain: 1s") {
+    stage(webExtra = HEALTHY, route = "port: 8080, drain: 1s", more = "") {
       Deno.writeTextFileSync(
         join(dir, "stages/dev.yaml"),
         `project: ${project}\nhost: ${proxy.host}\n` +
           `proxy: { image: "${proxy.image}", http: "127.0.0.1:${proxy.port}", tls: off }\n` +
-          `services:\n  web:\n    image: ${image}\n    proxy: { ${route} }\n${webExtra}`,
+          `services:\n  web:\n    image: ${image}\n    proxy: { ${route} }\n${webExtra}${more}`,
       );
     },
     async build(content) {
@@ -121,7 +121,7 @@ export function proxiedApp(_tb: Testbed, proxy: TestProxy): ProxiedApp {
         dir,
       ]);
     },
-    run: (args) => fleet(args, { cwd: dir, env }),
+    run: (args, extra = {}) => fleet(args, { cwd: dir, env: { ...env, ...extra } }),
     async containers() {
       const out = await docker(proxy.host, [
         "ps",

@@ -57,7 +57,10 @@ e2e("proxy: v1 → v2 redeploy drops no request; both versions seen, v2 at the e
   const proxy = await proxyOf(tb);
   if (!proxy) return;
   const app = proxiedApp(tb, proxy);
-  app.stage(HEALTHY, "port: 8080, drain: 1s, health: /index.html");
+  // and a service without proxy: in the same stage keeps stop → rm → up
+  const worker = `  worker:\n    image: ${app.image}\n    command: ["sleep", "3600"]\n` +
+    `    compose: { stop_grace_period: 1s }\n`;
+  app.stage(HEALTHY, "port: 8080, drain: 1s, health: /index.html", worker);
   try {
     await app.build("v1");
     const first = await app.run(["deploy", "dev", "--yes", "--no-pull"]);
@@ -79,15 +82,25 @@ e2e("proxy: v1 → v2 redeploy drops no request; both versions seen, v2 at the e
     assert.equal(report.failures, 0, JSON.stringify(report));
     assert.ok(report.bodies.includes("v1") && report.bodies.includes("v2"), report.bodies.join());
     assert.equal(report.bodies.at(-1), "v2");
-    assert.equal((await app.containers()).length, 1, "the old container is gone");
+    const cs = await app.containers();
+    assert.equal(cs.filter((c) => c.includes("-web-")).length, 1, "the old web is gone");
+    assert.equal(cs.filter((c) => c.includes("-worker-")).length, 1, cs.join());
+    assert.match(out.stderr, /worker .*\(stop → rm → up: a short outage\)/);
     const ps = await app.run(["ps", "dev", "--json"]);
     assert.equal(ps.code, 0, ps.stderr);
     const routes = JSON.parse(ps.stdout).routes;
     assert.equal(routes.length, 1, ps.stdout);
     assert.match(routes[0].upstream, new RegExp(`^${app.project}-dev-web-\\d+:8080$`));
-    // fleet rollback switches back the same way
-    const back = await polled(proxy.url(), () => app.run(["rollback", "dev", "--yes"]));
+    // fleet rollback switches back the same way (GitHub Actions outputs as for every release)
+    const gh = join(app.dir, "gh-output");
+    const ghEnv = { GITHUB_ACTIONS: "true", GITHUB_OUTPUT: gh, GITHUB_STEP_SUMMARY: `${gh}.md` };
+    const back = await polled(
+      proxy.url(),
+      () => app.run(["rollback", "dev", "--yes", "-n", "web"], ghEnv),
+    );
     assert.equal(back.out.code, 0, back.out.stderr);
+    assert.match(Deno.readTextFileSync(gh), /^result<<(\S+)\nok\n\1$/m);
+    assert.match(Deno.readTextFileSync(`${gh}.md`), /\|\s*`?web`?\s*\|/);
     assert.equal(back.report.failures, 0, JSON.stringify(back.report));
     assert.equal(back.report.bodies.at(-1), "v1");
     // down takes the route away, and the proxy with it (its last route)
