@@ -77,7 +77,8 @@ export const proxied: Engine = {
     const blue = proxiedNames(ctx, services);
     const plain = services.filter((s) => !blue.includes(s));
     // --no-deps: a plain service's `up` must never recreate a proxied one it depends on
-    const steps = compose.releaseSteps(ctx, plain, toPull, { ...opts, only: true })
+    const only = opts.only || proxiedNames(ctx).length > 0;
+    const steps = compose.releaseSteps(ctx, plain, toPull, { ...opts, only })
       .filter((s) => plain.length > 0 || s.kind === "pull");
     if (blue.length === 0) return steps;
     const drain = Math.max(...proxiedOf(ctx, blue).map((s) => drainSeconds(s.proxy.drain)));
@@ -98,12 +99,14 @@ export const proxied: Engine = {
     const plain = services.filter((s) => !blue.includes(s));
     const composeSteps = steps.filter((s) => s.kind !== "switch");
     // Compose wants every network of the model, the proxy's too, for any service's `up`
-    if (plain.length) await ensureProxy(deps, ctx.target, proxyOf(ctx), ctx.stage.proxy!);
-    if (plain.length) await compose.apply(deps, ctx, composeSteps, plain, timeoutSec);
+    if (plain.length) {
+      await networks(deps, ctx);
+      await compose.apply(deps, ctx, composeSteps, plain, timeoutSec);
+    }
     if (blue.length) await blueGreen(deps, ctx, blue, timeoutSec, plain.length === 0, proxyOf(ctx));
   },
   // the release task runs with the model, whose networks must exist
-  beforeTask: (deps, ctx) => ensureProxy(deps, ctx.target, proxyOf(ctx), ctx.stage.proxy!),
+  beforeTask: (deps, ctx) => networks(deps, ctx),
   strategy: (ctx, service) =>
     proxiedNames(ctx, [service]).length
       ? "blue/green behind the proxy: no outage"
@@ -118,6 +121,12 @@ export const proxied: Engine = {
     await dropRoutes(deps, ctx);
   },
 };
+
+/** The proxy (and its network) where the model has services on it: Compose wants every network. */
+async function networks(deps: Deps, ctx: EngineContext): Promise<void> {
+  if (proxiedNames(ctx).length === 0) return;
+  await ensureProxy(deps, ctx.target, proxyOf(ctx), ctx.stage.proxy!);
+}
 
 /** Take the project's routes off the host's proxy, and the proxy away when none is left. */
 async function dropRoutes(deps: Deps, ctx: EngineContext): Promise<void> {

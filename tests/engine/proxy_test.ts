@@ -189,3 +189,17 @@ Deno.test("the proxy starts with its own network, volumes, restart policy and --
     "--resume",
   ]);
 });
+
+Deno.test("a stage with proxy: but no route: Compose's steps as they are, no proxy network", () => {
+  const bare = loadStage(
+    tempProject({
+      "stages/dev.yaml": "project: a\nproxy: { tls: off }\nservices:\n  db: { image: pg }\n",
+    }),
+    "dev",
+  );
+  const ctx = proxied.context(bare, {});
+  assert.equal(parse(ctx.model).networks, undefined);
+  const steps = proxied.releaseSteps(ctx, ["db"], [], { pull: false, only: false });
+  assert.deepEqual(steps.map((s) => s.argv.at(-2)), ["stop", "--stop", "never"]);
+  assert.ok(!steps.some((s) => s.argv.includes("--no-deps")));
+});
