@@ -251,11 +251,14 @@ export async function probe(
   url: string,
   anyAnswer: boolean,
 ): Promise<{ ok: boolean; why: string }> {
-  const r = await deps.runner.run(
-    // no -T: Debian's static busybox wget crashes with it (the official image's is fine)
-    proxyExec(target, name, `probe ${url}`, ["wget", "-q", "-O", "/dev/null", url]),
-    { check: false },
-  );
+  const ask = (t: string[]) =>
+    deps.runner.run(
+      proxyExec(target, name, `probe ${url}`, ["wget", "-q", "-O", "/dev/null", ...t, url]),
+      { check: false },
+    );
+  let r = await ask(["-T", "5"]);
+  // Debian's static busybox wget crashes on -T (SIGSEGV, 139); the official image's does not
+  if (r.code === 139) r = await ask([]);
   if (r.code === 0) return { ok: true, why: "" };
   const why = tail(r.stderr, 1).replace(/^wget: /, "") || `exit ${r.code}`;
   return { ok: anyAnswer && /server returned error/i.test(r.stderr), why };

@@ -5,10 +5,10 @@ import { loadStage } from "../../lib/config/stage.ts";
 import { engineFor } from "../../lib/engine/engines.ts";
 import { caddyConfig, parseRoutes, type ProxyRoute } from "../../lib/engine/proxy_caddy.ts";
 import { proxied, proxyOf, withProxyNetwork } from "../../lib/engine/proxy.ts";
-import { startProxySteps } from "../../lib/engine/proxy_host.ts";
+import { probe, startProxySteps } from "../../lib/engine/proxy_host.ts";
 import { switched } from "../../lib/engine/proxy_switch.ts";
 import { compose } from "../../lib/engine/compose.ts";
-import { errorOf, tempProject } from "../helpers.ts";
+import { errorOf, recordingRunner, tempProject, testDeps } from "../helpers.ts";
 
 const root = tempProject({
   "stages/dev.yaml": `project: shop
@@ -202,4 +202,25 @@ Deno.test("a stage with proxy: but no route: Compose's steps as they are, no pro
   const steps = proxied.releaseSteps(ctx, ["db"], [], { pull: false, only: false });
   assert.deepEqual(steps.map((s) => s.argv.at(-2)), ["stop", "--stop", "never"]);
   assert.ok(!steps.some((s) => s.argv.includes("--no-deps")));
+});
+
+Deno.test("probe: bounded by wget -T; where busybox wget crashes on -T (139), asked without", async () => {
+  const t = { env: {}, dockerArgv: ["docker"], label: "l" };
+  const runner = recordingRunner((s) => (s.argv.includes("-T") ? { code: 139 } : undefined));
+  const deps = testDeps("/", { runner });
+  assert.deepEqual(await probe(deps, t, "fp", "http://c:80/up", false), { ok: true, why: "" });
+  assert.deepEqual(runner.argvs(), [
+    "docker exec fp wget -q -O /dev/null -T 5 http://c:80/up",
+    "docker exec fp wget -q -O /dev/null http://c:80/up",
+  ]);
+  const refused = recordingRunner(() => ({
+    code: 1,
+    stderr: "wget: server returned error: HTTP/1.1 404 Not Found",
+  }));
+  const r = await probe(testDeps("/", { runner: refused }), t, "fp", "http://c:80/", true);
+  assert.equal(r.ok, true, "any HTTP answer counts where no health: is set");
+  assert.equal(
+    (await probe(testDeps("/", { runner: refused }), t, "fp", "http://c:80/", false)).ok,
+    false,
+  );
 });
