@@ -16,7 +16,7 @@ import { parsePlatforms } from "./platforms.ts";
 import { templateError } from "./vars.ts";
 import { readYamlFile, type YamlFile } from "./yaml_file.ts";
 import { mergeService, readComposeFiles } from "./compose_files.ts";
-import { COMPOSE_TOP_KEYS, SERVICE_NAME_RE } from "./compose_spec.ts";
+import { COMPOSE_TOP_KEYS } from "./compose_spec.ts";
 import { readDotenv } from "./dotenv.ts";
 import { interpolate, unsetVars } from "./vars.ts";
 
@@ -208,7 +208,7 @@ export function loadStage(root: string, name: string, env: Env = Deno.env.toObje
     ? readComposeFiles(
       root,
       [list].flat().map(String),
-      locate(["compose_file"], false, own, base),
+      `${locate(["compose_file"], false, own, base)}: compose_file`,
     )
     : undefined;
   const merged = src ? withComposeServices(fileDoc, src.services) : fileDoc;
