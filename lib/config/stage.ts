@@ -211,7 +211,7 @@ export function loadStage(root: string, name: string, env: Env = Deno.env.toObje
       `${locate(["compose_file"], false, own, base)}: compose_file`,
     )
     : undefined;
-  const merged = src ? withComposeServices(fileDoc, src.services) : fileDoc;
+  const merged = src ? withComposeServices(fileDoc, swarmDrops(fileDoc, src.services)) : fileDoc;
   const r = validateStageFile(merged);
   const problems = r.ok ? templateProblems(r.value) : r.problems;
   const below = src?.parsed ?? [];
@@ -228,6 +228,17 @@ export function loadStage(root: string, name: string, env: Env = Deno.env.toObje
       return isDict(o) ? { ...svc, own: o } : svc;
     }),
   }, env);
+}
+
+/**
+ * On a Swarm stage, what `docker stack deploy` ignores in a Compose file is left out of the
+ * files' services (start order: Swarm starts every service at once).
+ */
+function swarmDrops(doc: Dict, services: Readonly<Record<string, Dict>>): Record<string, Dict> {
+  if (doc.orchestrator !== "swarm") return { ...services };
+  return Object.fromEntries(
+    Object.entries(services).map(([n, { depends_on: _d, ...rest }]) => [n, rest]),
+  );
 }
 
 /** The Compose files' services with the stage files' settings over them (Compose's merge). */
