@@ -22,7 +22,7 @@ Deno.test("a release never switched: recorded failed, exit 1, no rollback", asyn
   const engine: Engine = {
     ...proxied,
     keepsImages: false,
-    check: () => Promise.resolve(),
+    check: (_d, ctx) => Promise.resolve(ctx),
     resolve: (_d, ctx) =>
       Promise.resolve({ images: { web: { ref: "shop/web:2", id: "sha256:new" } }, ctx }),
     running: () => Promise.resolve({ web: { ref: "shop/web:2", id: "sha256:old" } }),
