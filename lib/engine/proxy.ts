@@ -6,6 +6,7 @@
  */
 import { parse, stringify } from "yaml";
 import type { Deps } from "../core/deps.ts";
+import { ConfigError } from "../core/errors.ts";
 import type { Step } from "../core/run.ts";
 import { drainSeconds } from "../config/proxy_settings.ts";
 import { compose } from "./compose.ts";
@@ -68,6 +69,13 @@ export const proxied: Engine = {
     const names = proxiedNames(ctx);
     return { ...ctx, model: withProxyNetwork(ctx.model, names, proxyName(env)) };
   },
+  async check(deps, ctx) {
+    // Compose files merged (their services' own networks and ports come in here)
+    const merged = await compose.check(deps, ctx);
+    const names = proxiedNames(merged);
+    refusePorts(merged, names);
+    return { ...merged, model: withProxyNetwork(merged.model, names, proxyOf(ctx)) };
+  },
   fromModel(ctx, model, images, env) {
     const next = compose.fromModel(ctx, model, images, env);
     const names = proxiedNames(next);
@@ -121,6 +129,22 @@ export const proxied: Engine = {
     await dropRoutes(deps, ctx);
   },
 };
+
+/** A proxied service that publishes ports (from a Compose file): two side by side cannot. */
+function refusePorts(ctx: EngineContext, names: readonly string[]): void {
+  const m = parse(ctx.model) as { services?: Record<string, { ports?: unknown[] }> };
+  const bad = names.filter((s) => (m.services?.[s]?.ports ?? []).length > 0);
+  if (bad.length === 0) return;
+  throw new ConfigError(
+    `${ctx.stage.file}: services.${bad[0]}: publishes ports (in the Compose model), and it has ` +
+      "proxy: the proxy publishes it, and the new container beside the old could not bind them",
+    {
+      hint: `remove ports: from ${
+        bad.join(", ")
+      } (a Compose file's too: an override with ports: !reset [])`,
+    },
+  );
+}
 
 /** The proxy (and its network) where the model has services on it: Compose wants every network. */
 async function networks(deps: Deps, ctx: EngineContext): Promise<void> {
