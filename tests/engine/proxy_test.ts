@@ -224,3 +224,30 @@ Deno.test("probe: bounded by wget -T; where busybox wget crashes on -T (139), as
     false,
   );
 });
+
+Deno.test("compose_file: a proxied service with ports in the user's file is refused", async () => {
+  const files = (ports: string) => ({
+    "compose.yaml": `services:\n  web:\n    image: shop/web:1\n${ports}`,
+    "stages/dev.yaml": "project: shop\ncompose_file: compose.yaml\nproxy: { tls: off }\n" +
+      "services:\n  web:\n    proxy: { port: 3000 }\n",
+  });
+  // where the file says it: when the stage loads, at its place in the file
+  const e = errorOf(() => loadStage(tempProject(files("    ports: ['8080:3000']\n")), "dev"));
+  assert.match(e.message, /^compose\.yaml:4:\d+: services\.web\.ports: the proxy publishes/);
+  // where only Compose's merge brings them (extends, another file): at the check
+  const dir = tempProject(files(""));
+  const ctx = proxied.context(loadStage(dir, "dev"), {});
+  const merged = { services: { web: { image: "shop/web:1", ports: [{ target: 3000 }] } } };
+  const runner = recordingRunner((s) =>
+    s.argv.includes("--no-interpolate") ? { stdout: JSON.stringify(merged) } : undefined
+  );
+  const c = await proxied.check(testDeps(dir, { runner }), ctx).catch((e) => e);
+  assert.match(String(c?.message), /services\.web: publishes ports \(in the Compose model\)/);
+  // without them: the merged model gets the proxy's network
+  merged.services.web.ports = [];
+  const ok = await proxied.check(testDeps(dir, { runner }), ctx);
+  assert.deepEqual(parse(ok.model).networks, {
+    fleet_proxy: { external: true, name: "fleet-proxy" },
+  });
+  assert.deepEqual(parse(ok.model).services.web.networks, ["default", "fleet_proxy"]);
+});
