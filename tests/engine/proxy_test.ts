@@ -87,6 +87,7 @@ Deno.test("the model: proxied services join the proxy's network too; the name fo
   const ctx = proxied.context(stage, { FLEET_PROXY_NAME: "edge" });
   const m = parse(ctx.model);
   assert.deepEqual(m.services.web.networks, ["default", "fleet_proxy"]);
+  assert.equal(m.services.web.proxy, undefined, "fleet's key, not Compose's");
   assert.equal(m.services.worker.networks, undefined);
   assert.deepEqual(m.networks, { fleet_proxy: { external: true, name: "edge" } });
   assert.equal(proxyOf(ctx), "edge");
