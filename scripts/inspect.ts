@@ -9,10 +9,11 @@ import {
   invalidStageFiles,
   listStages,
   loadStage,
-  type Stage,
 } from "../lib/config/stage.ts";
 import { engineFor } from "../lib/engine/engines.ts";
-import type { StageSummary } from "../lib/report/stage_text.ts";
+import type { ConfigResult, StageSummary } from "../lib/report/stage_text.ts";
+
+export type { ConfigResult, StageSummary };
 
 /** Every stage, loaded; a broken stage file is listed with its error. */
 export function stages(opts: { dir?: string }, cwd = Deno.cwd()): StageSummary[] {
@@ -44,7 +45,7 @@ export function config(
   stageName: string,
   opts: { dir?: string },
   cwd = Deno.cwd(),
-): { stage: Stage; model: string } {
+): ConfigResult {
   const stage = loadStage(findRoot(cwd, opts.dir), stageName);
   // no variable is needed to print the model; HOME resolves `~/` in bind mounts
   const env = { HOME: Deno.env.get("HOME") };
