@@ -30,8 +30,8 @@ import type { CommandName, CommandResults, EdgeOptions } from "./lib/cli/output.
 import type { Deps } from "./lib/core/deps.ts";
 import { asFleetError, UsageError, withResult } from "./lib/core/errors.ts";
 import { VERSION } from "./lib/core/version.ts";
-import type { Built } from "./lib/build/build_run.ts";
-import type { PromoteResult } from "./lib/build/promotion.ts";
+import type { Built } from "./lib/images/build_run.ts";
+import type { PromoteResult } from "./lib/images/promotion.ts";
 import type { DownResult, HistoryResult, PsResult } from "./lib/release/results.ts";
 import type { ReleaseResult } from "./lib/release/types.ts";
 import type { ConfigResult, StageSummary } from "./lib/report/stage_text.ts";
@@ -51,8 +51,8 @@ export {
   SetupError,
   UsageError,
 } from "./lib/core/errors.ts";
-export type { Built } from "./lib/build/build_run.ts";
-export type { Promoted, PromoteResult } from "./lib/build/promotion.ts";
+export type { Built } from "./lib/images/build_run.ts";
+export type { Promoted, PromoteResult } from "./lib/images/promotion.ts";
 export type { Stage } from "./lib/config/stage.ts";
 export type { Deps } from "./lib/core/deps.ts";
 export type { Release } from "./lib/release/history.ts";

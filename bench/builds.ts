@@ -3,8 +3,8 @@
  * against the very `docker buildx build` calls fleet plans (lib/plan_build.ts), run one after
  * another; and a no-change rebuild (all cached) against the raw buildx no-ops.
  */
-import { resolveBuilds } from "../lib/build/inputs.ts";
-import { planBuild } from "../lib/build/plan.ts";
+import { resolveBuilds } from "../lib/images/inputs.ts";
+import { planBuild } from "../lib/images/plan.ts";
 import { loadStage } from "../lib/config/stage.ts";
 import {
   exec,

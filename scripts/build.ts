@@ -16,11 +16,11 @@
  * To use it in another repo, copy this script with lib/ (whole) and the "imports" of deno.json.
  */
 import { join } from "node:path";
-import { type BuildOptions, resolveBuilds } from "../lib/build/inputs.ts";
-import { buildPlatforms } from "../lib/build/manifest_list.ts";
-import { planBuild } from "../lib/build/plan.ts";
-import * as run from "../lib/build/build_run.ts";
-import type { Built } from "../lib/build/build_run.ts";
+import { type BuildOptions, resolveBuilds } from "../lib/images/inputs.ts";
+import { buildPlatforms } from "../lib/images/manifest_list.ts";
+import { planBuild } from "../lib/images/plan.ts";
+import * as run from "../lib/images/build_run.ts";
+import type { Built } from "../lib/images/build_run.ts";
 import { findRoot, loadStage } from "../lib/config/stage.ts";
 import { DEFAULTS } from "../lib/core/defaults.ts";
 import type { Deps } from "../lib/core/deps.ts";

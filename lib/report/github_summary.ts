@@ -7,9 +7,9 @@
  * line, so the next step's starts a block of its own.
  */
 import { shortDigest, shortId } from "../docker/image_ref.ts";
-import type { PromoteResult } from "../build/promotion.ts";
+import type { PromoteResult } from "../images/promotion.ts";
 import type { ReleaseResult } from "../release/types.ts";
-import type { Built } from "../build/build_run.ts";
+import type { Built } from "../images/build_run.ts";
 
 /** What a summary says of how the command ended. */
 export interface Ending {

@@ -12,13 +12,13 @@ import {
   InterruptedError,
 } from "../core/errors.ts";
 import type { Stage } from "../config/stage.ts";
-import type { PromoteResult } from "../build/promotion.ts";
+import type { PromoteResult } from "../images/promotion.ts";
 import type { PsContainer } from "../docker/compose_ps.ts";
 import type { PsService, PsTask } from "../docker/swarm_state.ts";
 import type { Release } from "../release/history.ts";
 import type { ReleaseResult } from "../release/types.ts";
 import { resolvedConfig, type StageSummary } from "./stage_text.ts";
-import type { Built } from "../build/build_run.ts";
+import type { Built } from "../images/build_run.ts";
 
 /** A JSON document. */
 export type Json = Record<string, unknown>;

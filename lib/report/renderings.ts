@@ -3,8 +3,8 @@
  * (`--json`), and in GitHub Actions the step summary and outputs. The edge (lib/cli/output.ts)
  * picks one of them; each is a pure function of the command's result.
  */
-import type { Built } from "../build/build_run.ts";
-import type { PromoteResult } from "../build/promotion.ts";
+import type { Built } from "../images/build_run.ts";
+import type { PromoteResult } from "../images/promotion.ts";
 import type { ReleaseResult } from "../release/types.ts";
 import type { DownResult, HistoryResult, PsResult, UnlockResult } from "../release/results.ts";
 import {

@@ -3,8 +3,8 @@
  * The same results render as JSON and GitHub output elsewhere in lib/report/.
  */
 import { shortDigest, shortId as short } from "../docker/image_ref.ts";
-import type { Built } from "../build/build_run.ts";
-import type { PromoteResult } from "../build/promotion.ts";
+import type { Built } from "../images/build_run.ts";
+import type { PromoteResult } from "../images/promotion.ts";
 import type { PsContainer } from "../docker/compose_ps.ts";
 import type { PsService, PsTask } from "../docker/swarm_state.ts";
 import type { Release } from "../release/history.ts";

@@ -1,5 +1,5 @@
 /**
- * Running a build plan (lib/build/plan.ts): the services side by side (`-j`), each one's steps in
+ * Running a build plan (lib/images/plan.ts): the services side by side (`-j`), each one's steps in
  * order with its output prefixed, the pushed digests read back; and the result, `Built[]`, that
  * `fleet build` returns (rendered by lib/report/, returned by the library's `build`).
  */
