@@ -1,4 +1,4 @@
-/** Plan tests for `fleet build`: exact argv for each option (lib/plan_build.ts). */
+/** Plan tests for `fleet build`: exact argv for each option (lib/images/plan.ts). */
 import assert from "node:assert/strict";
 import { stageFixture } from "../helpers.ts";
 import { type BuildOptions, resolveBuilds } from "../../lib/images/inputs.ts";
