@@ -9,6 +9,15 @@
  *
  * The router: defines commands, imports each command's code lazily (so --help stays fast and
  * `deno compile` still bundles it), and turns errors into exit codes (0, 1, 2, 130).
+ *
+ * Also the library (importing it runs nothing; the router runs only as the main module):
+ *
+ *   import { build, deploy, ps } from "…/mod.ts";
+ *   const [web] = await build("dev", { push: true });
+ *   const release = await deploy("dev", { yes: true });
+ *
+ * Each function returns the result `--json` renders and throws a FleetError (exitCode, hint);
+ * none exits or prompts. See README "Use it as a library".
  */
 import { Argument, Command } from "@commander-js/extra-typings";
 import {

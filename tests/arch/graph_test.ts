@@ -116,6 +116,11 @@ Deno.test("every lib/ folder has its place in that order", () => {
   assert.deepEqual(folders.filter((f) => !(f in RANK)), []);
 });
 
+Deno.test("bench/ and testbed/ import nothing from tests/", async () => {
+  const g = await graphOf("bench/run.ts");
+  assert.deepEqual([...g.keys()].filter((f) => f.startsWith("tests/")), []);
+});
+
 Deno.test("the cycle finder finds a cycle", () => {
   const g: Graph = new Map([["a", ["b"]], ["b", ["c"]], ["c", ["a"]], ["d", ["a"]]]);
   assert.deepEqual(cycles(g), [["a", "b", "c"]]);
