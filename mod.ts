@@ -73,7 +73,7 @@ export type { ConfigResult, StageSummary } from "./lib/report/stage_text.ts";
 export interface CallOptions {
   /** The project root (default: the nearest directory with stages/, from the current one). */
   readonly dir?: string;
-  /** Aborts the call as Ctrl-C aborts the command (a release is rolled back, the lock freed). */
+  /** Aborts the call as Ctrl-C aborts the command: an InterruptedError (exit 130), lock freed. */
   readonly signal?: AbortSignal;
   /** No progress on stderr (warnings still show). */
   readonly quiet?: boolean;

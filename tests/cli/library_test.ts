@@ -10,6 +10,7 @@ import {
   deploy,
   down,
   FleetError,
+  InterruptedError,
   ps,
   rollback,
   stages,
@@ -141,4 +142,12 @@ Deno.test("quiet: a call prints no progress (here: a dry run's commands)", async
   assert.equal(deps.ui.text(), "");
   await build("local", { deps, dryRun: true });
   assert.match(deps.ui.text(), /docker build .*-t shop-web-local:latest/);
+});
+
+Deno.test("signal: an aborted call is an InterruptedError (exit 130), with real deps, no docker run", async () => {
+  const dir = tempProject(FILES);
+  const err = await ps("local", { dir, signal: AbortSignal.abort(), quiet: true })
+    .then(() => undefined, (e) => e);
+  assert.ok(err instanceof InterruptedError, String(err));
+  assert.equal(err.exitCode, 130);
 });
