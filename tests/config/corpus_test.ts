@@ -20,6 +20,8 @@ const CORPUS = fileURLToPath(new URL("./corpus/", import.meta.url));
 /** Each file, with dummy values for the variables it needs (no real secret anywhere). */
 const FILES: Record<string, Record<string, string>> = {
   "airflow.yaml": { AIRFLOW_UID: "50000", AIRFLOW_IMAGE_NAME: "apache/airflow:3.0.2" },
+  "appwrite.yml": {},
+  "authentik.yml": { PG_PASS: "dummy-password", AUTHENTIK_SECRET_KEY: "dummy-secret" },
   "immich.yml": {
     UPLOAD_LOCATION: "./library",
     DB_DATA_LOCATION: "./postgres",
@@ -28,6 +30,7 @@ const FILES: Record<string, Record<string, string>> = {
     DB_DATABASE_NAME: "immich",
   },
   "jitsi-meet.yml": { CONFIG: "./jitsi-cfg", HTTP_PORT: "8000", HTTPS_PORT: "8443" },
+  "langfuse.yml": {},
   "mailcow.yml": {
     MAILCOW_HOSTNAME: "mail.example.com",
     ADDITIONAL_SAN: "",
