@@ -23,6 +23,8 @@ const SECRET_NAME =
   /PASSWORD|PASSWD|SECRET|TOKEN|CREDENTIAL|PRIVATE_?KEY|(^|_)(API_?)?KEY(_|$)|(^|_)(PASS|PWD)(_|$)/i;
 const FLAG = /^(true|false|yes|no|on|off|0|1)$/i;
 const URL_WITH_PASSWORD = /^[a-z][a-z0-9+.-]*:\/\/[^/\s:@]+:[^/\s@]+@/i;
+/** The files Compose and Swarm mount secrets as. */
+const SECRET_PATH = /^\/(var\/)?run\/secrets\//;
 /** A reference to a variable (`$$` is a literal `$`, not one). */
 const VARIABLE = /\$(\{|[A-Za-z_])/;
 /** The build keys fleet's `build:` takes; fleet builds the image itself. */
@@ -30,8 +32,9 @@ const BUILD_KEYS = ["context", "dockerfile", "target", "args"];
 
 /**
  * True when a key names a secret (PASSWORD, SECRET, TOKEN, KEY, CREDENTIALS …) and its value
- * is a literal one: a string or a number, not a variable, not empty, not a yes/no flag, and the
- * key does not name a file (`*_FILE`). A URL with a password is a secret under any key.
+ * is a literal one: a string or a number, not a variable, not empty, not a yes/no flag, not a
+ * path under /run/secrets/, and the key does not name a file (`*_FILE`). A URL with a password
+ * is a secret under any key.
  * @example isLiteralSecret("DB_PASSWORD", 98765432109) // true
  */
 export function isLiteralSecret(key: string, value: unknown): boolean {
@@ -40,6 +43,7 @@ export function isLiteralSecret(key: string, value: unknown): boolean {
   }
   const text = String(value);
   if (text === "" || VARIABLE.test(text.replaceAll("$$", ""))) return false;
+  if (SECRET_PATH.test(text)) return false; // where a secret is mounted, not the secret
   if (typeof value === "string" && URL_WITH_PASSWORD.test(text)) return true;
   return SECRET_NAME.test(key) && !/_FILE$/i.test(key) && !FLAG.test(text);
 }

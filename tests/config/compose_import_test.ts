@@ -145,6 +145,7 @@ Deno.test("the secret rule: keys that name a secret, with a literal value, numbe
   ];
   const no: Array<[string, unknown]> = [
     ["POSTGRES_PASSWORD_FILE", "/run/secrets/pg"],
+    ["DATABASE_PASSWORD", "/run/secrets/db-password"],
     ["DB_PASSWORD", "${DB_PASSWORD}"],
     ["DB_PASSWORD", "$DB_PASSWORD"],
     ["DB_PASSWORD", "${A:-x}-suffix"],

@@ -21,6 +21,7 @@ const CORPUS = fileURLToPath(new URL("./corpus/", import.meta.url));
 const FILES: Record<string, Record<string, string>> = {
   "airflow.yaml": { AIRFLOW_UID: "50000", AIRFLOW_IMAGE_NAME: "apache/airflow:3.0.2" },
   "appwrite.yml": {},
+  "awesome-compose-react-express-mysql.yaml": {},
   "authentik.yml": { PG_PASS: "dummy-password", AUTHENTIK_SECRET_KEY: "dummy-secret" },
   "immich.yml": {
     UPLOAD_LOCATION: "./library",
@@ -43,6 +44,7 @@ const FILES: Record<string, Record<string, string>> = {
   },
   "mastodon.yml": {},
   "netbox.yml": {},
+  "signoz.yaml": {},
   "superset.yml": { CYPRESS_CONFIG: "false" },
   "temporal.yml": {
     ELASTICSEARCH_VERSION: "7.17.27",
@@ -51,6 +53,7 @@ const FILES: Record<string, Record<string, string>> = {
     TEMPORAL_ADMINTOOLS_VERSION: "1.27.2",
     TEMPORAL_UI_VERSION: "2.34.0",
   },
+  "twenty.yml": { SERVER_URL: "http://localhost:3000" },
 };
 
 type Model = {
