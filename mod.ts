@@ -13,12 +13,14 @@
 import { Argument, Command } from "@commander-js/extra-typings";
 import {
   buildCommand,
+  collect,
   deployCommand,
   doctorCommand,
   interactiveCommand,
   JSON_HELP,
   logsCommand,
   parseAndLeave,
+  PROFILE_HELP,
   promoteCommand,
   rollbackCommand,
   runEdge,
@@ -80,12 +82,13 @@ program.addCommand(
     .description("print the resolved stage (or the Compose model with --compose)")
     .argument("[stage]", "stage name (or FLEET_STAGE)")
     .option("--compose", "print the Compose model fleet deploys")
+    .option("--profile <name>", PROFILE_HELP, collect, [] as string[])
     .option("--json", JSON_HELP)
     .action((stage, opts, cmd) => {
       const o = { ...cmd.optsWithGlobals(), ...opts, stage: stage ?? env.FLEET_STAGE };
       return render("config", o, async (deps) => {
         const { config } = await import("./scripts/inspect.ts");
-        return config(stageArg(stage, env), o, deps.cwd);
+        return await config(stageArg(stage, env), o, deps.cwd, deps);
       });
     }),
 );
@@ -143,6 +146,7 @@ for (
       .description(description)
       .argument("[stage]", "stage name (or FLEET_STAGE)")
       .option("-y, --yes", "do not ask for confirmation (down, unlock)")
+      .option("--profile <name>", `${PROFILE_HELP} (ps, down)`, collect, [] as string[])
       .option("--json", JSON_HELP)
       .action((stage, opts, cmd) => {
         const o = { ...cmd.optsWithGlobals(), ...opts, stage: stage ?? env.FLEET_STAGE };

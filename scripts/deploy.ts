@@ -13,7 +13,7 @@
 import { DEFAULTS } from "../lib/core/defaults.ts";
 import type { Deps } from "../lib/core/deps.ts";
 import { UsageError } from "../lib/core/errors.ts";
-import { pickServices } from "../lib/config/services.ts";
+import { activeServices, pickServices, withProfiles } from "../lib/config/services.ts";
 import { findRoot, loadStage } from "../lib/config/stage.ts";
 import { checkTags, imagesOf, pullable } from "../lib/docker/images.ts";
 import { withSharedSsh } from "../lib/docker/ssh_mux.ts";
@@ -38,6 +38,8 @@ export interface DeployOptions {
   readonly tag?: string;
   /** Swarm: remove the stack's services the stage no longer has. */
   readonly prune?: boolean;
+  /** Compose profiles to activate besides the stage's own (`--profile`). */
+  readonly profile?: string[];
 }
 
 function flowOptions(engine: Engine, o: DeployOptions & { to?: string }): FlowOptions {
@@ -71,8 +73,14 @@ export async function deploy(
   opts: DeployOptions,
   deps: Deps,
 ): Promise<ReleaseResult> {
-  const stage = loadStage(findRoot(deps.cwd, opts.dir), stageName);
-  const services = pickServices(stage, opts.service ?? []);
+  const root = findRoot(deps.cwd, opts.dir);
+  const stage = withProfiles(loadStage(root, stageName, deps.env), opts.profile);
+  // a service in a profile that is not active is not deployed (unless named with -n)
+  const services = pickServices(
+    stage,
+    opts.service ?? [],
+    opts.service?.length ? undefined : activeServices(stage),
+  );
   const img = { tag: opts.tag };
   if (opts.tag !== undefined) checkTags([opts.tag]);
   const engine = engineFor(stage);
@@ -101,7 +109,8 @@ export async function rollback(
   opts: DeployOptions & { to?: string },
   deps: Deps,
 ): Promise<ReleaseResult> {
-  const stage = loadStage(findRoot(deps.cwd, opts.dir), stageName);
+  const root = findRoot(deps.cwd, opts.dir);
+  const stage = withProfiles(loadStage(root, stageName, deps.env), opts.profile);
   const services = pickServices(stage, opts.service ?? []);
   const engine = engineFor(stage);
   const base = engine.context(stage, deps.env);

@@ -12,6 +12,9 @@ import {
   type Stage,
 } from "../lib/config/stage.ts";
 import { engineFor } from "../lib/engine/engines.ts";
+import { mergeModel } from "../lib/engine/compose_check.ts";
+import { withProfiles } from "../lib/config/services.ts";
+import type { Deps } from "../lib/core/deps.ts";
 import type { StageSummary } from "../lib/report/stage_text.ts";
 
 /** Every stage, loaded; a broken stage file is listed with its error. */
@@ -40,14 +43,19 @@ export function stageErrors(list: readonly StageSummary[]): ConfigError | undefi
 }
 
 /** The resolved stage, and the model its engine deploys (`fleet config --compose`). */
-export function config(
+export async function config(
   stageName: string,
-  opts: { dir?: string },
+  opts: { dir?: string; compose?: boolean; profile?: string[] },
   cwd = Deno.cwd(),
-): { stage: Stage; model: string } {
-  const stage = loadStage(findRoot(cwd, opts.dir), stageName);
+  deps?: Deps,
+): Promise<{ stage: Stage; model: string }> {
+  const stage = withProfiles(loadStage(findRoot(cwd, opts.dir), stageName), opts.profile);
   // no variable is needed to print the model; HOME resolves `~/` in bind mounts
   const env = { HOME: Deno.env.get("HOME") };
-  const model = engineFor(stage).context(stage, env, { requireVars: false }).model;
-  return { stage, model };
+  const ctx = engineFor(stage).context(stage, env, { requireVars: false });
+  // a stage with Compose files: the model is Compose's merge of them with fleet's overlay
+  if (opts.compose && deps && ctx.files?.length) {
+    return { stage, model: (await mergeModel(deps, ctx)).model };
+  }
+  return { stage, model: ctx.model };
 }

@@ -10,6 +10,7 @@ import type { Deps } from "../lib/core/deps.ts";
 import { confirmOrCancel } from "../lib/core/ui.ts";
 import { pickServices } from "../lib/config/services.ts";
 import { findRoot, loadStage } from "../lib/config/stage.ts";
+import { withProfiles } from "../lib/config/services.ts";
 import type { PsContainer } from "../lib/docker/compose_ps.ts";
 import type { PsService, PsTask } from "../lib/docker/swarm_state.ts";
 import { withSharedSsh } from "../lib/docker/ssh_mux.ts";
@@ -22,10 +23,13 @@ import { type LockInfo, readLock, unlock as removeLock } from "../lib/release/lo
 interface OpsOptions {
   readonly dir?: string;
   readonly yes?: boolean;
+  /** Compose profiles to activate besides the stage's own. */
+  readonly profile?: string[];
 }
 
 function open(stageName: string, opts: OpsOptions, deps: Deps): [Engine, EngineContext] {
-  const stage = loadStage(findRoot(deps.cwd, opts.dir), stageName);
+  const root = findRoot(deps.cwd, opts.dir);
+  const stage = withProfiles(loadStage(root, stageName, deps.env), opts.profile);
   const engine = engineFor(stage);
   return [engine, engine.context(stage, deps.env, { readOnly: true })];
 }

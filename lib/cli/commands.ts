@@ -10,7 +10,11 @@ import { exitCodeOf, formatError, InterruptedError, UsageError } from "../core/e
 // deno-lint-ignore no-explicit-any
 type AnyCommand = Command<any, any, any>;
 
-const collect = (v: string, prev: string[]) => [...prev, v];
+/** A repeatable option's values, in order. */
+export const collect = (v: string, prev: string[]) => [...prev, v];
+/** The help of --profile, the same on every command that has it. */
+export const PROFILE_HELP =
+  "activate a Compose profile (repeatable; besides the stage's profiles:)";
 /** The help of --json, the same on every command that has it. */
 export const JSON_HELP = "print the result as one JSON document on stdout (docs/json.md)";
 const seconds = (v: string) => {
@@ -88,7 +92,8 @@ export function deployCommand() {
         seconds,
         DEFAULTS.lockWait,
       )
-      .option("--prune", "Swarm: remove the stack's services the stage no longer has"),
+      .option("--prune", "Swarm: remove the stack's services the stage no longer has")
+      .option("--profile <name>", PROFILE_HELP, collect, [] as string[]),
   );
 }
 

@@ -5,6 +5,7 @@
  */
 import { type JsonSchema, toJsonSchema } from "@valibot/to-json-schema";
 import { COMPOSE_OWNED, StageFileSchema } from "./schema.ts";
+import { COMPOSE_SERVICE_KEYS, COMPOSE_TOP_KEYS } from "./compose_spec.ts";
 
 /** The file name `fleet init` writes the schema to, next to the stage files. */
 export const SCHEMA_FILE = "fleet.schema.json";
@@ -13,7 +14,7 @@ export const SCHEMA_FILE = "fleet.schema.json";
  * One line per key path (`*` stands for any service name): the README's stage reference in
  * short. A key without a line here fails tests/config/json_schema_test.ts.
  */
-export const DESCRIPTIONS: Readonly<Record<string, string>> = {
+export const DESCRIPTIONS: Readonly<Record<string, string>> = withGeneric({
   "": "A fleet stage file: stages/<stage>.yaml (stages/_base.yaml is merged under every stage).",
   tasks: "Release tasks: one-off commands run with the new image before anything stops.",
   "tasks.pre_deploy":
@@ -105,12 +106,47 @@ export const DESCRIPTIONS: Readonly<Record<string, string>> = {
   "services.*.compose":
     "Escape hatch: any other Compose service keys, passed through as they are (not keys fleet sets itself).",
   "services.*.compose.deploy": "Compose's deploy: (resources and the like; not replicas or mode).",
+  compose_file:
+    "The project's own Compose file(s), relative to the project root (a list is merged as docker compose -f a -f b): their services are the stage's, and services: here overlay them by name.",
+  profiles:
+    "Compose profiles active on this stage (deploy, config, ps, down; --profile adds more): a service with profiles: runs only when one of them is active.",
+  "services.*.networks":
+    "Networks the service joins: a list of names, or names → { aliases, ipv4_address, priority, … } (Compose's own).",
+  "services.*.networks.*.aliases": "Other names the service has on that network.",
+  "services.*.profiles":
+    "Profiles the service belongs to: it runs only when one of them is active (stage profiles: or --profile).",
+  "services.*.container_name":
+    "A fixed container name (a warning: one container at a time, so a replacement cannot start beside it).",
+  "services.*.depends_on.*.condition":
+    "service_started, service_healthy, or service_completed_successfully (a one-shot job: done at exit 0, fails the release otherwise).",
+  "services.*.depends_on.*.required": "false: start even when that service is not in the model.",
+  "services.*.depends_on.*.restart": "true: restart this service when that one is updated.",
+  "services.*.volumes.target": "Long syntax: the path in the container.",
+  "services.*.healthcheck.start_interval": "Time between checks during the start period.",
+  ...Object.fromEntries(
+    COMPOSE_TOP_KEYS.map((k) => [k, `Compose's top-level ${k}, passed through as written.`]),
+  ),
+  ...Object.fromEntries(
+    COMPOSE_SERVICE_KEYS.map((k) => [
+      `services.*.${k}`,
+      `Compose's ${k}, passed through as written (compose-spec); Compose checks it.`,
+    ]),
+  ),
   ...Object.fromEntries(
     Object.entries(COMPOSE_OWNED).map((
       [k, why],
     ) => [`services.*.compose.${k}`, `Not here: ${why}.`]),
   ),
-};
+});
+
+/** The generic line of a Compose key gives way to a line of fleet's own for the same key. */
+function withGeneric(d: Record<string, string>): Record<string, string> {
+  const generic = (k: string, v: string) =>
+    v.startsWith("Compose's ") && v.includes("passed through");
+  const own = Object.entries(d).filter(([k, v]) => !generic(k, v));
+  const rest = Object.entries(d).filter(([k, v]) => generic(k, v));
+  return { ...Object.fromEntries(rest), ...Object.fromEntries(own) };
+}
 
 type Node = JsonSchema & Record<string, unknown>;
 
@@ -143,6 +179,15 @@ export function schemaKeys(schema: JsonSchema): Array<[string, Node]> {
 export function stageJsonSchema(): JsonSchema {
   // checks JSON Schema cannot express are left to fleet itself (`fleet config` reports them)
   const schema = toJsonSchema(StageFileSchema, { errorMode: "ignore" }) as Node;
+  // a stage file and its services take fleet's keys, Compose's keys and extensions (x-…) only
+  const close = (n: Node | undefined) => {
+    if (!n) return;
+    n.additionalProperties = false;
+    n.patternProperties = { "^x-": {} };
+  };
+  close(schema);
+  const services = (schema.properties as Record<string, Node> | undefined)?.services;
+  close(services?.additionalProperties as Node | undefined);
   for (const [path, node] of schemaKeys(schema)) {
     if (DESCRIPTIONS[path]) node.description = DESCRIPTIONS[path];
   }

@@ -87,12 +87,19 @@ export function locate(
   key: boolean,
   own: SourceFile,
   base?: SourceFile,
+  ...below: readonly SourceFile[]
 ): string {
-  const exact = positionOf(own, path, key) ?? (base && positionOf(base, path, key));
-  if (exact) return showPosition(exact, own.file);
+  // the stage's own file, then _base, then the Compose files under them (the last one first)
+  const files = [own, ...(base ? [base] : []), ...[...below].reverse()];
+  for (const f of files) {
+    const exact = positionOf(f, path, key);
+    if (exact) return showPosition(exact, own.file);
+  }
   for (let n = path.length - 1; n >= 0; n--) {
-    const p = positionOf(own, path.slice(0, n)) ?? (base && positionOf(base, path.slice(0, n)));
-    if (p) return showPosition(p, own.file);
+    for (const f of files) {
+      const p = positionOf(f, path.slice(0, n));
+      if (p) return showPosition(p, own.file);
+    }
   }
   return own.file;
 }

@@ -12,6 +12,12 @@ import {
   registryProblem,
 } from "./formats.ts";
 import {
+  COMPOSE_SERVICE_KEYS,
+  isExtension,
+  SERVICE_NAME_RE,
+  SERVICE_NAME_RULE,
+} from "./compose_spec.ts";
+import {
   Orchestrator,
   orchestratorProblems,
   SWARM_SERVICE_KEYS,
@@ -100,14 +106,10 @@ export const COMPOSE_OWNED: Readonly<Record<string, string>> = {
       "healthcheck",
     ].map((k) => [k, `fleet sets ${k} itself: use services.<service>.${k}`]),
   ),
-  container_name: "Compose names the containers ({project}-{stage}-{service}-1); a fixed name " +
-    "breaks stop → rm → up and rollback",
   scale: ONE_CONTAINER,
   "deploy.replicas": ONE_CONTAINER,
   "deploy.mode": ONE_CONTAINER,
-  profiles: "a service in a profile is not started by fleet's up: use a stage instead",
   pull_policy: "fleet pulls before anything stops (--no-pull skips that)",
-  extends: "fleet renders the model from the stage file: use stages/_base.yaml",
 };
 
 const owned = (why: string) => v.optional(v.custom<never>(() => false, why));
@@ -129,25 +131,70 @@ const BuildSchema = v.strictObject({
   context: v.optional(v.string()),
   dockerfile: v.optional(v.string()),
   target: v.optional(v.string()),
-  args: v.optional(v.record(valid(argNameProblem), Scalar)),
+  args: v.optional(v.record(valid(argNameProblem), v.nullable(Scalar))),
   secrets: v.optional(v.array(v.strictObject({
     id: v.pipe(v.string(), v.regex(/^[A-Za-z0-9_.-]+$/, "must match [A-Za-z0-9_.-]+")),
     env: valid(argNameProblem),
   }))),
 });
 
+/** A string with a `${VAR}`: Compose's to check once it is resolved. */
+const Templated = v.pipe(v.string(), v.regex(/\$\{?[A-Za-z_]/, "not a variable"));
+/** A number, or a `${VAR}` that gives one (`retries: ${RETRIES:-3}`). */
+const Count = v.union([v.number(), Templated]);
+
 const HealthcheckSchema = v.strictObject({
   test: v.optional(StringOrList),
   interval: v.optional(Duration),
   timeout: v.optional(Duration),
-  retries: v.optional(v.number()),
+  retries: v.optional(Count),
   start_period: v.optional(Duration),
-  disable: v.optional(v.boolean()),
+  start_interval: v.optional(Duration),
+  disable: v.optional(v.union([v.boolean(), Templated])),
 });
 
-export const ServiceSchema = v.strictObject({
+const ServiceName = v.pipe(
+  v.string(),
+  v.regex(SERVICE_NAME_RE, `must match ${SERVICE_NAME_RULE}`),
+);
+/** `depends_on`: a list of names, or Compose's long syntax (condition, required, restart). */
+const DependsOn = v.union([
+  v.array(ServiceName),
+  v.record(
+    ServiceName,
+    v.strictObject({
+      condition: v.optional(
+        v.picklist(["service_started", "service_healthy", "service_completed_successfully"]),
+      ),
+      required: v.optional(v.union([v.boolean(), Templated])),
+      restart: v.optional(v.union([v.boolean(), Templated])),
+    }),
+  ),
+]);
+const Restart = v.union([
+  v.picklist(["no", "always", "on-failure", "unless-stopped"]),
+  v.pipe(v.string(), v.regex(/^on-failure:\d+$/, "on-failure:<retries>")),
+  Templated,
+]);
+/** A service's networks: a list of names, or names → aliases, fixed addresses, priority… */
+const ServiceNetworks = v.union([
+  v.array(v.string()),
+  v.record(v.string(), v.nullable(v.looseObject({ aliases: v.optional(StringList) }))),
+]);
+/** Volumes: Compose's short syntax (checked here) or its long syntax (Compose checks it). */
+const ServiceVolume = v.union([Volume, v.looseObject({ target: v.optional(v.string()) })]);
+/** Image references: checked here unless a `${VAR}` makes them (resolved when a command runs). */
+const ImageOrTemplate = valid((s) => /\$\{?[A-Za-z_]/.test(s) ? undefined : imageProblem(s));
+
+/** Keys of the compose-spec that fleet passes through as written (Compose checks them). */
+const PASSED = Object.fromEntries(
+  COMPOSE_SERVICE_KEYS.map((k) => [k, v.optional(v.unknown())]),
+) as Record<never, never>; // typed as the rest (unknown); the keys fleet checks are typed below
+
+const SERVICE_ENTRIES = {
+  ...PASSED,
   build: v.optional(v.union([BuildSchema, v.null()])),
-  image: v.optional(Image),
+  image: v.optional(ImageOrTemplate),
   registry: v.optional(Registry),
   labels: v.optional(Labels),
   ports: v.optional(v.array(Port)),
@@ -155,21 +202,30 @@ export const ServiceSchema = v.strictObject({
     // the list first: a record accepts an array too (as keys "0", "1", …)
     v.union([StringList, v.record(v.string(), v.nullable(Scalar))]),
   ),
-  env_file: v.optional(StringOrList),
-  volumes: v.optional(v.array(Volume)),
-  depends_on: v.optional(v.array(Name)),
-  command: v.optional(StringOrList),
-  restart: v.optional(v.picklist(["no", "always", "on-failure", "unless-stopped"])),
+  env_file: v.optional(v.union([v.string(), v.array(v.union([v.string(), v.looseObject({})]))])),
+  volumes: v.optional(v.array(ServiceVolume)),
+  depends_on: v.optional(DependsOn),
+  command: v.optional(v.nullable(StringOrList)),
+  restart: v.optional(Restart),
   healthcheck: v.optional(HealthcheckSchema),
+  networks: v.optional(ServiceNetworks),
+  profiles: v.optional(StringList),
+  container_name: v.optional(v.string()),
   compose: v.optional(ComposeSchema),
   ...SWARM_SERVICE_KEYS,
-});
+};
+/** A service: fleet's keys checked, Compose's other keys passed through (see unknownKeys). */
+export const ServiceSchema = v.objectWithRest(SERVICE_ENTRIES, v.unknown());
+const TypedService = v.object(SERVICE_ENTRIES);
+
+/** The keys a service may have: fleet's, Compose's, and extensions (`x-…`). */
+const SERVICE_KEYS = new Set(Object.keys(ServiceSchema.entries));
 
 /** Release tasks (SPEC §11): one-off commands with the new image before anything stops. */
 const TasksSchema = v.strictObject({
   // both keys are needed, but either may come from _base: checked when the stage resolves
   pre_deploy: v.optional(
-    v.strictObject({ service: v.optional(Name), command: v.optional(StringOrList) }),
+    v.strictObject({ service: v.optional(ServiceName), command: v.optional(StringOrList) }),
   ),
 });
 
@@ -187,7 +243,7 @@ const HistorySchema = v.strictObject({
   keep: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1, "must be at least 1"))),
 });
 
-export const StageFileSchema = v.strictObject({
+export const StageFileSchema = v.objectWithRest({
   project: v.optional(Name),
   registry: v.optional(Registry),
   platform: v.optional(v.pipe(
@@ -206,15 +262,23 @@ export const StageFileSchema = v.strictObject({
     v.pipe(v.string(), v.regex(/^[a-zA-Z0-9][a-zA-Z0-9_.+-]*$/, "not a Docker context name")),
   ),
   confirm: v.optional(v.boolean()),
-  services: v.optional(v.record(Name, ServiceSchema)),
+  compose_file: v.optional(v.union([v.pipe(v.string(), v.minLength(1)), v.array(v.string())])),
+  profiles: v.optional(StringList),
+  services: v.optional(v.record(ServiceName, ServiceSchema)),
+  // Compose's own top-level maps, passed through (Compose checks them)
+  networks: v.optional(v.record(v.string(), v.nullable(v.looseObject({})))),
+  volumes: v.optional(v.record(v.string(), v.nullable(v.looseObject({})))),
+  configs: v.optional(v.record(v.string(), v.nullable(v.looseObject({})))),
+  secrets: v.optional(v.record(v.string(), v.nullable(v.looseObject({})))),
   tasks: v.optional(TasksSchema),
   hooks: v.optional(HooksSchema),
   history: v.optional(HistorySchema),
   orchestrator: v.optional(Orchestrator),
-});
+}, v.unknown());
 
 export type StageFile = v.InferOutput<typeof StageFileSchema>;
-export type ServiceFile = v.InferOutput<typeof ServiceSchema>;
+/** A service's settings: the keys fleet reads, typed (Compose's others are there, untyped). */
+export type ServiceFile = v.InferOutput<typeof TypedService>;
 
 /** The keys allowed at a key path (for "did you mean"), or [] where any key goes. */
 export function keysAt(path: readonly string[]): string[] {
@@ -273,6 +337,8 @@ export function validateStageFile(
   doc: unknown,
 ): { ok: true; value: StageFile } | { ok: false; problems: Problem[] } {
   const r = v.safeParse(StageFileSchema, doc, { abortEarly: false });
+  const unknown = unknownKeys(doc);
+  if (r.success && unknown.length) return { ok: false, problems: unknown };
   // keys that do not fit the stage's orchestrator (Swarm settings on Compose, and the reverse)
   const misfits = orchestratorProblems((doc ?? {}) as Parameters<typeof orchestratorProblems>[0]);
   if (r.success && misfits.length) return { ok: false, problems: misfits };
@@ -284,6 +350,7 @@ export function validateStageFile(
       return why ? { ...p, message: why } : p;
     }),
     ...misfits,
+    ...unknown,
   ];
   // a union reports one issue per branch at the same path: keep the first of each path
   const seen = new Set<string>();
@@ -294,6 +361,33 @@ export function validateStageFile(
       return seen.has(k) ? false : (seen.add(k), true);
     }),
   };
+}
+
+/** Keys that are neither fleet's nor Compose's nor extensions (`x-…`), with "did you mean". */
+function unknownKeys(doc: unknown): Problem[] {
+  const out: Problem[] = [];
+  const check = (map: unknown, known: readonly string[], path: string[]) => {
+    if (!map || typeof map !== "object" || Array.isArray(map)) return;
+    for (const key of Object.keys(map)) {
+      if (known.includes(key) || isExtension(key)) continue;
+      const guess = didYouMean(key, known);
+      out.push({
+        path: [...path, key],
+        key: true,
+        message: guess
+          ? `unknown key (did you mean "${guess}"?)`
+          : `unknown key (valid keys: ${known.join(", ")})`,
+      });
+    }
+  };
+  check(doc, Object.keys(StageFileSchema.entries), []);
+  const services = (doc as { services?: unknown } | null)?.services;
+  if (services && typeof services === "object") {
+    for (const [name, svc] of Object.entries(services)) {
+      check(svc, [...SERVICE_KEYS], ["services", name]);
+    }
+  }
+  return out;
 }
 
 function toProblem(issue: v.BaseIssue<unknown>): Problem {
@@ -314,7 +408,7 @@ function toProblem(issue: v.BaseIssue<unknown>): Problem {
     return {
       path,
       key: true,
-      message: `invalid service name "${last}" (names must match ${NAME_RULE})`,
+      message: `invalid service name "${last}" (names must match ${SERVICE_NAME_RULE})`,
     };
   }
   if (issue.type === "regex" && last === "project") {

@@ -32,3 +32,24 @@ export function pickServices(
   }
   return names.length ? pool.filter((s) => names.includes(s.name)) : [...pool];
 }
+
+/**
+ * The stage with more active profiles (`--profile`), besides its own `profiles:`.
+ * @example withProfiles(stage, ["debug"]).profiles // ["debug"]
+ */
+export function withProfiles(stage: Stage, more: readonly string[] = []): Stage {
+  if (more.length === 0) return stage;
+  return { ...stage, profiles: [...new Set([...(stage.profiles ?? []), ...more])] };
+}
+
+/**
+ * The services a release starts: those without `profiles:`, and those with an active profile
+ * (Compose's rule).
+ * @example activeServices(stage).map((s) => s.name) // ["web", "db"]
+ */
+export function activeServices(stage: Stage, pool: readonly Service[] = stage.services): Service[] {
+  return pool.filter((s) => {
+    const p = (s as { profiles?: readonly string[] }).profiles;
+    return !p?.length || p.some((x) => (stage.profiles ?? []).includes(x));
+  });
+}

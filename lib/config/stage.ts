@@ -15,10 +15,22 @@ import {
 import { parsePlatforms } from "./platforms.ts";
 import { templateError } from "./vars.ts";
 import { readYamlFile, type YamlFile } from "./yaml_file.ts";
+import { mergeService, readComposeFiles } from "./compose_files.ts";
+import { COMPOSE_TOP_KEYS, SERVICE_NAME_RE } from "./compose_spec.ts";
+import { readDotenv } from "./dotenv.ts";
+import { interpolate, unsetVars } from "./vars.ts";
+
+type Env = Readonly<Record<string, string | undefined>>;
+type Dict = Record<string, unknown>;
 
 /** A service as fleet works with it: the file's settings plus its resolved build. */
 export interface Service extends Omit<ServiceFile, "build"> {
   readonly name: string;
+  /**
+   * On a stage with `compose_file:`, what the stage files themselves set for this service (the
+   * overlay fleet puts on the Compose files' model); undefined when they set nothing.
+   */
+  readonly own?: Readonly<Record<string, unknown>>;
   readonly build?: {
     readonly context: string; // absolute
     readonly dockerfile?: string; // absolute when set in the file; else discovered at build time
@@ -54,6 +66,26 @@ export interface Stage {
   readonly positions?: Positions;
   /** The engine that deploys the stage (SPEC §8): Compose, or Swarm from its manager. */
   readonly orchestrator: "compose" | "swarm";
+  /** The user's own Compose files (`compose_file:`), whose services are the stage's. */
+  readonly compose?: {
+    /** Absolute paths, in `-f` order. */
+    readonly files: readonly string[];
+    /** Compose's project directory: the first file's. */
+    readonly projectDir: string;
+    /** The files' top-level networks (names), for the commands that take a project away. */
+    readonly networks: Readonly<Record<string, unknown>>;
+  };
+  /** Compose's top-level maps set in the stage files (networks, volumes, configs, secrets). */
+  readonly top?: Readonly<Record<string, Readonly<Record<string, unknown>>>>;
+  /** Profiles active on every command of the stage (`profiles:`; `--profile` adds more). */
+  readonly profiles?: readonly string[];
+  /** The variables of `.env` in the project directory (the process environment wins). */
+  readonly dotenv?: Readonly<Record<string, string>>;
+}
+
+/** The environment a stage's variables resolve from: `.env`, then the process's (it wins). */
+export function stageEnv(stage: Pick<Stage, "dotenv">, env: Env): Env {
+  return { ...stage.dotenv, ...env };
 }
 
 /** Releases kept on the host when the stage file says nothing (`history: { keep }`). */
@@ -153,8 +185,12 @@ function isPlain(x: unknown): x is Record<string, unknown> {
   return typeof x === "object" && x !== null && !Array.isArray(x);
 }
 
-/** Load, merge and validate one stage; throws ConfigError/UsageError with file + key path. */
-export function loadStage(root: string, name: string): Stage {
+/**
+ * Load, merge and validate one stage; throws ConfigError/UsageError with file + key path.
+ * `env` resolves the variables fleet must know before anything runs (image references), with
+ * `.env` of the project directory under it.
+ */
+export function loadStage(root: string, name: string, env: Env = Deno.env.toObject()): Stage {
   const rel = NAME_RE.test(name) ? stageFile(root, name) : undefined;
   if (!rel) {
     const stages = listStages(root);
@@ -166,19 +202,78 @@ export function loadStage(root: string, name: string): Stage {
   const baseRel = stageFile(root, "_base");
   const base = baseRel ? readYamlFile(root, baseRel) : undefined;
   const own = readYamlFile(root, rel);
-  const merged = deepMerge(base?.data ?? {}, own.data);
+  const fileDoc = deepMerge(base?.data ?? {}, own.data) as Dict;
+  const list = fileDoc.compose_file;
+  const src = typeof list === "string" || Array.isArray(list)
+    ? readComposeFiles(
+      root,
+      [list].flat().map(String),
+      locate(["compose_file"], false, own, base),
+    )
+    : undefined;
+  const merged = src ? withComposeServices(fileDoc, src.services) : fileDoc;
   const r = validateStageFile(merged);
   const problems = r.ok ? templateProblems(r.value) : r.problems;
-  if (!r.ok || problems.length) throw problemsError(problems, own, base);
-  return resolveStage(root, name, rel, r.value, baseRel, positionsOf(base, own));
+  const below = src?.parsed ?? [];
+  if (!r.ok || problems.length) throw problemsError(problems, own, base, below);
+  const stage = resolveStage(root, name, rel, r.value, baseRel, positionsOf(...below, base, own));
+  if (!src) return withImages(stage, env);
+  const ownServices = isDict(fileDoc.services) ? fileDoc.services : {};
+  return withImages({
+    ...stage,
+    compose: { files: src.files, projectDir: src.projectDir, networks: src.networks },
+    dotenv: readDotenv(src.projectDir),
+    services: stage.services.map((svc) => {
+      const o = ownServices[svc.name];
+      return isDict(o) ? { ...svc, own: o } : svc;
+    }),
+  }, env);
 }
+
+/** The Compose files' services with the stage files' settings over them (Compose's merge). */
+function withComposeServices(doc: Dict, services: Readonly<Record<string, Dict>>): Dict {
+  const stageOwn = isDict(doc.services) ? doc.services : {};
+  const out: Record<string, unknown> = {};
+  for (const [n, svc] of Object.entries(services)) {
+    out[n] = isDict(stageOwn[n]) ? mergeService(svc, stageOwn[n] as Dict) : svc;
+  }
+  for (const [n, svc] of Object.entries(stageOwn)) if (!(n in out)) out[n] = svc;
+  return { ...doc, services: out };
+}
+
+/**
+ * Image references with `${VAR}` resolved from the environment (and `.env`) when every variable
+ * has a value or a default: fleet pulls, pins and records them. One that cannot be resolved is
+ * kept as written: the commands that need it say which variable is missing.
+ */
+function withImages(stage: Stage, env: Env): Stage {
+  const vars = stageEnv(stage, env);
+  if (!stage.services.some((s) => s.image?.includes("$"))) return stage;
+  return {
+    ...stage,
+    services: stage.services.map((s) =>
+      s.image?.includes("$") && unsetVars(s.image, vars).length === 0
+        ? { ...s, image: interpolate(s.image, vars) }
+        : s
+    ),
+  };
+}
+
+const isDict = (x: unknown): x is Dict => typeof x === "object" && x !== null && !Array.isArray(x);
 
 const MAX_PROBLEMS = 20;
 
 /** One ConfigError for the problems, each against the file that sets its key (at most 20). */
-function problemsError(problems: readonly Problem[], own: YamlFile, base?: YamlFile): ConfigError {
+function problemsError(
+  problems: readonly Problem[],
+  own: YamlFile,
+  base: YamlFile | undefined,
+  below: readonly YamlFile[],
+): ConfigError {
   const msgs = problems.slice(0, MAX_PROBLEMS).map((p) =>
-    `${locate(p.path, p.key === true, own, base)}: ${p.path.join(".") || "(top)"}: ${p.message}`
+    `${locate(p.path, p.key === true, own, base, ...below)}: ${
+      p.path.join(".") || "(top)"
+    }: ${p.message}`
   );
   if (problems.length > MAX_PROBLEMS) msgs.push(`… and ${problems.length - MAX_PROBLEMS} more`);
   return new ConfigError(msgs.join("\n"), { hint: "see the stage file reference in README.md" });
@@ -251,6 +346,11 @@ function resolveStage(
     keep: f.history?.keep ?? KEEP_HISTORY,
     positions,
     orchestrator: f.orchestrator ?? "compose",
+    top: Object.fromEntries(
+      COMPOSE_TOP_KEYS.filter((k) => f[k] !== undefined).map((k) => [k, f[k] as Dict]),
+    ),
+    profiles: f.profiles ?? [],
+    dotenv: readDotenv(root),
   };
 }
 
@@ -282,7 +382,8 @@ function resolveService(
   at: (...path: string[]) => string,
   all: Record<string, unknown>,
 ): Service {
-  for (const dep of s.depends_on ?? []) {
+  const deps = Array.isArray(s.depends_on) ? s.depends_on : Object.keys(s.depends_on ?? {});
+  for (const dep of deps) {
     if (!(dep in all)) {
       throw new ConfigError(
         `${at("services", name, "depends_on")}: unknown service "${dep}" (services: ${
@@ -306,7 +407,12 @@ function resolveService(
       context,
       dockerfile: build.dockerfile ? resolve(context, build.dockerfile) : undefined,
       target: build.target,
-      args: Object.fromEntries(Object.entries(build.args ?? {}).map(([k, v]) => [k, String(v)])),
+      // an argument without a value takes it from the environment, as Compose does
+      args: Object.fromEntries(
+        Object.entries(build.args ?? {}).filter(([, v]) => v !== null).map((
+          [k, v],
+        ) => [k, String(v)]),
+      ),
       ...(build.secrets?.length ? { secrets: build.secrets } : {}),
     },
   };

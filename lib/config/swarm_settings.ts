@@ -130,6 +130,11 @@ export function orchestratorProblems(doc: Doc): KeyProblem[] {
       if (valueAt(svc, path.slice(2)) !== undefined) {
         out.push({ path, message: swarmReason(path)! });
       }
+      // the same key set directly on the service (Compose's keys are the stage's too)
+      const direct = at(...key.split("."));
+      if (valueAt(svc, direct.slice(2)) !== undefined) {
+        out.push({ path: direct, message: swarmReason(path)! });
+      }
     }
   }
   return out;

@@ -6,9 +6,9 @@
 import { parse, stringify } from "yaml";
 import { DEFAULTS } from "../core/defaults.ts";
 import type { Step } from "../core/run.ts";
-import type { Stage } from "../config/stage.ts";
+import { type Stage, stageEnv } from "../config/stage.ts";
 import { requireStageVars } from "../config/stage_vars.ts";
-import { literal, requireVars, varEnv } from "../config/vars.ts";
+import { hasVars, literal, requireVars, varEnv } from "../config/vars.ts";
 import { composeProject, type ImageOptions, imageRef } from "../docker/images.ts";
 import { listContainers } from "../docker/queries.ts";
 import type { Images } from "../docker/queries.ts";
@@ -35,23 +35,44 @@ type Env = Readonly<Record<string, string | undefined>>;
  * they run without the deploy-time secrets; the host's variables are still needed (without
  * them the commands would go to another engine).
  */
-export function composeContext(stage: Stage, env: Env, opts: ContextOptions = {}): EngineContext {
-  const settings = stage.services.map(({ build: _b, ...rest }) => rest);
+export function composeContext(stage: Stage, given: Env, opts: ContextOptions = {}): EngineContext {
+  const env = stageEnv(stage, given);
+  const settings = stage.services.map(({ build: _b, own: _o, ...rest }) => rest);
   const readOnly = opts.readOnly === true;
   if (opts.requireVars !== false) requireStageVars(stage, env, readOnly);
+  // read-only commands need no files: their model names the services (and networks) only
+  const files = !readOnly && stage.compose
+    ? { files: stage.compose.files, projectDir: stage.compose.projectDir }
+    : {};
   return {
     stage,
     target: targetOf(stage, env),
     project: composeProject(stage),
     model: readOnly ? namesOnlyYaml(stage, opts) : composeYaml(stage, { home: env.HOME, ...opts }),
-    secretEnv: readOnly ? {} : varEnv(settings, env),
+    secretEnv: readOnly ? {} : varEnv([settings, stage.top], env),
+    ...files,
   };
 }
 
+/**
+ * The services by name with their images, and the networks (so `down` takes them away too);
+ * no profiles, so every service of the project counts.
+ */
 function namesOnlyYaml(stage: Stage, opts: ImageOptions): string {
-  const image = (s: Stage["services"][number]) => ({ image: literal(imageRef(stage, s, opts)) });
+  const image = (s: Stage["services"][number]) => {
+    const ref = imageRef(stage, s, opts);
+    return { image: ref.includes("${") ? "unset-variable" : literal(ref) };
+  };
   const services = Object.fromEntries(stage.services.map((s) => [s.name, image(s)]));
-  return stringify({ name: composeProject(stage), services });
+  const networks = { ...stage.compose?.networks, ...stage.top?.networks };
+  const names = Object.keys(networks).filter((n) => !hasVars(JSON.stringify(networks[n] ?? {})));
+  return stringify({
+    name: composeProject(stage),
+    services,
+    ...(names.length
+      ? { networks: Object.fromEntries(names.map((n) => [n, networks[n] ?? {}])) }
+      : {}),
+  });
 }
 
 /**
@@ -69,8 +90,15 @@ export function contextFromModel(
   for (const [svc, ref] of Object.entries(images)) {
     if (m.services?.[svc]) m.services[svc].image = ref;
   }
-  requireVars([["the recorded release", m.services]], env);
-  return { ...ctx, model: stringify(m, { lineWidth: 0 }), secretEnv: varEnv(m.services, env) };
+  const vars = stageEnv(ctx.stage, env);
+  requireVars([["the recorded release", m.services]], vars);
+  // a recorded model stands alone: Compose's merge of the files it was made of
+  return {
+    ...ctx,
+    files: [],
+    model: stringify(m, { lineWidth: 0 }),
+    secretEnv: varEnv(m, vars),
+  };
 }
 
 /**

@@ -27,11 +27,16 @@ export type ModelOptions = ImageOptions & {
 type Model = {
   name: string;
   services: Record<string, Record<string, unknown>>;
-  volumes?: Record<string, Record<string, never>>;
+  volumes?: Record<string, unknown>;
+  networks?: Record<string, unknown>;
+  configs?: Record<string, unknown>;
+  secrets?: Record<string, unknown>;
 };
 
 /**
- * The Compose model of a stage as a plain object.
+ * The Compose model of a stage as a plain object. On a stage with `compose_file:` it is the
+ * overlay fleet puts over the user's files (`-f file… -f -`): fleet's image names and labels,
+ * and what the stage files set; Compose merges it with the files by its own rules.
  * @example renderCompose(stage).services.web.image // "127.0.0.1:5000/demo-web-dev:latest"
  */
 export function renderCompose(
@@ -41,16 +46,20 @@ export function renderCompose(
   const services: Model["services"] = {};
   const named = new Set<string>();
   for (const svc of stage.services) {
-    services[svc.name] = renderService(
-      stage,
-      svc,
-      opts.images?.[svc.name] ?? imageRef(stage, svc, opts),
-      named,
-      opts.home,
-    );
+    const image = opts.images?.[svc.name] ?? imageRef(stage, svc, opts);
+    // on a Compose-file stage only what the stage files set goes over the files' service
+    const src: Service = stage.compose ? { ...(svc.own ?? {}), name: svc.name } as Service : svc;
+    services[svc.name] = renderService(stage, src, image, named, opts.home);
   }
   const model: Model = { name: composeProject(stage), services };
-  if (named.size) model.volumes = Object.fromEntries([...named].sort().map((v) => [v, {}]));
+  for (const [k, value] of Object.entries(stage.top ?? {})) {
+    (model as Record<string, unknown>)[k] = value;
+  }
+  const declared = Object.keys(stage.top?.volumes ?? {});
+  const more = [...named].filter((v) => !declared.includes(v)).sort();
+  if (more.length) {
+    model.volumes = { ...model.volumes, ...Object.fromEntries(more.map((v) => [v, {}])) };
+  }
   return model;
 }
 
@@ -59,7 +68,34 @@ export function composeYaml(stage: Stage, opts: Parameters<typeof renderCompose>
   return stringify(renderCompose(stage, opts), { lineWidth: 0 });
 }
 
-/** One service of the model; the named volumes it uses are added to `named`. */
+/** Keys of a stage file's service that are fleet's own: never in the Compose model. */
+const FLEET_KEYS = new Set([
+  "name",
+  "own",
+  "build",
+  "registry",
+  "compose",
+  "replicas",
+  "update",
+  "placement",
+  "endpoint",
+]);
+/** The keys rendered first, in this order (the rest follow as the stage file has them). */
+const FIRST = [
+  "command",
+  "ports",
+  "environment",
+  "env_file",
+  "volumes",
+  "depends_on",
+  "restart",
+  "healthcheck",
+];
+
+/**
+ * One service of the model: Compose's keys as the stage file sets them (paths made absolute,
+ * durations with units), fleet's image and labels; the named volumes it uses go into `named`.
+ */
 export function renderService(
   stage: Stage,
   svc: Service,
@@ -67,22 +103,41 @@ export function renderService(
   named: Set<string>,
   home: string | undefined,
 ): Record<string, unknown> {
-  const out: Record<string, unknown> = { image: literal(image) };
-  if (svc.command !== undefined) out.command = svc.command;
+  const out: Record<string, unknown> = { image };
+  const all = svc as unknown as Record<string, unknown>;
+  const keys = [
+    ...FIRST.filter((k) => all[k] !== undefined),
+    ...Object.keys(all).filter((k) => !FIRST.includes(k) && k !== "image" && k !== "labels"),
+  ].filter((k) => !FLEET_KEYS.has(k));
+  for (const k of keys) out[k] = all[k];
   if (svc.ports) out.ports = svc.ports.map((p) => typeof p === "number" ? String(p) : p);
-  if (svc.environment) out.environment = svc.environment;
-  if (svc.env_file !== undefined) {
-    out.env_file = [svc.env_file].flat().map((f) => resolve(literal(stage.root), f));
-  }
+  if (svc.env_file !== undefined) out.env_file = envFiles(stage.root, svc.env_file);
   if (svc.volumes) {
     const where = keyAt(stage, ["services", svc.name, "volumes"]);
-    out.volumes = svc.volumes.map((v) => volume(stage.root, v, named, home, where));
+    out.volumes = svc.volumes.map((v) =>
+      typeof v === "string" ? volume(stage.root, v, named, home, where) : longVolume(stage.root, v)
+    );
   }
-  if (svc.depends_on) out.depends_on = svc.depends_on;
-  if (svc.restart) out.restart = svc.restart;
   if (svc.healthcheck) out.healthcheck = healthcheck(svc.healthcheck);
   out.labels = { ...userLabels(svc.labels), [LABEL.stage]: stage.name, [LABEL.service]: svc.name };
   return { ...out, ...svc.compose };
+}
+
+/** `env_file:` entries with absolute paths (Compose's `{ path, required }` form kept). */
+function envFiles(root: string, files: NonNullable<Service["env_file"]>): unknown[] {
+  return [files].flat().map((f) =>
+    typeof f === "string"
+      ? resolve(literal(root), f)
+      : { ...f, path: resolve(literal(root), String((f as { path?: unknown }).path ?? "")) }
+  );
+}
+
+/** A long-syntax volume: a relative bind source made absolute. */
+function longVolume(root: string, v: Record<string, unknown>): Record<string, unknown> {
+  const src = v.source;
+  return typeof src === "string" && src.startsWith(".") && v.type === "bind"
+    ? { ...v, source: resolve(literal(root), src) }
+    : v;
 }
 
 /**
@@ -129,6 +184,7 @@ function healthcheck(h: NonNullable<Service["healthcheck"]>): Record<string, unk
   if (h.timeout !== undefined) out.timeout = dur(h.timeout);
   if (h.retries !== undefined) out.retries = h.retries;
   if (h.start_period !== undefined) out.start_period = dur(h.start_period);
+  if (h.start_interval !== undefined) out.start_interval = dur(h.start_interval);
   if (h.disable !== undefined) out.disable = h.disable;
   return out;
 }

@@ -5,6 +5,12 @@
 import type { Step, StepKind } from "../core/run.ts";
 import type { EngineContext } from "./engine.ts";
 
+/** The stage's active profiles for Compose (`COMPOSE_PROFILES`), where it has some. */
+export function profilesEnv(ctx: EngineContext): Record<string, string> {
+  const p = ctx.stage.profiles ?? [];
+  return p.length ? { COMPOSE_PROFILES: p.join(",") } : {};
+}
+
 /**
  * A `docker compose` step on the stage's target with the model on stdin.
  * @example composeStep(ctx, "stop", ["stop", "web"]).argv
@@ -26,12 +32,13 @@ export function composeStep(
       "-p",
       ctx.project,
       "--project-directory",
-      ctx.stage.root,
+      ctx.projectDir ?? ctx.stage.root,
+      ...(ctx.files ?? []).flatMap((f) => ["-f", f]),
       "-f",
       modelFile ?? "-",
       ...args,
     ],
-    env: { ...ctx.target.env, COMPOSE_PROGRESS: "plain" },
+    env: { ...ctx.target.env, COMPOSE_PROGRESS: "plain", ...profilesEnv(ctx) },
     secretEnv: ctx.secretEnv,
     ...(modelFile ? {} : { input: ctx.model }),
   };

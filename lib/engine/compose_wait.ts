@@ -10,6 +10,7 @@ import { runStep } from "../core/steps.ts";
 import { type ContainerState, containerStates, listContainers } from "../docker/queries.ts";
 import { composeStep } from "./compose_step.ts";
 import type { EngineContext } from "./engine.ts";
+import type { Stage } from "../config/stage.ts";
 
 /** The verdict on a set of container states. */
 export type Verdict =
@@ -18,12 +19,45 @@ export type Verdict =
   | { readonly kind: "failed"; readonly service: string; readonly why: string };
 
 /**
+ * The one-shot services of a stage (a migration, an init job): those another service waits on
+ * with `service_completed_successfully`, and those with `restart: "no"`. Done when they exit 0.
+ * @example oneShots(stage) // Set { "migrate" }
+ */
+export function oneShots(stage: Stage): Set<string> {
+  const out = new Set<string>();
+  for (const svc of stage.services) {
+    if (svc.restart === "no") out.add(svc.name);
+    const deps = svc.depends_on;
+    if (!deps || Array.isArray(deps)) continue;
+    for (const [name, d] of Object.entries(deps)) {
+      if (d.condition === "service_completed_successfully") out.add(name);
+    }
+  }
+  return out;
+}
+
+/**
  * Ready when each expected service has a running container that is healthy (or has no
- * healthcheck); failed as soon as one exited, died or is unhealthy.
+ * healthcheck), or, for a one-shot service, one that exited 0; failed as soon as one exited
+ * (a one-shot: with another code), died or is unhealthy.
  * @example assess([{ service: "web", status: "running", health: "" , …}], ["web"]) // ready
  */
-export function assess(states: readonly ContainerState[], services: readonly string[]): Verdict {
+export function assess(
+  states: readonly ContainerState[],
+  services: readonly string[],
+  once: ReadonlySet<string> = new Set(),
+): Verdict {
+  const done = (s: ContainerState) =>
+    once.has(s.service) && s.status === "exited" && s.exitCode === 0;
   for (const s of states) {
+    if (done(s)) continue;
+    if (once.has(s.service) && s.status === "exited") {
+      return {
+        kind: "failed",
+        service: s.service,
+        why: `the one-shot job exited with code ${s.exitCode}`,
+      };
+    }
     if (s.status === "exited" || s.status === "dead") {
       return {
         kind: "failed",
@@ -39,7 +73,7 @@ export function assess(states: readonly ContainerState[], services: readonly str
     const mine = states.filter((s) => s.service === svc);
     if (mine.length === 0) return { kind: "waiting", why: `${svc}: no container yet` };
     const bad = mine.find((s) =>
-      s.status !== "running" || (s.health !== "" && s.health !== "healthy")
+      !done(s) && (s.status !== "running" || (s.health !== "" && s.health !== "healthy"))
     );
     if (bad) {
       return {
@@ -68,7 +102,10 @@ export async function applySteps(
       await runStep(deps, step);
     } catch (e) {
       if (step.kind !== "up" || !(e instanceof CommandError)) throw e;
-      throw await explainWait(deps, ctx, services, timeoutSec, e);
+      const v = await verdict(deps, ctx, services);
+      // Compose versions differ on a one-shot job that ended well: what counts is the verdict
+      if (v.kind === "ready" && oneShots(ctx.stage).size > 0) continue;
+      throw await explainWait(deps, ctx, services, timeoutSec, e, v);
     }
     // Compose 2.x's `up --wait` can return 0 when --wait-timeout runs out (seen with 2.26):
     // a success that arrives at the deadline is checked against the containers themselves.
@@ -93,7 +130,7 @@ async function verdict(
 ): Promise<Verdict> {
   const ids = (await listContainers(deps, ctx.target, ctx.project))
     .filter((c) => services.includes(c.service)).map((c) => c.id);
-  return assess(await containerStates(deps, ctx.target, ids), services);
+  return assess(await containerStates(deps, ctx.target, ids), services, oneShots(ctx.stage));
 }
 
 /** Why `up` failed: a service that exited, is unhealthy, or was not ready in time (else `cause`). */

@@ -23,6 +23,13 @@ export interface EngineContext {
   readonly model: string;
   /** The values of the `${VAR}` the model refers to: the child's environment, never argv. */
   readonly secretEnv: Readonly<Record<string, string>>;
+  /**
+   * The user's Compose files the model goes over (`-f file… -f -`), absolute; none once the
+   * model is Compose's own merge of them (a deploy records that one: it stands alone).
+   */
+  readonly files?: readonly string[];
+  /** Compose's project directory (default: the project root). */
+  readonly projectDir?: string;
 }
 
 /** How a context is made: image overrides, pinned images (rollback), the variables check. */
@@ -120,9 +127,10 @@ export interface Engine {
   ): EngineContext;
   /**
    * The orchestrator's own check of the model, on this machine (no engine): what it would reject
-   * is a ConfigError (exit 2) before anything runs on the host.
+   * is a ConfigError (exit 2) before anything runs on the host. Returns the context to deploy:
+   * on a stage with Compose files, the model Compose made of them with fleet's overlay (no files).
    */
-  check(deps: Deps, ctx: EngineContext): Promise<void>;
+  check(deps: Deps, ctx: EngineContext): Promise<EngineContext>;
   /**
    * The images of a release, once `pulled` (the pull, which may still run) is done, and before
    * the lock; a missing or unfit one is an error that changes nothing. Compose: the image IDs on

@@ -127,7 +127,7 @@ export const swarm: Engine = {
   context: swarmContext,
   fromModel: contextFromModel,
   // the stack file is Docker's to read (`docker stack deploy`); no local check that needs Compose
-  check: () => Promise.resolve(),
+  check: (_deps, ctx) => Promise.resolve(ctx),
   resolve: resolveDigests,
   releaseSteps: stackSteps,
   apply: applyStack,

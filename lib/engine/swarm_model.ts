@@ -68,7 +68,8 @@ export function stackYaml(stage: Stage, opts: StackOptions = {}): string {
 export function defaultMonitor(svc: Pick<Service, "healthcheck">): number {
   const h = svc.healthcheck;
   if (!h || h.disable || h.test === undefined) return 5;
-  const decide = (h.retries ?? 3) * (seconds(h.interval) ?? 30) + (seconds(h.timeout) ?? 30);
+  const retries = typeof h.retries === "number" ? h.retries : Number(h.retries ?? 3) || 3;
+  const decide = retries * (seconds(h.interval) ?? 30) + (seconds(h.timeout) ?? 30);
   return Math.max(5, Math.ceil(decide));
 }
 

@@ -81,7 +81,10 @@ export function envArgs(
       secretEnv[name] = interpolate(String(value), ctx.secretEnv);
     }
   }
-  for (const f of [svc?.env_file ?? []].flat()) argv.push("--env-file", resolve(ctx.stage.root, f));
+  for (const f of [svc?.env_file ?? []].flat()) {
+    const path = typeof f === "string" ? f : String(f.path ?? "");
+    argv.push("--env-file", resolve(ctx.stage.root, path));
+  }
   return { argv, secretEnv };
 }
 

@@ -55,7 +55,7 @@ export async function runRelease(
   const base = { ...baseResult(ctx, sel), release: id };
   const hooks = (which: "pre" | "post", result: string) =>
     hookSteps(ctx.stage, which, { release: id, result, services: sel.services });
-  const steps = planSteps(engine, ctx, sel.services, sel.toPull, o, true);
+  let steps = planSteps(engine, ctx, sel.services, sel.toPull, o, true);
   const task = sel.kind === "deploy" ? taskOf(engine, ctx) : undefined;
   if (o.dryRun) {
     // a dry run starts no process (start-up stays fast); the deploy itself checks the model first
@@ -71,7 +71,9 @@ export async function runRelease(
   // who and which commit (git, local) while the model is checked
   const local = Promise.all([whoAmI(deps, ctx.stage.root), gitCommit(deps, ctx.stage.root)]);
   local.catch(() => {}); // a failed check below is the error to report
-  await engine.check(deps, ctx); // what Compose would reject: exit 2 before anything runs on the host
+  // what Compose would reject: exit 2 before anything runs on the host; the model to deploy
+  ctx = await engine.check(deps, ctx);
+  steps = planSteps(engine, ctx, sel.services, sel.toPull, o, true);
   await runHooks(deps, ctx.stage, "pre", {
     release: id,
     result: "pending",

@@ -46,7 +46,7 @@ export function configYaml(s: Stage, opts: ImageOptions = {}): string {
 export function resolvedConfig(s: Stage, opts: ImageOptions = {}): Record<string, unknown> {
   const rel = (p: string) => relative(s.root, p) || ".";
   const services = Object.fromEntries(s.services.map((svc) => {
-    const { name: _n, build, image: _i, ...rest } = svc;
+    const { name: _n, build, image: _i, own: _o, ...rest } = svc;
     const out: Record<string, unknown> = { image: imageRef(s, svc, opts) };
     if (build) {
       out.build = {
@@ -68,6 +68,8 @@ export function resolvedConfig(s: Stage, opts: ImageOptions = {}): Record<string
     tag: s.tag,
     ...(s.context ? { context: s.context } : { host: s.host ?? "local engine" }),
     confirm: s.confirm,
+    ...(s.compose ? { compose_file: s.compose.files.map(rel) } : {}),
+    ...(s.profiles?.length ? { profiles: s.profiles } : {}),
     services,
   };
 }

@@ -85,9 +85,9 @@ const broken: Record<string, [Record<string, string>, string[], RegExp]> = {
     /^error: unknown stage "prod" \(stages: dev, live\)$/m,
   ],
   "bad service name": [
-    { "stages/live.yaml": "project: a\nservices:\n  Web:\n    image: x\n" },
+    { "stages/live.yaml": "project: a\nservices:\n  -web:\n    image: x\n" },
     ["config", "live"],
-    /^error: stages\/live\.yaml:3:3: services\.Web: invalid service name "Web"/m,
+    /^error: stages\/live\.yaml:3:3: services\.-web: invalid service name "-web"/m,
   ],
   "unset variable": [
     {

@@ -71,7 +71,7 @@ const invalid: Record<string, string> = {
   "a misspelled build key": "services:\n  api:\n    build: { dockerfle: D }\n",
   "a misspelled healthcheck key": "services:\n  api:\n    healthcheck: { intervall: 5s }\n",
   "an invalid project name": "project: My App\n",
-  "an invalid service name": "services:\n  Web:\n    image: x\n",
+  "an invalid service name": "services:\n  -web:\n    image: x\n",
   "an invalid tag": "tag: v 1\n",
   "a host without a scheme": "host: 203.0.113.10\n",
   "an unknown restart policy": "services:\n  a:\n    restart: sometimes\n",

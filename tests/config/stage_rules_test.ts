@@ -27,10 +27,6 @@ Deno.test("compose: may not set what fleet owns, and says which key to use", () 
       "stages/dev.yaml:6:14: services.web.compose.image: fleet sets image itself: use services.web.image",
       "stages/dev.yaml:7:15: services.web.compose.labels: fleet sets labels itself: use services.web.labels",
       "stages/dev.yaml:9:14: services.web.compose.ports: fleet sets ports itself: use services.web.ports",
-      "stages/dev.yaml:8:23: services.web.compose.container_name: Compose names the containers " +
-      "({project}-{stage}-{service}-1); a fixed name breaks stop → rm → up and rollback",
-      "stages/dev.yaml:11:17: services.web.compose.profiles: a service in a profile is not started by " +
-      "fleet's up: use a stage instead",
       "stages/dev.yaml:10:27: services.web.compose.deploy.replicas: fleet runs one container per service",
     ].join("\n"),
   );

@@ -122,12 +122,17 @@ Deno.test("files starting with _ are never stages", () => {
 });
 
 Deno.test("bad service name is rejected with the rule", () => {
-  const root = tempProject({ "stages/dev.yaml": base + "services:\n  My_Api:\n    image: x\n" });
+  const root = tempProject({ "stages/dev.yaml": base + "services:\n  My Api:\n    image: x\n" });
   const e = errorOf(() => loadStage(root, "dev"));
   assert.equal(
     e.message,
-    `stages/dev.yaml:4:3: services.My_Api: invalid service name "My_Api" (names must match [a-z0-9][a-z0-9_-]*)`,
+    `stages/dev.yaml:4:3: services.My Api: invalid service name "My Api" (names must match [a-zA-Z0-9][a-zA-Z0-9_.-]*)`,
   );
+  // Compose's names: capitals and dots (wazuh.master)
+  const ok = tempProject({
+    "stages/dev.yaml": base + "services:\n  wazuh.Master:\n    image: x\n",
+  });
+  assert.equal(loadStage(ok, "dev").services[0].name, "wazuh.Master");
 });
 
 Deno.test("bad project name, wrong types, and several problems at once", () => {
