@@ -28,6 +28,8 @@ export interface Imported {
   readonly top: Record<string, unknown>;
   readonly notes: Note[];
   readonly secrets: string[]; // the variables that now stand for literal secrets
+  /** Where the file sets fleet's own labels (`services.web.labels.dev.fleet.stage`). */
+  readonly fleetLabels: string[];
 }
 
 /** Service names as Compose allows them. */
@@ -43,7 +45,7 @@ const FLEET_LABEL = /^dev\.fleet\./;
  */
 export function importCompose(text: string, opts: { file: string; base: string }): Imported {
   const data = parseCompose(text, opts.file);
-  const ctx: ImportContext = { ...opts, notes: [], secretValues: new Map() };
+  const ctx: ImportContext = { ...opts, notes: [], secretValues: new Map(), fleetLabels: [] };
   const services: Record<string, Record<string, unknown>> = {};
   const entries = Object.entries(asMap(data.services));
   if (entries.length === 0) {
@@ -75,7 +77,8 @@ export function importCompose(text: string, opts: { file: string; base: string }
     }
   }
   const name = typeof data.name === "string" ? data.name : undefined;
-  return { name, services, top, notes: ctx.notes, secrets: [...ctx.secretValues.keys()] };
+  const secrets = [...ctx.secretValues.keys()];
+  return { name, services, top, notes: ctx.notes, secrets, fleetLabels: ctx.fleetLabels };
 }
 
 /** One service, key by key in its own order: the few changes, everything else as it is. */
@@ -120,6 +123,7 @@ function labelsOut(v: unknown, out: Record<string, unknown>, at: string[], ctx: 
     ? v.map(keyOf).filter((k) => FLEET_LABEL.test(k))
     : Object.keys(asMap(v)).filter((k) => FLEET_LABEL.test(k));
   if (fleets.length) {
+    ctx.fleetLabels.push(...fleets.map((k) => `${at.join(".")}.${k}`));
     ctx.notes.push({
       path: at,
       text: `not taken over from ${ctx.file}: ${fleets.join(", ")} (dev.fleet.* labels are ` +

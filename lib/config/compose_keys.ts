@@ -17,6 +17,7 @@ export interface ImportContext {
   readonly base: string; // its directory, posix, relative to the project root ("" = the root)
   readonly notes: Note[];
   readonly secretValues: Map<string, unknown>; // variable → the literal it replaced
+  readonly fleetLabels: string[]; // the key paths of dev.fleet.* labels left out
 }
 
 const SECRET_NAME =

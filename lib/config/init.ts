@@ -13,7 +13,7 @@ import {
   visit,
   type YAMLMap,
 } from "yaml";
-import { UsageError } from "../core/errors.ts";
+import { ConfigError, UsageError } from "../core/errors.ts";
 import { importCompose, type Imported, type Note } from "./compose_import.ts";
 import { SCHEMA_FILE, stageJsonSchema } from "./json_schema.ts";
 import { NAME_RE } from "./schema.ts";
@@ -79,6 +79,17 @@ function projectName(input: InitInput, fromCompose?: string): string {
 
 /** `_base.yaml` that keeps the Compose file as the source of the services. */
 function referenceYaml(project: string, imported: Imported, file: string): string {
+  if (imported.fleetLabels.length) {
+    // fleet sets these on every container and refuses them in the files it deploys
+    throw new ConfigError(
+      `${file}: ${imported.fleetLabels[0]}: dev.fleet.* labels are fleet's own` +
+        (imported.fleetLabels.length > 1 ? ` (and ${imported.fleetLabels.length - 1} more)` : ""),
+      {
+        hint: `remove them from ${file} (fleet sets them itself), or copy the services with ` +
+          `\`fleet init --from ${file} --copy\`, which leaves them out`,
+      },
+    );
+  }
   const lines = [
     MODELINE,
     "# Shared by every stage: deep-merged under stages/<stage>.yaml (maps merge, lists are replaced).",

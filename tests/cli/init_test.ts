@@ -64,19 +64,29 @@ Deno.test("fleet init --from --copy: the services in _base.yaml, and every stage
   assert.ok(!Deno.readTextFileSync(join(dir, "stages/_base.yaml")).includes("abc"));
 });
 
-Deno.test("fleet init: a service with dev.fleet.* labels still gives stages that load", async () => {
+Deno.test("fleet init, a service with dev.fleet.* labels: exit 2 and nothing written, or --copy", async () => {
   const labelled = COMPOSE.replace(
     "    ports:",
     "    labels: [dev.fleet.stage=live, team=core]\n    ports:",
   );
-  for (const mode of [[], ["--copy"]]) {
-    const dir = tempProject({ "compose.yaml": labelled, "Dockerfile": "FROM busybox\n" });
-    const r = await fleet(["init", "--from", "compose.yaml", ...mode], { cwd: dir });
-    assert.equal(r.code, 0, `${mode}: ${r.stderr}`);
-    const c = await fleet(["config", "local", "--compose"], { cwd: dir });
-    assert.equal(c.code, 0, `${mode}: ${c.stderr}`);
-    assert.match(c.stdout, /team[=:] ?"?core/, `${mode}: the user's own label is kept`);
-  }
+  const dir = tempProject({ "compose.yaml": labelled, "Dockerfile": "FROM busybox\n" });
+  const r = await fleet(["init", "--from", "compose.yaml"], { cwd: dir });
+  assert.equal(r.code, 2, r.stderr);
+  assert.match(
+    r.stderr,
+    /^error: compose\.yaml: services\.web\.labels\.dev\.fleet\.stage: dev\.fleet\.\* labels are fleet's own$/m,
+  );
+  assert.match(
+    r.stderr,
+    /^hint: remove them from compose\.yaml .*--copy`, which leaves them out$/m,
+  );
+  assert.ok(!exists(join(dir, "stages")), "nothing written");
+  const c = await fleet(["init", "--from", "compose.yaml", "--copy"], { cwd: dir });
+  assert.equal(c.code, 0, c.stderr);
+  const cfg = await fleet(["config", "local", "--compose"], { cwd: dir });
+  assert.equal(cfg.code, 0, cfg.stderr);
+  assert.match(cfg.stdout, /team[=:] ?"?core/, "the user's own label is kept");
+  assert.doesNotMatch(cfg.stdout, /dev\.fleet\.stage[=:] ?"?live/, "fleet's own label is fleet's");
 });
 
 Deno.test("fleet init --from an alias bomb: exit 2 naming the file, nothing written", async () => {

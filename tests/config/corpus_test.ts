@@ -69,13 +69,22 @@ const composeMissing = await new Deno.Command("docker", { args: ["compose", "ver
   .output().then((o) => !o.success, () => true);
 if (composeMissing) console.log("corpus_test: skipped (no `docker compose` plugin here)");
 
-/** `docker compose config --format json` of a file, every profile on. */
-async function composeConfig(dir: string, file: string, env: Record<string, string>) {
+/**
+ * `docker compose config --format json` of a file, every profile on; under the project name
+ * fleet deploys with (`{project}-{stage}`) when given, as `${COMPOSE_PROJECT_NAME}` reads it.
+ */
+async function composeConfig(
+  dir: string,
+  file: string,
+  env: Record<string, string>,
+  project?: string,
+) {
   const o = await new Deno.Command("docker", {
     args: [
       "compose",
       "--project-directory",
       dir,
+      ...(project ? ["-p", project] : []),
       "-f",
       file,
       "--profile",
@@ -219,7 +228,6 @@ for (const [name, vars] of Object.entries(FILES)) {
       fn: async () => {
         const dir = project(name);
         const env = { ...vars };
-        const orig = await composeConfig(dir, join(dir, name), env);
         const init = await fleet(["init", "--from", name, ...(copy ? ["--copy"] : [])], {
           cwd: dir,
           env,
@@ -229,6 +237,7 @@ for (const [name, vars] of Object.entries(FILES)) {
         assert.equal(cfg.code, 0, `fleet config local --compose: ${cfg.stderr}`);
         Deno.writeTextFileSync(join(dir, "fleet-model.yaml"), cfg.stdout);
         const got = await composeConfig(dir, join(dir, "fleet-model.yaml"), env);
+        const orig = await composeConfig(dir, join(dir, name), env, got.name);
         const diffs = modelDiffs(orig, got, copy);
         assert.deepEqual(diffs, [], `${name}, ${mode}: ${diffs.length} differences`);
         Deno.removeSync(dir, { recursive: true });

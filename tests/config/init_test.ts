@@ -6,7 +6,7 @@ import { parse } from "yaml";
 import { INIT_FILES, initFiles, type InitInput } from "../../lib/config/init.ts";
 import { SCHEMA_FILE, stageJsonSchema } from "../../lib/config/json_schema.ts";
 import { loadStage } from "../../lib/config/stage.ts";
-import { UsageError } from "../../lib/core/errors.ts";
+import { ConfigError, UsageError } from "../../lib/core/errors.ts";
 import { errorOf, tempProject } from "../helpers.ts";
 
 const COMPOSE = `name: shop
@@ -20,7 +20,7 @@ services:
     environment:
       DB_PASSWORD: 98765432109
       LOG_LEVEL: info
-    labels: { dev.fleet.stage: live, team: core }
+    labels: { team: core }
     networks: { back: { aliases: [api] }, front: }
     depends_on:
       db: { condition: service_healthy }
@@ -50,6 +50,11 @@ configs:
 const SECRETS = ["1234567890", "98765432109"];
 
 const compose = { text: COMPOSE, file: "compose.yaml", base: "" };
+/** The same file with one of fleet's own labels, as `fleet config --compose` prints them. */
+const LABELLED = COMPOSE.replace(
+  "labels: { team: core }",
+  "labels: { dev.fleet.stage: live, team: core }",
+);
 const ajv = new Ajv({ allErrors: true }).compile(stageJsonSchema());
 const write = (files: { path: string; text: string }[], more: Record<string, string> = {}) =>
   tempProject({ ...more, ...Object.fromEntries(files.map((f) => [f.path, f.text])) });
@@ -58,6 +63,10 @@ for (
   const [name, input] of [
     ["from a Compose file", { dirName: "x", compose }],
     ["from a Compose file, --copy", { dirName: "x", compose, copy: true }],
+    [
+      "from a Compose file with dev.fleet.* labels, --copy",
+      { dirName: "x", compose: { ...compose, text: LABELLED }, copy: true },
+    ],
     ["as a skeleton", { dirName: "My Shop" }],
   ] as Array<[string, InitInput]>
 ) {
@@ -99,8 +108,22 @@ Deno.test("init --from: _base.yaml names the Compose file and copies nothing of 
   assert.equal(parse(sub.files[0].text).compose_file, "deploy/compose.yaml");
 });
 
+Deno.test("init --from a file with dev.fleet.* labels: a config error naming them, and --copy", () => {
+  const e = errorOf(() => initFiles({ dirName: "x", compose: { ...compose, text: LABELLED } }));
+  assert.ok(e instanceof ConfigError, String(e));
+  assert.equal(
+    e.message,
+    "compose.yaml: services.web.labels.dev.fleet.stage: dev.fleet.* labels are fleet's own",
+  );
+  assert.match(
+    e.hint ?? "",
+    /remove them from compose\.yaml .* `fleet init --from compose\.yaml --copy`/,
+  );
+});
+
 Deno.test("init --copy: every key of the services, secrets as ${VAR}, nothing secret anywhere", () => {
-  const { files, imported } = initFiles({ dirName: "x", compose, copy: true });
+  const labelled = { ...compose, text: LABELLED };
+  const { files, imported } = initFiles({ dirName: "x", compose: labelled, copy: true });
   const base = files[0].text;
   const data = parse(base);
   assert.equal(data.project, "shop");
