@@ -6,9 +6,7 @@
  */
 import { isAlias, isCollection, isMap, isPair, LineCounter, type Node, parseDocument } from "yaml";
 import { ConfigError } from "../core/errors.ts";
-
-/** At most this many values once aliases are expanded, beyond the file's own (×10). */
-const EXPANDED_LIMIT = 1_000_000;
+import { MAX_NODES } from "./yaml_file.ts";
 
 /** The data of a Compose file; throws ConfigError on a YAML error, a bomb or no map. */
 export function parseCompose(text: string, file: string): Record<string, unknown> {
@@ -29,10 +27,12 @@ export function parseCompose(text: string, file: string): Record<string, unknown
   if (!isMap(doc.contents)) throw new ConfigError(`${file}: not a Compose file (no services:)`);
   const { own, expanded, duplicate } = measure(doc.contents);
   if (duplicate !== undefined) throw syntax(duplicate, "Map keys must be unique");
-  if (expanded > EXPANDED_LIMIT + 10 * own) {
+  if (expanded > MAX_NODES) {
+    // the same bound as stage files and compose_file: (yaml_file.ts), so what init takes loads
     throw new ConfigError(
-      `${file}: YAML aliases expand too far (${expanded > 1e12 ? "more than 10¹²" : expanded} ` +
-        `values from ${own} written): an alias bomb?`,
+      `${file}: YAML aliases expand too far: ${
+        expanded > 1e12 ? "more than 10¹²" : expanded
+      } values once expanded (at most ${MAX_NODES}; ${own} written)`,
       { hint: "Compose files use aliases (*name) for shared settings, not aliases of aliases" },
     );
   }

@@ -302,25 +302,8 @@ Deno.test("YAML: anchors, merge keys and hundreds of aliases are followed; a bom
   assert.ok(e instanceof ConfigError, String(e));
   assert.match(
     e.message,
-    /^compose\.yaml: YAML aliases expand too far \(\d+ values from \d+ written\)/,
+    /^compose\.yaml: YAML aliases expand too far: \d+ values once expanded \(at most 1000000; \d+ written\)$/,
   );
-});
-
-Deno.test("a file of 20,000 services takes about ten times as long as one of 2,000", () => {
-  const file = (n: number) => {
-    let s = "services:\n";
-    for (let i = 0; i < n; i++) s += `  s${i}:\n    image: x\n    environment: { P_KEY: '${i}' }\n`;
-    return s;
-  };
-  const time = (n: number) => {
-    const text = file(n);
-    const t = performance.now();
-    importCompose(text, at);
-    return performance.now() - t;
-  };
-  time(2000); // warm up
-  const ratio = time(20000) / time(2000);
-  assert.ok(ratio < 15, `20,000 services took ${ratio.toFixed(1)}× as long as 2,000 (linear: 10×)`);
 });
 
 Deno.test("what fleet init cannot take over is a config error naming the file and the key", () => {
