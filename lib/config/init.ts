@@ -206,6 +206,7 @@ function skeleton(project: string): string {
 # Every key: README.md, "Stages". \`fleet config <stage>\` shows a stage resolved.
 
 project: ${project}
+# compose_file: compose.yaml # or take the services of your Compose file (README: "Bring your compose.yaml")
 services:
   # one entry per service, with the keys of Compose
   web:
@@ -214,7 +215,7 @@ services:
     # environment: { DATABASE_URL: "\${DATABASE_URL}" } # \${VAR} is read when fleet runs, never stored
     # volumes: ["data:/data"] # named volumes are never removed by fleet
     # healthcheck: { test: ["CMD", "wget", "-qO-", "http://localhost:8080/"], interval: 5s, retries: 5 }
-    # compose: {} # any other Compose service keys, passed through as they are
+    # depends_on: { db: { condition: service_healthy } } # and every other Compose service key
   # db:
   #   image: postgres:16 # a service without build: runs this image as it is
   #   volumes: ["pgdata:/var/lib/postgresql/data"]

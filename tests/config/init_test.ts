@@ -201,6 +201,8 @@ Deno.test("init --copy of 10,000 services, each with a secret, takes about ten t
     return performance.now() - t;
   };
   time(1000); // warm up
-  const ratio = time(10000) / time(1000);
-  assert.ok(ratio < 15, `10,000 services took ${ratio.toFixed(1)}× as long as 1,000 (linear: 10×)`);
+  const small = Math.min(time(1000), time(1000), time(1000)); // the least disturbed of three
+  const ratio = time(10000) / small;
+  // linear is 10× (a loaded machine: up to ~20×); the quadratic notes of before took 42×
+  assert.ok(ratio < 25, `10,000 services took ${ratio.toFixed(1)}× as long as 1,000`);
 });
