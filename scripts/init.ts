@@ -59,6 +59,14 @@ export function initCommand(
           `(${imported.secrets.join(", ")}): \${VAR} there keeps them out of the file`,
     );
   }
+  const override = compose && !opts.copy ? overrideBeside(resolve(cwd, opts.from!)) : undefined;
+  if (override) {
+    const both = `[${compose!.file}, ${relative(root, override).replaceAll("\\", "/")}]`;
+    out(
+      `note: ${relative(dirname(override), override)} beside it is not in compose_file: ` +
+        `(docker compose merges it when run without -f); to deploy it too: compose_file: ${both}`,
+    );
+  }
   if (!compose) {
     const found = ["compose.yaml", "compose.yml", "docker-compose.yml", "docker-compose.yaml"]
       .find((f) => exists(join(root, f)));
@@ -101,6 +109,12 @@ function writeChecked(root: string, files: readonly InitFile[]): void {
     }
     throw e;
   }
+}
+
+/** The override file Compose merges by itself beside a Compose file (`compose.override.yaml`). */
+function overrideBeside(path: string): string | undefined {
+  const stem = path.replace(/\.ya?ml$/, "");
+  return [".override.yaml", ".override.yml"].map((e) => stem + e).find(exists);
 }
 
 function readCompose(path: string, root: string) {

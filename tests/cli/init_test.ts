@@ -25,9 +25,17 @@ const exists = (p: string) => {
 };
 
 Deno.test("fleet init --from: the stage files pass `fleet config` for every stage", async () => {
-  const dir = tempProject({ "app/compose.yaml": COMPOSE, "app/Dockerfile": "FROM busybox\n" });
+  const dir = tempProject({
+    "app/compose.yaml": COMPOSE,
+    "app/compose.override.yaml": "services:\n  db:\n    ports: [5432]\n",
+    "app/Dockerfile": "FROM busybox\n",
+  });
   const r = await fleet(["init", "--from", "app/compose.yaml", "-C", "app"], { cwd: dir });
   assert.equal(r.code, 0, r.stderr);
+  assert.match(
+    r.stdout,
+    /^note: compose\.override\.yaml beside it is not in compose_file: \(docker compose merges it when run without -f\); to deploy it too: compose_file: \[compose\.yaml, compose\.override\.yaml\]$/m,
+  );
   assert.match(
     r.stdout,
     /^wrote stages\/_base\.yaml \(compose_file: compose\.yaml, services web, db\)$/m,
