@@ -23,6 +23,54 @@ const BUNDLED = [
   ["deploy.js", "scripts/deploy.ts", "--help"],
 ] as const;
 
+/** A project's own compose.yaml (anchors, networks, a job, a profile, variables) of 12 services. */
+function composeProject(): string {
+  const svc = (i: number) =>
+    `  svc${i}:\n    <<: *common\n    image: busybox:\${TAG:-latest}\n` +
+    `    command: ["sleep", "${i}"]\n    networks: { back: { aliases: [a${i}] }, front: {} }\n` +
+    `    depends_on: { migrate: { condition: service_completed_successfully } }\n`;
+  return "x-common: &common\n  restart: unless-stopped\n  environment: { A: '1' }\n" +
+    "services:\n  migrate:\n    image: busybox\n    restart: 'no'\n" +
+    "  debug:\n    image: busybox\n    profiles: [debug]\n" +
+    Array.from({ length: 10 }, (_, i) => svc(i)).join("") +
+    "networks:\n  front: {}\n  back: { internal: true }\n";
+}
+
+/** `fleet stages` and `fleet config` on a stage with `compose_file:` (issue 23's target). */
+async function composeFileRows(parent: string, runs: number, ctx: Ctx): Promise<Row[]> {
+  const dir = join(parent, "compose-project");
+  Deno.mkdirSync(join(dir, "stages"), { recursive: true });
+  Deno.writeTextFileSync(join(dir, "compose.yaml"), composeProject());
+  Deno.writeTextFileSync(
+    join(dir, "stages/_base.yaml"),
+    "project: bench\ncompose_file: compose.yaml\n",
+  );
+  Deno.writeTextFileSync(join(dir, "stages/local.yaml"), "services:\n  svc0: { user: '1' }\n");
+  const baseline: Side = {
+    name: "compose config",
+    run: async () =>
+      (await exec(["docker", "compose", "-f", "compose.yaml", "config"], { cwd: dir })).ms,
+  };
+  const rows: Row[] = [];
+  for (const args of [["stages"], ["config", "local"]]) {
+    const label = `start-up, compose_file: \`fleet ${
+      args.join(" ")
+    }\` vs \`docker compose config\``;
+    const fleet: Side = {
+      name: "fleet",
+      run: async () => (await exec(fleetArgv(...args), { cwd: dir })).ms,
+    };
+    const s = await measure(label, [fleet, baseline], runs, ctx.log);
+    rows.push({
+      label,
+      fleet: s.fleet,
+      baseline: s[baseline.name],
+      target: { kind: "ms", max: 150 },
+    });
+  }
+  return rows;
+}
+
 /** Time each quick command against `docker compose config`, at least 10 runs each. */
 export async function startup(ctx: Ctx): Promise<Group> {
   const runs = Math.max(10, ctx.runs);
@@ -80,6 +128,7 @@ export async function startup(ctx: Ctx): Promise<Group> {
         target: { kind: "ms", max: 150 },
       });
     }
+    rows.push(...await composeFileRows(dir, runs, ctx));
     await writeBundles(dir, ["fleet.js", "deploy.js"]);
     for (const [bundle, source, ...args] of BUNDLED) {
       const label = `start-up: \`${bundle} ${args.join(" ")}\` vs \`${source} ${args.join(" ")}\``;
@@ -104,6 +153,9 @@ export async function startup(ctx: Ctx): Promise<Group> {
         "fleet runs as `deno run -A mod.ts <command>` (the module graph is cached by the warm-up run, " +
         "no type check), in a copy of the repo's `stages/` + `demo/` project; `deploy local --dry-run` " +
         "prints the plan and runs nothing that changes state.",
+        "The compose_file rows: a project whose stages carry its own compose.yaml (12 services, " +
+        "anchors and merge keys, two networks, a one-shot job, a profile, a variable image tag); " +
+        "the baseline is `docker compose -f compose.yaml config` on that file.",
         "Baseline: `docker compose -f compose.yml config` on `fleet config dev --compose`'s output " +
         "(the Docker CLI plus the Compose plugin parsing, interpolating and printing the same model).",
         "The last rows run the single files of `deno task release` (built from this checkout into " +

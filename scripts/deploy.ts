@@ -95,6 +95,15 @@ export async function deploy(
     unpullable: services.filter((s) => !pullable(stage, s, img)).map((s) => s.name),
   };
   refuseWithoutTerminal(deps.ui, stage, "deploy", fo);
+  for (const s of services) {
+    const fixed = (s as { container_name?: unknown }).container_name;
+    if (fixed !== undefined) {
+      deps.ui.warn(
+        `services.${s.name}.container_name: ${fixed}: one container at a time (fleet removes it ` +
+          "before the new one starts)",
+      );
+    }
+  }
   return await withSharedSsh(
     deps,
     plain,

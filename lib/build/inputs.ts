@@ -13,7 +13,7 @@ import { ConfigError, UsageError } from "../core/errors.ts";
 import { checkTags, imageRef, registryOf } from "../docker/images.ts";
 import { pickServices } from "../config/services.ts";
 import { registryProblem } from "../config/formats.ts";
-import { dockerfileCandidates, type Service, type Stage } from "../config/stage.ts";
+import { dockerfileCandidates, type Service, type Stage, stageEnv } from "../config/stage.ts";
 import { keyAt } from "../config/positions.ts";
 import { hasVars, interpolate, requireVars } from "../config/vars.ts";
 
@@ -127,9 +127,10 @@ function resolveOne(
   stage: Stage,
   svc: Service,
   opts: BuildOptions,
-  env: Env,
+  given: Env,
   exists: (path: string) => boolean,
 ): BuildInput {
+  const env = stageEnv(stage, given); // .env under the process environment, as Compose reads it
   const b = svc.build!;
   const at = (...key: string[]) => keyAt(stage, ["services", svc.name, "build", ...key]);
   checkVars(at, b, env);

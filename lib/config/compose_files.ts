@@ -36,7 +36,7 @@ export function readComposeFiles(
   where: string,
 ): ComposeSource {
   if (list.length === 0) {
-    throw new ConfigError(`${where}: compose_file: an empty list`, {
+    throw new ConfigError(`${where}: an empty list`, {
       hint: "compose_file: compose.yaml (or a list of files, merged in order)",
     });
   }

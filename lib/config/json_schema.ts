@@ -141,7 +141,7 @@ export const DESCRIPTIONS: Readonly<Record<string, string>> = withGeneric({
 
 /** The generic line of a Compose key gives way to a line of fleet's own for the same key. */
 function withGeneric(d: Record<string, string>): Record<string, string> {
-  const generic = (k: string, v: string) =>
+  const generic = (_k: string, v: string) =>
     v.startsWith("Compose's ") && v.includes("passed through");
   const own = Object.entries(d).filter(([k, v]) => !generic(k, v));
   const rest = Object.entries(d).filter(([k, v]) => generic(k, v));

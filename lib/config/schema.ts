@@ -43,7 +43,6 @@ const valid = (problem: (s: string) => string | undefined) =>
       (i) => `${JSON.stringify(i.input)}: ${problem(i.input as string)}`,
     ),
   );
-const Image = valid(imageProblem);
 // "" means no registry (a stage can so drop the one of _base)
 const Registry = valid((s) => (s === "" ? undefined : registryProblem(s)));
 

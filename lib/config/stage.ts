@@ -16,7 +16,7 @@ import { parsePlatforms } from "./platforms.ts";
 import { templateError } from "./vars.ts";
 import { readYamlFile, type YamlFile } from "./yaml_file.ts";
 import { mergeService, readComposeFiles } from "./compose_files.ts";
-import { COMPOSE_TOP_KEYS, SERVICE_NAME_RE } from "./compose_spec.ts";
+import { COMPOSE_TOP_KEYS } from "./compose_spec.ts";
 import { readDotenv } from "./dotenv.ts";
 import { interpolate, unsetVars } from "./vars.ts";
 
@@ -208,10 +208,10 @@ export function loadStage(root: string, name: string, env: Env = Deno.env.toObje
     ? readComposeFiles(
       root,
       [list].flat().map(String),
-      locate(["compose_file"], false, own, base),
+      `${locate(["compose_file"], false, own, base)}: compose_file`,
     )
     : undefined;
-  const merged = src ? withComposeServices(fileDoc, src.services) : fileDoc;
+  const merged = src ? withComposeServices(fileDoc, swarmDrops(fileDoc, src.services)) : fileDoc;
   const r = validateStageFile(merged);
   const problems = r.ok ? templateProblems(r.value) : r.problems;
   const below = src?.parsed ?? [];
@@ -228,6 +228,17 @@ export function loadStage(root: string, name: string, env: Env = Deno.env.toObje
       return isDict(o) ? { ...svc, own: o } : svc;
     }),
   }, env);
+}
+
+/**
+ * On a Swarm stage, what `docker stack deploy` ignores in a Compose file is left out of the
+ * files' services (start order: Swarm starts every service at once).
+ */
+function swarmDrops(doc: Dict, services: Readonly<Record<string, Dict>>): Record<string, Dict> {
+  if (doc.orchestrator !== "swarm") return { ...services };
+  return Object.fromEntries(
+    Object.entries(services).map(([n, { depends_on: _d, ...rest }]) => [n, rest]),
+  );
 }
 
 /** The Compose files' services with the stage files' settings over them (Compose's merge). */

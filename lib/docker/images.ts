@@ -29,9 +29,11 @@ export function registryOf(
  */
 export function repoOf(stage: Stage, svc: Service): string {
   if (svc.image) return repositoryOf(svc.image);
-  return svc.name === stage.project
+  // Compose's names allow capitals (and dots): a repository is lower case
+  const name = svc.name.toLowerCase();
+  return name === stage.project
     ? `${stage.project}-${stage.name}`
-    : `${stage.project}-${svc.name}-${stage.name}`;
+    : `${stage.project}-${name}-${stage.name}`;
 }
 
 /**

@@ -59,9 +59,14 @@ export function composeContext(stage: Stage, given: Env, opts: ContextOptions = 
  * no profiles, so every service of the project counts.
  */
 function namesOnlyYaml(stage: Stage, opts: ImageOptions): string {
+  // a network no service uses is not the project's to Compose: each service names its own
   const image = (s: Stage["services"][number]) => {
     const ref = imageRef(stage, s, opts);
-    return { image: ref.includes("${") ? "unset-variable" : literal(ref) };
+    const nets = Array.isArray(s.networks) ? s.networks : Object.keys(s.networks ?? {});
+    return {
+      image: ref.includes("${") ? "unset-variable" : literal(ref),
+      ...(nets.length ? { networks: nets } : {}),
+    };
   };
   const services = Object.fromEntries(stage.services.map((s) => [s.name, image(s)]));
   const networks = { ...stage.compose?.networks, ...stage.top?.networks };

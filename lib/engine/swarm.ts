@@ -10,7 +10,7 @@ import { ConfigError } from "../core/errors.ts";
 import type { Step } from "../core/run.ts";
 import { keyAt } from "../config/positions.ts";
 import { requireStageVars } from "../config/stage_vars.ts";
-import type { Stage } from "../config/stage.ts";
+import { type Stage, stageEnv } from "../config/stage.ts";
 import { varEnv } from "../config/vars.ts";
 import { composeProject, registryOf } from "../docker/images.ts";
 import type { Images } from "../docker/queries.ts";
@@ -34,8 +34,9 @@ export const SWARM_TIMEOUT = 300;
  * one it is a ConfigError (unless `requireVars: false`: printing the model). Read-only commands
  * (`readOnly`: ps, logs, down, history, unlock) need no variable but the host's, and no secret.
  */
-export function swarmContext(stage: Stage, env: Env, opts: ContextOptions = {}): EngineContext {
-  const settings = stage.services.map(({ build: _b, ...rest }) => rest);
+export function swarmContext(stage: Stage, given: Env, opts: ContextOptions = {}): EngineContext {
+  const env = stageEnv(stage, given);
+  const settings = stage.services.map(({ build: _b, own: _o, ...rest }) => rest);
   const readOnly = opts.readOnly === true;
   if (opts.requireVars !== false) requireStageVars(stage, env, readOnly);
   if (opts.requireVars !== false && !readOnly) {

@@ -8,6 +8,7 @@ import { parse, stringify } from "yaml";
 import type { Service, Stage } from "../config/stage.ts";
 import { seconds } from "../config/swarm_settings.ts";
 import { imageRef } from "../docker/images.ts";
+import { activeServices } from "../config/services.ts";
 import { LABEL, type ModelOptions, renderService } from "./compose_model.ts";
 
 /** The stack file format: 3.8 is read by every client from 20.10 on. */
@@ -40,15 +41,24 @@ const RESTART: Readonly<Record<string, string>> = {
 export function renderStack(stage: Stage, opts: StackOptions = {}): Model {
   const services: Model["services"] = {};
   const named = new Set<string>();
-  for (const svc of stage.services) {
+  // Swarm has no profiles: a service runs when its profile is active, and loses the key
+  for (const svc of activeServices(stage)) {
     const image = opts.images?.[svc.name] ?? imageRef(stage, svc, opts);
-    const base = renderService(stage, svc, image, named, opts.home);
+    const { profiles: _p, ...base } = renderService(stage, svc, image, named, opts.home);
     services[svc.name] = withDeploy(stage, svc, base, opts.rollback !== false);
   }
+  // the networks of the Compose files and the stage files, as overlay networks
+  const declared = { ...stage.compose?.networks, ...stage.top?.networks };
+  const networks = Object.fromEntries(
+    Object.entries(declared).map(([n, d]) => {
+      const def = (d ?? {}) as Record<string, unknown>;
+      return [n, def.external ? def : { driver: "overlay", attachable: true, ...def }];
+    }),
+  );
   const model: Model = {
     version: STACK_VERSION,
     services,
-    networks: { default: { driver: "overlay", attachable: true } },
+    networks: { default: { driver: "overlay", attachable: true }, ...networks },
   };
   if (named.size) model.volumes = Object.fromEntries([...named].sort().map((v) => [v, {}]));
   return model;
