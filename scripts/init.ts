@@ -67,6 +67,13 @@ export function initCommand(
         `(docker compose merges it when run without -f); to deploy it too: compose_file: ${both}`,
     );
   }
+  if (compose && opts.copy && compose.base && exists(join(root, compose.base, ".env"))) {
+    // Compose read the .env beside its file; the stage files' .env is the root's
+    out(
+      `note: ${compose.base}/.env is no longer read (Compose read it beside ${compose.file}); ` +
+        "fleet reads .env at the project root",
+    );
+  }
   if (!compose) {
     const found = ["compose.yaml", "compose.yml", "docker-compose.yml", "docker-compose.yaml"]
       .find((f) => exists(join(root, f)));

@@ -70,6 +70,14 @@ Deno.test("fleet init --from --copy: the services in _base.yaml, and every stage
   const c = await fleet(["config", "live"], { cwd: dir });
   assert.equal(c.code, 0, c.stderr);
   assert.ok(!Deno.readTextFileSync(join(dir, "stages/_base.yaml")).includes("abc"));
+  const sub = tempProject({ "deploy/compose.yaml": COMPOSE, "deploy/.env": "MODE=prod\n" });
+  const s = await fleet(["init", "--from", "deploy/compose.yaml", "--copy"], { cwd: sub });
+  assert.equal(s.code, 0, s.stderr);
+  assert.match(
+    s.stdout,
+    /^note: deploy\/\.env is no longer read \(Compose read it beside deploy\/compose\.yaml\); fleet reads \.env at the project root$/m,
+  );
+  assert.match(Deno.readTextFileSync(join(sub, "stages/_base.yaml")), /^ {6}context: deploy$/m);
 });
 
 Deno.test("fleet init, a service with dev.fleet.* labels: exit 2 and nothing written, or --copy", async () => {
