@@ -48,28 +48,43 @@ export function initCommand(
   out(`wrote ${files[1].path}`);
   out(`wrote ${files[2].path}, ${files[3].path}: example hosts, change the lines marked CHANGE ME`);
   out(`wrote ${files[4].path} (the editor's schema; \`fleet schema\` prints it anew)`);
+  for (const line of notes(root, opts, compose, imported)) out(line);
+  out("next: fleet config local, then fleet build local && fleet deploy local --yes");
+  return files;
+}
+
+/** What the user should know about the Compose file, after the files are written. */
+function notes(
+  root: string,
+  opts: { from?: string; copy?: boolean },
+  compose: ReturnType<typeof readCompose> | undefined,
+  imported: Imported | undefined,
+): string[] {
+  const lines: string[] = [];
   if (opts.copy && imported?.notes.some((n) => n.text.startsWith("not taken over"))) {
-    out(`some keys of ${compose!.file} were not taken over: see the comments in ${files[0].path}`);
+    lines.push(
+      `some keys of ${compose!.file} were not taken over: see the comments in ${INIT_FILES[0]}`,
+    );
   }
   if (imported?.secrets.length) {
-    out(
+    lines.push(
       opts.copy
         ? `set before deploying (secrets that were literal): ${imported.secrets.join(", ")}`
         : `note: ${compose!.file} holds literal values under secret-looking keys ` +
           `(${imported.secrets.join(", ")}): \${VAR} there keeps them out of the file`,
     );
   }
-  const override = compose && !opts.copy ? overrideBeside(resolve(cwd, opts.from!)) : undefined;
+  const override = compose && !opts.copy ? overrideBeside(compose.path) : undefined;
   if (override) {
     const both = `[${compose!.file}, ${relative(root, override).replaceAll("\\", "/")}]`;
-    out(
+    lines.push(
       `note: ${relative(dirname(override), override)} beside it is not in compose_file: ` +
         `(docker compose merges it when run without -f); to deploy it too: compose_file: ${both}`,
     );
   }
   if (compose && opts.copy && compose.base && exists(join(root, compose.base, ".env"))) {
     // Compose read the .env beside its file; the stage files' .env is the root's
-    out(
+    lines.push(
       `note: ${compose.base}/.env is no longer read (Compose read it beside ${compose.file}); ` +
         "fleet reads .env at the project root",
     );
@@ -77,10 +92,11 @@ export function initCommand(
   if (!compose) {
     const found = ["compose.yaml", "compose.yml", "docker-compose.yml", "docker-compose.yaml"]
       .find((f) => exists(join(root, f)));
-    if (found) out(`note: \`fleet init --from ${found}\` would have taken its services over`);
+    if (found) {
+      lines.push(`note: \`fleet init --from ${found}\` would have taken its services over`);
+    }
   }
-  out("next: fleet config local, then fleet build local && fleet deploy local --yes");
-  return files;
+  return lines;
 }
 
 function baseSummary(imported: Imported | undefined, file?: string, copy?: boolean): string {
@@ -133,7 +149,7 @@ function readCompose(path: string, root: string) {
   }
   const file = (relative(root, path) || path).replaceAll("\\", "/");
   const base = relative(root, dirname(path)).replaceAll("\\", "/");
-  return { text, file, base };
+  return { text, file, base, path };
 }
 
 /** Print the JSON Schema of stage files (draft-07, for `# yaml-language-server: $schema=…`). */
