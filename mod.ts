@@ -5,7 +5,7 @@
  *   fleet stages | config <stage> [--compose] | build <stage> | deploy <stage> | ps | logs | down
  *   fleet history <stage> | rollback <stage> | unlock <stage> | doctor [stage]
  *   fleet promote <from> <to>
- *   fleet init [--from compose.yaml] | schema | completions bash|zsh|fish
+ *   fleet init [--from compose.yaml [--copy]] | schema | completions bash|zsh|fish
  *
  * The router: defines commands, imports each command's code lazily (so --help stays fast and
  * `deno compile` still bundles it), and turns errors into exit codes (0, 1, 2, 130).
@@ -412,7 +412,8 @@ for (const mode of ["exec", "run"] as const) {
 program.addCommand(
   usageExits(withGlobals(new Command("init")))
     .description("write stages/ for this project, from its Compose file with --from")
-    .option("--from <file>", "a Compose file to take the services from (compose.yaml)")
+    .option("--from <file>", "the Compose file whose services the stages deploy (compose.yaml)")
+    .option("--copy", "copy the services into stages/_base.yaml instead of naming the file")
     .option("--project <name>", "project name (default: the Compose name, else the directory's)")
     .action((opts, cmd) =>
       edge(async () => {
