@@ -71,7 +71,9 @@ export async function mergeModel(deps: Deps, ctx: ComposeContext): Promise<Compo
     if (svc.build) delete out.build;
     // Compose parses a short volume without its variables resolved (`${DIR:-.}/x:/x` splits at
     // the wrong colon): such a list goes as written, for Compose to read once it resolves them
-    if (svc.volumes?.some((v) => typeof v === "string" && v.includes("$"))) out.volumes = svc.volumes;
+    if (svc.volumes?.some((v) => typeof v === "string" && v.includes("$"))) {
+      out.volumes = svc.volumes;
+    }
   }
   return { ...ctx, files: [], model: stringify(m, { lineWidth: 0 }) };
 }
