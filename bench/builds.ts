@@ -1,10 +1,10 @@
 /**
  * Scenario 3, builds: a 4-service project whose builds wait on I/O. fleet's concurrent build
- * against the very `docker buildx build` calls fleet plans (lib/plan_build.ts), run one after
+ * against the very `docker buildx build` calls fleet plans (lib/images/plan.ts), run one after
  * another; and a no-change rebuild (all cached) against the raw buildx no-ops.
  */
-import { resolveBuilds } from "../lib/build/inputs.ts";
-import { planBuild } from "../lib/build/plan.ts";
+import { resolveBuilds } from "../lib/images/inputs.ts";
+import { planBuild } from "../lib/images/plan.ts";
 import { loadStage } from "../lib/config/stage.ts";
 import {
   exec,

@@ -3,7 +3,7 @@
  * alternate fleet and baseline runs, reduce samples to medians and ranges, render the table.
  */
 import { join } from "node:path";
-import type { Testbed } from "../tests/e2e/harness.ts";
+import type { Testbed } from "../testbed/bed.ts";
 
 /** The repo root (the bench is dev tooling: it only runs from a checkout). */
 export const ROOT = new URL("../", import.meta.url).pathname;

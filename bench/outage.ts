@@ -4,7 +4,7 @@
  * fleet (pull before stop) against the original FleetFlow order (stop → rm → pull → up), and
  * against itself with the new image already on the engine (does the gap grow with the pull?).
  */
-import { freePort } from "../tests/e2e/harness.ts";
+import { freePort } from "../testbed/bed.ts";
 import { exec, fleetArgv, fmtMs, type Group, measure, median, tempProject } from "./lib.ts";
 import { uniqueName } from "./lib.ts";
 import { cleanup, pruneBuildCache, removeImages } from "./engine.ts";

@@ -4,7 +4,7 @@
  * services of the demo's image.
  */
 import { join } from "node:path";
-import { freePort } from "../tests/e2e/harness.ts";
+import { freePort } from "../testbed/bed.ts";
 import { exec, fleetArgv, type Group, measure, ROOT, type Row, tempProject } from "./lib.ts";
 import { uniqueName } from "./lib.ts";
 import { removeImages } from "./engine.ts";

@@ -6,9 +6,9 @@
  * engine. The numbers: the longest time with no answer, and the failed requests.
  */
 import { join } from "node:path";
-import { freePort } from "../tests/e2e/harness.ts";
-import { type PollReport, startPoll } from "../tests/e2e/poll.ts";
-import { caddyImage, HEALTHY, proxiedApp, testProxy } from "../tests/e2e/proxy_app.ts";
+import { freePort } from "../testbed/bed.ts";
+import { type PollReport, startPoll } from "../testbed/poll.ts";
+import { caddyImage, HEALTHY, proxiedApp, testProxy } from "../testbed/proxy_app.ts";
 import { fmtMs, type Group, measure, median } from "./lib.ts";
 import type { Ctx } from "./lib.ts";
 
@@ -105,7 +105,7 @@ export async function proxy(ctx: Ctx): Promise<Group> {
         "name for this run (FLEET_PROXY_NAME). The app: busybox httpd (`trap 'exit 0' TERM`), " +
         "healthcheck (wget) every 1s, `proxy: { port: 8080, drain: 1s }`; each run builds the " +
         "other content (v2, v1, …) into the same tag and deploys it with `--no-pull`.",
-        `A poller (tests/e2e/poll.ts) fetches every ${POLL.intervalMs} ms through the proxy (new ` +
+        `A poller (testbed/poll.ts) fetches every ${POLL.intervalMs} ms through the proxy (new ` +
         `connection each time, ${POLL.timeoutMs} ms timeout) from before the deploy until it ` +
         "answers after it; a request without a 2xx answer is a failed request. The number is the " +
         "longest time between two answers.",

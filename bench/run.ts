@@ -11,7 +11,7 @@
  * Timing assertions live here only, never in the test suite.
  */
 import { join } from "node:path";
-import { testbed } from "../tests/e2e/harness.ts";
+import { testbed } from "../testbed/bed.ts";
 import { type Ctx, exec, type Group, ROOT } from "./lib.ts";
 import { merge, readStored, render, type Stored } from "./report.ts";
 import { overhead } from "./overhead.ts";

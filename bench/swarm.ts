@@ -6,9 +6,9 @@
  * any node; the Swarm side must have no failed round (no node answered) at all.
  */
 import { join } from "node:path";
-import { part } from "../tests/e2e/harness.ts";
-import { type PollReport, startPoll } from "../tests/e2e/poll.ts";
-import { makeSwarmApp, type SwarmApp } from "../tests/e2e/swarm_app.ts";
+import { part } from "../testbed/bed.ts";
+import { type PollReport, startPoll } from "../testbed/poll.ts";
+import { makeSwarmApp, type SwarmApp } from "../testbed/swarm_app.ts";
 import { fmtMs, type Group, measure, median } from "./lib.ts";
 import type { Ctx } from "./lib.ts";
 
@@ -123,7 +123,7 @@ export async function swarm(ctx: Ctx): Promise<Group> {
         "1s) are in the bed's registry; each run deploys the other tag (`tag:` in the stage " +
         "file; `fleet deploy sw --yes`: digests resolved in the registry, fleet's own wait for the " +
         "update to complete).",
-        `A poller (tests/e2e/poll.ts) fetches every ${POLL.intervalMs} ms, each round trying the ` +
+        `A poller (testbed/poll.ts) fetches every ${POLL.intervalMs} ms, each round trying the ` +
         `nodes in turn until one answers (new connection each time, ${POLL.timeoutMs} ms ` +
         "timeout); a round where none answered is a failed round. The number is the longest " +
         "time between two answers: on Swarm, a request to a node whose task is going away can " +

@@ -10,133 +10,62 @@
  *
  * To use it in another repo, copy this script with lib/ (whole) and the "imports" of deno.json.
  */
-import { DEFAULTS } from "../lib/core/defaults.ts";
 import type { Deps } from "../lib/core/deps.ts";
-import { UsageError } from "../lib/core/errors.ts";
 import { activeServices, pickServices, withProfiles } from "../lib/config/services.ts";
 import { findRoot, loadStage } from "../lib/config/stage.ts";
-import { checkTags, imagesOf, pullable } from "../lib/docker/images.ts";
+import { checkTags } from "../lib/docker/images.ts";
 import { withSharedSsh } from "../lib/docker/ssh_mux.ts";
-import type { Engine } from "../lib/engine/engine.ts";
 import { engineFor } from "../lib/engine/engines.ts";
 import { refuseWithoutTerminal } from "../lib/release/confirm.ts";
 import { runRelease } from "../lib/release/flow.ts";
 import { pickRollback } from "../lib/release/rollback.ts";
-import type { FlowOptions, ReleaseResult, Selection } from "../lib/release/types.ts";
+import {
+  type DeployOptions,
+  deploySelection,
+  fixedNames,
+  flowOptions,
+  rollbackSelection,
+} from "../lib/release/selection.ts";
+import type { ReleaseResult } from "../lib/release/types.ts";
 
-export interface DeployOptions {
-  readonly dir?: string;
-  readonly service?: string[];
-  readonly pull?: boolean;
-  readonly yes?: boolean;
-  readonly dryRun?: boolean;
-  readonly timeout?: number;
-  readonly rollback?: boolean;
-  readonly changedOnly?: boolean;
-  readonly lockWait?: number;
-  /** Deploy this tag of the built services instead of the stage's `tag:` (deploy only). */
-  readonly tag?: string;
-  /** Swarm: remove the stack's services the stage no longer has. */
-  readonly prune?: boolean;
-  /** Compose profiles to activate besides the stage's own (`--profile`). */
-  readonly profile?: string[];
-}
-
-function flowOptions(engine: Engine, o: DeployOptions & { to?: string }): FlowOptions {
-  const only = (o.service ?? []).length > 0;
-  if (o.prune && engine.name !== "swarm") {
-    throw new UsageError("--prune is for Swarm stages (orchestrator: swarm)", {
-      hint: "a Compose stage's services that the stage no longer has go with fleet down",
-    });
-  }
-  if (o.prune && only) {
-    throw new UsageError("--prune with -n would remove every service not named", {
-      hint: "deploy the whole stage with --prune, or leave --prune out",
-    });
-  }
-  return {
-    yes: o.yes ?? false,
-    dryRun: o.dryRun ?? false,
-    timeout: o.timeout ?? engine.timeout,
-    rollback: o.rollback ?? true,
-    changedOnly: o.changedOnly ?? false,
-    lockWait: o.lockWait ?? DEFAULTS.lockWait,
-    only,
-    pull: o.pull ?? true,
-    ...(o.prune ? { prune: true } : {}),
-  };
-}
+export type { DeployOptions, ReleaseResult };
 
 /** Deploy a stage (SPEC §5). Throws ConfigError/UsageError before any docker command. */
 export async function deploy(
-  stageName: string,
+  name: string,
   opts: DeployOptions,
   deps: Deps,
 ): Promise<ReleaseResult> {
-  const root = findRoot(deps.cwd, opts.dir);
-  const stage = withProfiles(loadStage(root, stageName, deps.env), opts.profile);
-  // a service in a profile that is not active is not deployed (unless named with -n)
-  const services = pickServices(
-    stage,
-    opts.service ?? [],
-    opts.service?.length ? undefined : activeServices(stage),
-  );
-  const img = { tag: opts.tag };
+  const stage = withProfiles(loadStage(findRoot(deps.cwd, opts.dir), name, deps.env), opts.profile);
+  // without -n: the services of the active profiles (and those in none)
+  const named = opts.service ?? [];
+  const services = pickServices(stage, named, named.length ? undefined : activeServices(stage));
   if (opts.tag !== undefined) checkTags([opts.tag]);
   const engine = engineFor(stage);
   const fo = flowOptions(engine, opts);
-  const plain = engine.context(stage, deps.env, { ...img, rollback: fo.rollback });
-  const pull = fo.pull;
-  const sel: Selection = {
-    kind: "deploy",
-    services: services.map((s) => s.name),
-    images: imagesOf(stage, img),
-    toPull: pull ? services.filter((s) => pullable(stage, s, img)).map((s) => s.name) : [],
-    unpullable: services.filter((s) => !pullable(stage, s, img)).map((s) => s.name),
-  };
+  const ctx = engine.context(stage, deps.env, { tag: opts.tag, rollback: fo.rollback });
+  const sel = deploySelection(stage, services, { tag: opts.tag }, fo.pull);
   refuseWithoutTerminal(deps.ui, stage, "deploy", fo);
-  for (const s of services) {
-    const fixed = (s as { container_name?: unknown }).container_name;
-    if (fixed !== undefined) {
-      deps.ui.warn(
-        `services.${s.name}.container_name: ${fixed}: one container at a time (fleet removes it ` +
-          "before the new one starts)",
-      );
-    }
-  }
-  return await withSharedSsh(
-    deps,
-    plain,
-    (ctx) => runRelease(deps, engine, ctx, sel, fo),
-    !fo.dryRun,
-  );
+  fixedNames(services).forEach((w) => deps.ui.warn(w));
+  // one ssh connection for every docker command of the release (not for a dry run)
+  return await withSharedSsh(deps, ctx, (c) => runRelease(deps, engine, c, sel, fo), !fo.dryRun);
 }
 
 /** Go back to the previous successful release (or `--to <id>`), through the same flow. */
 export async function rollback(
-  stageName: string,
+  name: string,
   opts: DeployOptions & { to?: string },
   deps: Deps,
 ): Promise<ReleaseResult> {
-  const root = findRoot(deps.cwd, opts.dir);
-  const stage = withProfiles(loadStage(root, stageName, deps.env), opts.profile);
-  const services = pickServices(stage, opts.service ?? []);
+  const stage = withProfiles(loadStage(findRoot(deps.cwd, opts.dir), name, deps.env), opts.profile);
+  const services = pickServices(stage, opts.service ?? []).map((s) => s.name);
   const engine = engineFor(stage);
-  const base = engine.context(stage, deps.env);
   // a rollback touches only the services it restores, with the images it names
   const fo = { ...flowOptions(engine, opts), only: true, pull: false };
   refuseWithoutTerminal(deps.ui, stage, "rollback", fo);
-  const names = services.map((s) => s.name);
-  return await withSharedSsh(deps, base, async (shared) => {
-    const { release, images, ctx } = await pickRollback(deps, engine, shared, names, opts.to);
-    const sel: Selection = {
-      kind: "rollback",
-      services: Object.keys(images),
-      images: { ...imagesOf(stage), ...images },
-      toPull: [],
-      unpullable: [],
-      note: `rollback to ${release.id}`,
-    };
+  return await withSharedSsh(deps, engine.context(stage, deps.env), async (shared) => {
+    const { release, images, ctx } = await pickRollback(deps, engine, shared, services, opts.to);
+    const sel = rollbackSelection(stage, images, release.id);
     return await runRelease(deps, engine, ctx, sel, fo);
   }, !fo.dryRun);
 }

@@ -25,13 +25,13 @@ import {
   pluginCheck,
   type Probe,
   versionCheck,
-} from "../lib/docker/probes.ts";
-import { type Answer, askRegistry } from "../lib/docker/registry_check.ts";
+} from "../lib/doctor/probes.ts";
+import { type Answer, askRegistry } from "../lib/doctor/registry_check.ts";
 import { userDockerConfig } from "../lib/docker/docker_config.ts";
 import { MINIMUM } from "../lib/docker/versions.ts";
 import { useColorOut } from "../lib/core/ui.ts";
-import { stageChecks } from "../lib/release/readiness.ts";
-import { doctorJson, doctorText } from "../lib/report/doctor_text.ts";
+import { stageChecks } from "../lib/doctor/readiness.ts";
+import { doctorJson, doctorText } from "../lib/doctor/doctor_text.ts";
 
 const LOCAL = "the local engine";
 

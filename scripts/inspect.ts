@@ -9,13 +9,14 @@ import {
   invalidStageFiles,
   listStages,
   loadStage,
-  type Stage,
 } from "../lib/config/stage.ts";
 import { engineFor } from "../lib/engine/engines.ts";
 import { mergeModel } from "../lib/engine/compose_check.ts";
 import { withProfiles } from "../lib/config/services.ts";
 import type { Deps } from "../lib/core/deps.ts";
-import type { StageSummary } from "../lib/report/stage_text.ts";
+import type { ConfigResult, StageSummary } from "../lib/report/stage_text.ts";
+
+export type { ConfigResult, StageSummary };
 
 /** Every stage, loaded; a broken stage file is listed with its error. */
 export function stages(opts: { dir?: string }, cwd = Deno.cwd()): StageSummary[] {
@@ -48,7 +49,7 @@ export async function config(
   opts: { dir?: string; compose?: boolean; profile?: string[] },
   cwd = Deno.cwd(),
   deps?: Deps,
-): Promise<{ stage: Stage; model: string }> {
+): Promise<ConfigResult> {
   const stage = withProfiles(loadStage(findRoot(cwd, opts.dir), stageName), opts.profile);
   // no variable is needed to print the model; HOME resolves `~/` in bind mounts
   const env = { HOME: Deno.env.get("HOME") };

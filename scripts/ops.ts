@@ -11,17 +11,18 @@ import { confirmOrCancel } from "../lib/core/ui.ts";
 import { pickServices } from "../lib/config/services.ts";
 import { findRoot, loadStage } from "../lib/config/stage.ts";
 import { withProfiles } from "../lib/config/services.ts";
-import type { PsContainer } from "../lib/docker/compose_ps.ts";
-import type { PsService, PsTask } from "../lib/docker/swarm_state.ts";
 import { withSharedSsh } from "../lib/docker/ssh_mux.ts";
 import type { Engine, EngineContext } from "../lib/engine/engine.ts";
-import type { ProxyRoute } from "../lib/engine/proxy_caddy.ts";
 import { engineFor } from "../lib/engine/engines.ts";
 import { refuseWithoutTerminal } from "../lib/release/confirm.ts";
-import { listReleases, type Release } from "../lib/release/history.ts";
-import { type LockInfo, readLock, unlock as removeLock } from "../lib/release/lock.ts";
+import { listReleases } from "../lib/release/history.ts";
+import { readLock, unlock as removeLock } from "../lib/release/lock.ts";
+import type { DownResult, HistoryResult, PsResult, UnlockResult } from "../lib/release/results.ts";
 
-interface OpsOptions {
+export type { DownResult, HistoryResult, PsResult, UnlockResult };
+
+/** The options of `ps`, `history`, `down`, `unlock` (and `logs`). */
+export interface OpsOptions {
   readonly dir?: string;
   readonly yes?: boolean;
   /** Compose profiles to activate besides the stage's own. */
@@ -33,18 +34,6 @@ function open(stageName: string, opts: OpsOptions, deps: Deps): [Engine, EngineC
   const stage = withProfiles(loadStage(root, stageName, deps.env), opts.profile);
   const engine = engineFor(stage);
   return [engine, engine.context(stage, deps.env, { readOnly: true })];
-}
-
-/** What `fleet ps` returns: the stage's containers; a Swarm stage's services and tasks. */
-export interface PsResult {
-  readonly stage: string;
-  readonly project: string;
-  readonly host: string;
-  readonly containers: readonly PsContainer[];
-  readonly services?: readonly PsService[];
-  readonly tasks?: readonly PsTask[];
-  /** The project's routes through the host's proxy (SPEC §14). */
-  readonly routes?: readonly ProxyRoute[];
 }
 
 /**
@@ -80,7 +69,7 @@ export async function down(
   stage: string,
   opts: OpsOptions,
   deps: Deps,
-): Promise<{ stage: string; project: string }> {
+): Promise<DownResult> {
   const [engine, ctx] = open(stage, opts, deps);
   refuseWithoutTerminal(deps.ui, ctx.stage, "take down", opts);
   await confirmOrCancel(
@@ -98,7 +87,7 @@ export async function history(
   stage: string,
   opts: OpsOptions,
   deps: Deps,
-): Promise<{ stage: string; host: string; keep: number; releases: Release[] }> {
+): Promise<HistoryResult> {
   const [, ctx] = open(stage, opts, deps);
   const releases = await withSharedSsh(
     deps,
@@ -113,7 +102,7 @@ export async function unlock(
   stage: string,
   opts: OpsOptions,
   deps: Deps,
-): Promise<{ stage: string; held?: LockInfo }> {
+): Promise<UnlockResult> {
   const [, ctx] = open(stage, opts, deps);
   // taking away someone's lock is always asked (or --yes), whatever the stage's confirm:
   refuseWithoutTerminal(deps.ui, ctx.stage, "unlock", { ...opts, always: true });

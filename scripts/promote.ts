@@ -24,7 +24,7 @@ import {
   type PromoteResult,
   type Promotion,
   promotionHosts,
-} from "../lib/build/promotion.ts";
+} from "../lib/images/promotion.ts";
 import { DEFAULTS } from "../lib/core/defaults.ts";
 import type { Deps } from "../lib/core/deps.ts";
 import { runPool } from "../lib/core/pool.ts";

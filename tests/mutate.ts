@@ -138,7 +138,7 @@ export const MUTATIONS: readonly Mutation[] = [
   ),
   m(
     "secret build arg value on argv",
-    "lib/build/plan.ts",
+    "lib/images/plan.ts",
     `...Object.keys(b.secretArgs).flatMap((k) => ["--build-arg", k]),`,
     '...Object.entries(b.secretArgs).flatMap(([k, v]) => ["--build-arg", `${k}=${v}`]),',
   ),

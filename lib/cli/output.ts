@@ -13,10 +13,15 @@ import { findRoot } from "../config/stage.ts";
 import { errorAnnotations, githubRunner, githubUi } from "../report/github.ts";
 import { failureSummary, outputsText } from "../report/github_summary.ts";
 import * as json from "../report/json.ts";
-import { type CommandName, type EdgeOptions, RENDER } from "../report/renderings.ts";
+import {
+  type CommandName,
+  type CommandResults,
+  type EdgeOptions,
+  RENDER,
+} from "../report/renderings.ts";
 import { runEdge } from "./commands.ts";
 
-export type { CommandName, EdgeOptions };
+export type { CommandName, CommandResults, EdgeOptions };
 
 /**
  * Run a command at the edge: `body` gets the deps (decorated for --json and GitHub Actions) and
@@ -24,11 +29,12 @@ export type { CommandName, EdgeOptions };
  * is returned (the caller exits with it).
  * @example code = await runCommand("ps", { stage: "dev", json: true }, (deps) => ps("dev", o, deps))
  */
-export function runCommand(
-  name: CommandName,
+export function runCommand<K extends CommandName>(
+  name: K,
   o: EdgeOptions,
-  body: (deps: Deps) => Promise<unknown>,
+  body: (deps: Deps) => Promise<CommandResults[K]>,
 ): Promise<number> {
+  const render = RENDER[name];
   return runEdge(async (signal) => {
     const base = (await import("../docker/real_deps.ts")).realDeps(signal);
     const write = (line: string) => base.ui.info(line); // stderr, as it is
@@ -39,19 +45,20 @@ export function runCommand(
     }
     const start = deps.now().getTime();
     const seconds = () => (deps.now().getTime() - start) / 1000;
-    let r: unknown;
+    let r: CommandResults[K];
     try {
       r = await body(deps);
     } catch (err) {
-      const partial = (err as { result?: unknown })?.result;
+      // the result up to the failure, which the command attached to its error (withResult)
+      const partial = (err as { result?: CommandResults[K] })?.result;
       const doc = json.failureJson(
         name,
         err,
-        partial === undefined ? stageOf(o) : RENDER[name].json(partial, o),
+        partial === undefined ? stageOf(o) : render.json(partial, o),
       );
       if (o.json) print(doc);
-      else if (partial !== undefined && RENDER[name].textOnFailure) {
-        deps.ui.out(RENDER[name].text(partial, o));
+      else if (partial !== undefined && render.textOnFailure) {
+        deps.ui.out(render.text(partial, o));
       }
       if (github) {
         const title = `fleet ${name}${o.stage ? ` ${o.stage}` : ""}`;
@@ -65,18 +72,18 @@ export function runCommand(
           deps,
           partial === undefined
             ? { summary: failureSummary(title, e), outputs: { result: e.result } }
-            : RENDER[name].github?.(partial, o, e),
+            : render.github?.(partial, o, e),
         );
       }
       throw err;
     }
-    if (o.json) print(RENDER[name].json(r, o));
+    if (o.json) print(render.json(r, o));
     else {
-      const t = RENDER[name].text(r, o);
+      const t = render.text(r, o);
       if (t) deps.ui.out(t);
     }
     if (github) {
-      leave(deps, RENDER[name].github?.(r, o, { result: resultOf(r), seconds: seconds() }));
+      leave(deps, render.github?.(r, o, { result: resultOf(r), seconds: seconds() }));
     }
   }, () => o.verbose ?? Deno.args.includes("--verbose"));
 }

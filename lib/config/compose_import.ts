@@ -1,27 +1,22 @@
 /**
- * Read a Compose file into the shape of a stage file (pure; `fleet init --from` writes it).
- * Compose's own keys map to fleet's first-class keys; other service keys go under `compose:`;
- * keys fleet owns or cannot carry become comments that say why. Literal secrets become `${VAR}`.
+ * Read a Compose file for `fleet init --from` (pure): its name, its services, and — for
+ * `--copy` — the same model in the shape of a stage file. Every Compose key is carried as it is,
+ * except literal secrets (now `${VAR}`), paths (now from the project root), `build:` (fleet's),
+ * a built service's `image:` (fleet names it per stage) and `dev.fleet.*` labels (fleet's own).
  */
-import { isMap, LineCounter, parseDocument } from "yaml";
 import { ConfigError } from "../core/errors.ts";
-import { NAME_RE } from "./schema.ts";
 import {
-  asList,
   asMap,
   convertBuild,
-  convertHealthcheck,
-  convertPort,
-  convertVolume,
-  dependsOn,
-  dropped,
-  envFiles,
-  envMap,
+  definitionsOut,
+  envFilesOut,
+  environmentOut,
   type ImportContext,
   type Note,
-  restart,
-  secretsOut,
+  rebase,
+  volumeOut,
 } from "./compose_keys.ts";
+import { parseCompose } from "./compose_yaml.ts";
 
 export type { Note };
 
@@ -29,29 +24,19 @@ export type { Note };
 export interface Imported {
   readonly name?: string; // the Compose file's top-level name:
   readonly services: Record<string, Record<string, unknown>>;
+  /** Top-level networks, volumes, configs and secrets, as `_base.yaml` carries them. */
+  readonly top: Record<string, unknown>;
   readonly notes: Note[];
   readonly secrets: string[]; // the variables that now stand for literal secrets
+  /** Where the file sets fleet's own labels (`services.web.labels.dev.fleet.stage`). */
+  readonly fleetLabels: string[];
 }
 
-/** Service keys fleet owns or cannot carry, each with the reason its comment gives. */
-const DROPPED: Readonly<Record<string, string>> = {
-  container_name:
-    "Compose names containers {project}-{stage}-<service>-N; one fixed name would clash between stages",
-  networks: "every service of a stage shares the stage's default network",
-  secrets: "Compose secrets are not carried; pass values as ${VAR} in environment",
-  configs: "Compose configs are not carried",
-  extends: "extends is not carried; copy the keys into the service",
-  pull_policy: "fleet deploy pulls first by itself (--no-pull skips it)",
-  scale: "fleet runs one container per service",
-  profiles: "fleet deploys every service of a stage; put a service in the stages that run it",
-};
-
-const TOP_DROPPED: Readonly<Record<string, string>> = {
-  volumes: "fleet declares the named volumes services use, plainly (no driver, external or name)",
-  networks: "every service of a stage shares the stage's default network",
-  secrets: "Compose secrets are not carried",
-  configs: "Compose configs are not carried",
-};
+/** Service names as Compose allows them. */
+const SERVICE_NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/;
+/** Top-level keys carried into `_base.yaml` as they are (files and secrets adjusted). */
+const TOP_KEYS = ["networks", "volumes", "configs", "secrets"] as const;
+const FLEET_LABEL = /^dev\.fleet\./;
 
 /**
  * Convert the text of a Compose file; `base` is its directory relative to the project root.
@@ -60,129 +45,93 @@ const TOP_DROPPED: Readonly<Record<string, string>> = {
  */
 export function importCompose(text: string, opts: { file: string; base: string }): Imported {
   const data = parseCompose(text, opts.file);
-  const ctx: ImportContext = { ...opts, notes: [], secretValues: new Map() };
+  const ctx: ImportContext = { ...opts, notes: [], secretValues: new Map(), fleetLabels: [] };
   const services: Record<string, Record<string, unknown>> = {};
   const entries = Object.entries(asMap(data.services));
   if (entries.length === 0) {
     throw new ConfigError(`${opts.file}: services: no services to take over`);
   }
   for (const [name, svc] of entries) {
-    if (!NAME_RE.test(name)) {
+    if (!SERVICE_NAME.test(name)) {
       throw new ConfigError(
-        `${opts.file}: services.${name}: fleet service names must match [a-z0-9][a-z0-9_-]*`,
-        { hint: `rename the service in ${opts.file} first (and where others refer to it)` },
+        `${opts.file}: services.${name}: not a service name Compose takes ([a-zA-Z0-9][a-zA-Z0-9_.-]*)`,
       );
     }
-    services[name] = convertService(name, fromCompose(asMap(svc)), ctx);
+    services[name] = copyService(name, asMap(svc), ctx);
   }
-  for (const [key, why] of Object.entries(TOP_DROPPED)) {
-    const defs = Object.entries(asMap(data[key])).filter(([, v]) => Object.keys(asMap(v)).length);
-    if (defs.length) dropped(ctx, [], { [key]: Object.fromEntries(defs) }, why);
-  }
-  if (data.include !== undefined) {
-    dropped(ctx, [], { include: data.include }, "copy the services of included files in");
+  const top: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(data)) {
+    if (key === "configs" || key === "secrets") top[key] = definitionsOut(key, asMap(value), ctx);
+    else if ((TOP_KEYS as readonly string[]).includes(key)) top[key] = value;
+    else if (key === "include") {
+      ctx.notes.push({
+        path: [],
+        text: `not taken over from ${opts.file}: include (name the included files in ` +
+          "compose_file: instead, or copy their services in)",
+      });
+    } else if (!["services", "name", "version"].includes(key) && !key.startsWith("x-")) {
+      ctx.notes.push({
+        path: [],
+        text: `not taken over from ${opts.file}: ${key} (not Compose's)`,
+      });
+    }
   }
   const name = typeof data.name === "string" ? data.name : undefined;
-  return { name, services, notes: ctx.notes, secrets: [...ctx.secretValues.keys()] };
+  const secrets = [...ctx.secretValues.keys()];
+  return { name, services, top, notes: ctx.notes, secrets, fleetLabels: ctx.fleetLabels };
 }
 
-function parseCompose(text: string, file: string): Record<string, unknown> {
-  const lines = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, merge: true });
-  if (doc.errors.length > 0) {
-    const { line, col } = lines.linePos(doc.errors[0].pos[0]);
-    const what = doc.errors[0].message.split("\n")[0].replace(/ at line \d+, column \d+:?$/, "");
-    throw new ConfigError(`${file}:${line}:${col}: YAML syntax error: ${what}`);
-  }
-  if (!isMap(doc.contents)) throw new ConfigError(`${file}: not a Compose file (no services:)`);
-  return doc.toJS() as Record<string, unknown>;
-}
-
-function convertService(
+/** One service, key by key in its own order: the few changes, everything else as it is. */
+function copyService(
   name: string,
   svc: Record<string, unknown>,
   ctx: ImportContext,
 ): Record<string, unknown> {
   const path = ["services", name];
-  const built = svc.build !== undefined;
-  if (!built && svc.image === undefined) {
+  const built = svc.build !== undefined && svc.build !== null;
+  if (!built && svc.image === undefined && svc.extends === undefined) {
     throw new ConfigError(`${ctx.file}: services.${name}: has neither build nor image`, {
-      hint: "fleet init takes over services that build an image or run one",
+      hint: "Compose needs one of them (or extends:) for every service",
     });
   }
   const out: Record<string, unknown> = {};
-  if (built) out.build = convertBuild(svc.build, [...path, "build"], ctx);
-  if (!built) out.image = svc.image;
-  else if (svc.image !== undefined) {
-    dropped(ctx, [...path, "image"], { image: svc.image }, "fleet names built images per stage");
-  }
-  if (svc.ports !== undefined) out.ports = asList(svc.ports).map(convertPort);
-  if (svc.environment !== undefined) {
-    out.environment = secretsOut(envMap(svc.environment), [...path, "environment"], ctx);
-  }
-  if (svc.env_file !== undefined) out.env_file = envFiles(svc.env_file, ctx.base);
-  if (svc.volumes !== undefined) {
-    out.volumes = asList(svc.volumes).flatMap((v) => convertVolume(v, path, ctx));
-  }
-  if (svc.depends_on !== undefined) out.depends_on = dependsOn(svc.depends_on, path, ctx);
-  if (svc.command !== undefined) out.command = svc.command;
-  if (svc.restart !== undefined) restart(svc.restart, out, path, ctx);
-  if (svc.healthcheck !== undefined) {
-    out.healthcheck = convertHealthcheck(asMap(svc.healthcheck), path, ctx);
-  }
-  if (svc.labels !== undefined) labels(svc.labels, out, path, ctx);
-  const compose: Record<string, unknown> = {};
-  const mapped = ["build", "image", "restart", "healthcheck", ...Object.keys(out)];
   for (const [key, value] of Object.entries(svc)) {
-    if (mapped.includes(key)) continue;
-    if (key in DROPPED) dropped(ctx, [...path, key], { [key]: value }, DROPPED[key]);
-    else if (key === "deploy") deploy(asMap(value), compose, path, ctx);
-    else compose[key] = value;
+    const at = [...path, key];
+    if (key === "build") out.build = convertBuild(value, at, ctx);
+    else if (key === "image" && built) {
+      ctx.notes.push({
+        path: at,
+        text: `not taken over from ${ctx.file}: image: ${value} (fleet names the images it ` +
+          "builds per stage; set image: here to choose the repository)",
+      });
+    } else if (key === "environment") out.environment = environmentOut(value, at, ctx);
+    else if (key === "env_file") out.env_file = envFilesOut(value, ctx.base);
+    else if (key === "volumes" && Array.isArray(value)) {
+      out.volumes = value.map((v) => volumeOut(v, ctx.base));
+    } else if (key === "labels") labelsOut(value, out, at, ctx);
+    else if (key === "extends" && typeof asMap(value).file === "string") {
+      out.extends = { ...asMap(value), file: rebase(String(asMap(value).file), ctx.base) };
+    } else out[key] = value;
   }
-  if (Object.keys(compose).length) out.compose = compose;
   return out;
 }
 
-/** `labels:` are fleet's key too; fleet's own `dev.fleet.*` labels cannot be set. */
-function labels(v: unknown, out: Record<string, unknown>, path: string[], ctx: ImportContext) {
-  const keys = Array.isArray(v) ? v.map((l) => String(l).split("=")[0]) : Object.keys(asMap(v));
-  if (keys.some((k) => k.startsWith("dev.fleet."))) {
-    dropped(ctx, [...path, "labels"], { labels: v }, "dev.fleet.* labels are fleet's own");
-  } else out.labels = v;
-}
-
-/** `deploy:` under compose:, without replicas and mode (fleet runs one container per service). */
-function deploy(
-  d: Record<string, unknown>,
-  compose: Record<string, unknown>,
-  path: string[],
-  ctx: ImportContext,
-): void {
-  const { replicas, mode, ...rest } = d;
-  if (replicas !== undefined || mode !== undefined) {
-    const one = Object.fromEntries(
-      Object.entries({ replicas, mode }).filter(([, x]) => x !== undefined),
-    );
-    dropped(ctx, [...path, "deploy"], { deploy: one }, "fleet runs one container per service");
+/** `labels:` without fleet's own `dev.fleet.*` (fleet sets them on every container). */
+function labelsOut(v: unknown, out: Record<string, unknown>, at: string[], ctx: ImportContext) {
+  const keyOf = (l: unknown) => String(l).split("=")[0];
+  const fleets = Array.isArray(v)
+    ? v.map(keyOf).filter((k) => FLEET_LABEL.test(k))
+    : Object.keys(asMap(v)).filter((k) => FLEET_LABEL.test(k));
+  if (fleets.length) {
+    ctx.fleetLabels.push(...fleets.map((k) => `${at.join(".")}.${k}`));
+    ctx.notes.push({
+      path: at,
+      text: `not taken over from ${ctx.file}: ${fleets.join(", ")} (dev.fleet.* labels are ` +
+        "fleet's own: it sets them on every container)",
+    });
   }
-  if (Object.keys(rest).length) compose.deploy = rest;
-}
-
-/**
- * Compose interpolation as fleet reads it: the same (`$$` a literal `$`, `${VAR:?message}`
- * required …), with `$VAR` written `${VAR}`.
- * @example fromCompose("$$HOME $USER ${A:?set A}") // "$$HOME ${USER} ${A:?set A}"
- */
-export function fromCompose<T>(x: T): T {
-  if (typeof x === "string") {
-    return x.replace(
-      /\$\$|\$([A-Za-z_][A-Za-z0-9_]*)/g,
-      (m, bare?: string) => (m === "$$" ? "$$" : `\${${bare}}`),
-    ) as T;
-  }
-  if (Array.isArray(x)) return x.map(fromCompose) as T;
-  if (x && typeof x === "object") {
-    return Object.fromEntries(Object.entries(x).map(([k, v]) => [k, fromCompose(v)])) as T;
-  }
-  return x;
+  const kept = Array.isArray(v)
+    ? v.filter((l) => !FLEET_LABEL.test(keyOf(l)))
+    : Object.fromEntries(Object.entries(asMap(v)).filter(([k]) => !FLEET_LABEL.test(k)));
+  if (Object.keys(kept).length) out.labels = kept;
 }

@@ -1,9 +1,9 @@
 /**
- * One Compose service key at a time, in fleet's terms (pure; used by compose_import.ts):
- * build, ports, environment, env_file, volumes, depends_on, restart, healthcheck. What cannot be
- * carried is left as a note: commented YAML with the reason.
+ * The few Compose keys `fleet init --copy` changes on the way into `_base.yaml` (pure; used by
+ * compose_import.ts): literal secrets become `${VAR}`, paths from the Compose file's directory
+ * become paths from the project root, and `build:` becomes fleet's. Every other key is carried
+ * as it is.
  */
-import { stringify } from "yaml";
 
 /** A comment to put before the key at `path` (from the file's top; [] = the file's header). */
 export interface Note {
@@ -16,29 +16,42 @@ export interface ImportContext {
   readonly file: string; // the Compose file as named to the user
   readonly base: string; // its directory, posix, relative to the project root ("" = the root)
   readonly notes: Note[];
-  readonly secretValues: Map<string, string>; // variable → the literal it replaced
+  readonly secretValues: Map<string, unknown>; // variable → the literal it replaced
+  readonly fleetLabels: string[]; // the key paths of dev.fleet.* labels left out
 }
 
 const SECRET_NAME =
   /PASSWORD|PASSWD|SECRET|TOKEN|CREDENTIAL|PRIVATE_?KEY|(^|_)(API_?)?KEY(_|$)|(^|_)(PASS|PWD)(_|$)/i;
 const FLAG = /^(true|false|yes|no|on|off|0|1)$/i;
 const URL_WITH_PASSWORD = /^[a-z][a-z0-9+.-]*:\/\/[^/\s:@]+:[^/\s@]+@/i;
+/** The files Compose and Swarm mount secrets as. */
+const SECRET_PATH = /^\/(var\/)?run\/secrets\//;
+/** A reference to a variable (`$$` is a literal `$`, not one). */
+const VARIABLE = /\$(\{|[A-Za-z_])/;
+/** The build keys fleet's `build:` takes; fleet builds the image itself. */
 const BUILD_KEYS = ["context", "dockerfile", "target", "args"];
-const HEALTHCHECK_KEYS = ["test", "interval", "timeout", "retries", "start_period", "disable"];
 
-/** Leave a key out: a note with the reason and the key as it was, as YAML. */
-export function dropped(
-  ctx: ImportContext,
-  path: readonly string[],
-  value: Record<string, unknown>,
-  why: string,
-): void {
-  const yaml = stringify(value, { lineWidth: 0, flowCollectionPadding: false }).trimEnd();
-  ctx.notes.push({ path, text: `not taken over from ${ctx.file}: ${why}\n${yaml}` });
+/**
+ * True when a key names a secret (PASSWORD, SECRET, TOKEN, KEY, CREDENTIALS …) and its value
+ * is a literal one: a string or a number, not a variable, not empty, not a yes/no flag, not a
+ * path under /run/secrets/, and the key does not name a file (`*_FILE`). A URL with a password
+ * is a secret under any key.
+ * @example isLiteralSecret("DB_PASSWORD", 98765432109) // true
+ */
+export function isLiteralSecret(key: string, value: unknown): boolean {
+  if (typeof value !== "string" && typeof value !== "number" && typeof value !== "bigint") {
+    return false;
+  }
+  const text = String(value);
+  if (text === "" || VARIABLE.test(text.replaceAll("$$", ""))) return false;
+  if (SECRET_PATH.test(text)) return false; // where a secret is mounted, not the secret
+  if (typeof value === "string" && URL_WITH_PASSWORD.test(text)) return true;
+  return SECRET_NAME.test(key) && !/_FILE$/i.test(key) && !FLAG.test(text);
 }
 
 /**
- * A literal secret (by its key's name, or a URL with a password) becomes `${VAR}`, with a note.
+ * Literal secrets of a map become `${VAR}` (the key's name, or `<SERVICE>_<KEY>` when another
+ * service had another value under it), each with a note that names the variable, not the value.
  * @example secretsOut({ DB_PASSWORD: "pw", PORT: "80" }, p, ctx) // { DB_PASSWORD: "${DB_PASSWORD}", PORT: "80" }
  */
 export function secretsOut(
@@ -48,31 +61,45 @@ export function secretsOut(
 ): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(values)) {
-    const literal = typeof value === "string" && value !== "" && !value.includes("${");
-    if (!literal || !(secretName(key, value) || URL_WITH_PASSWORD.test(value))) {
-      out[key] = value;
-      continue;
-    }
-    let name = /^[A-Za-z_][A-Za-z0-9_]*$/.test(key) ? key : key.replace(/\W/g, "_").toUpperCase();
-    if (ctx.secretValues.has(name) && ctx.secretValues.get(name) !== value) {
-      name = `${path[1].toUpperCase().replace(/\W/g, "_")}_${name}`; // another service's
-    }
-    ctx.secretValues.set(name, value);
-    out[key] = `\${${name}}`;
-    ctx.notes.push({
-      path: [...path, key],
-      text: `a secret, literal in ${ctx.file}: now \${${name}}, set where fleet runs`,
-    });
+    out[key] = isLiteralSecret(key, value) ? variableFor(key, value, path, ctx) : value;
   }
   return out;
 }
 
-/** A key named like a secret, unless it names a file (`*_FILE`) or its value is a yes/no flag. */
-function secretName(key: string, value: string): boolean {
-  return SECRET_NAME.test(key) && !/_FILE$/i.test(key) && !FLAG.test(value);
+/** `environment:` in either form, its literal secrets as `${VAR}` (the form is kept). */
+export function environmentOut(env: unknown, path: readonly string[], ctx: ImportContext): unknown {
+  if (!Array.isArray(env)) return secretsOut(asMap(env), path, ctx);
+  return env.map((e) => {
+    const [key, ...rest] = String(e).split("=");
+    if (!rest.length || !isLiteralSecret(key, rest.join("="))) return e;
+    return `${key}=${variableFor(key, rest.join("="), path, ctx)}`;
+  });
 }
 
-/** `build: dir` or `build: {…}` → fleet's build (Compose's default Dockerfile made explicit). */
+function variableFor(
+  key: string,
+  value: unknown,
+  path: readonly string[],
+  ctx: ImportContext,
+  notePath = [...path, key],
+): string {
+  let name = /^[A-Za-z_][A-Za-z0-9_]*$/.test(key) ? key : key.replace(/\W/g, "_").toUpperCase();
+  if (ctx.secretValues.has(name) && ctx.secretValues.get(name) !== value) {
+    name = `${path[1].toUpperCase().replace(/\W/g, "_")}_${name}`; // another service's
+  }
+  ctx.secretValues.set(name, value);
+  ctx.notes.push({
+    path: notePath,
+    text: `a secret, literal in ${ctx.file}: now \${${name}}, set where fleet runs`,
+  });
+  return `\${${name}}`;
+}
+
+/**
+ * `build: dir` or `build: {…}` → fleet's build: context from the root, Compose's default
+ * Dockerfile made explicit, args as a map with secrets out. Other build keys are named in a note
+ * (their values are not copied: an inline Dockerfile may hold anything).
+ */
 export function convertBuild(
   v: unknown,
   path: readonly string[],
@@ -88,46 +115,26 @@ export function convertBuild(
     const args = Object.entries(envMap(b.args)).map(([k, a]) => [k, a ?? `\${${k}}`]);
     out.args = secretsOut(Object.fromEntries(args), [...path, "args"], ctx);
   }
-  const rest = Object.fromEntries(Object.entries(b).filter(([k]) => !BUILD_KEYS.includes(k)));
-  if (Object.keys(rest).length) {
-    dropped(ctx, path, { build: rest }, "fleet builds from context, dockerfile, target and args");
+  const rest = Object.keys(b).filter((k) => !BUILD_KEYS.includes(k));
+  if (rest.length) {
+    ctx.notes.push({
+      path,
+      text: `not taken over from ${ctx.file}: build.${rest.join(", build.")} (fleet builds ` +
+        `from context, dockerfile, target and args; the rest stays in ${ctx.file})`,
+    });
   }
   return out;
 }
 
-/** A port, short syntax kept; long syntax → `[host_ip:]published:target[/protocol]`. */
-export function convertPort(p: unknown): string | number {
-  if (typeof p === "number" || typeof p === "string") return p;
-  const m = asMap(p);
-  let s = String(m.target);
-  if (m.published !== undefined) s = `${m.published}:${s}`;
-  if (m.host_ip) s = `${String(m.host_ip).includes(":") ? `[${m.host_ip}]` : m.host_ip}:${s}`;
-  return m.protocol && m.protocol !== "tcp" ? `${s}/${m.protocol}` : s;
-}
-
-/** A volume in short syntax (binds made relative to the root), or [] with a note. */
-export function convertVolume(v: unknown, path: readonly string[], ctx: ImportContext): string[] {
+/** A volume, short or long syntax, with a bind mount's source from the root. */
+export function volumeOut(v: unknown, base: string): unknown {
   if (typeof v === "string") {
     const [src, ...rest] = v.split(":");
-    const bind = /^[.~/]/.test(src);
-    return [rest.length && bind ? [bindPath(src, ctx.base), ...rest].join(":") : v];
+    return rest.length && /^[.~/]/.test(src) ? [bindPath(src, base), ...rest].join(":") : v;
   }
   const m = asMap(v);
-  const type = m.type ?? "volume";
-  const extra = Object.keys(m).filter((k) =>
-    !["type", "source", "target", "read_only"].includes(k)
-  );
-  if ((type !== "volume" && type !== "bind") || extra.length) {
-    const why = type === "tmpfs"
-      ? "use compose: { tmpfs: [<target>] }"
-      : "fleet takes volumes as source:target[:ro]";
-    dropped(ctx, [...path, "volumes"], { volumes: [v] }, why);
-    if (type !== "volume" && type !== "bind") return [];
-  }
-  const ro = m.read_only ? ":ro" : "";
-  if (m.source === undefined) return [`${m.target}${ro}`];
-  const src = type === "bind" ? bindPath(String(m.source), ctx.base) : String(m.source);
-  return [`${src}:${m.target}${ro}`];
+  if (m.type !== "bind" || typeof m.source !== "string") return v;
+  return { ...m, source: bindPath(m.source, base) };
 }
 
 function bindPath(src: string, base: string): string {
@@ -135,18 +142,34 @@ function bindPath(src: string, base: string): string {
   return /^[.~/$]/.test(p) ? p : `./${p}`;
 }
 
-/** `healthcheck:`, the keys fleet takes; the others become a note. */
-export function convertHealthcheck(
-  h: Record<string, unknown>,
-  path: readonly string[],
+/** `env_file:` in any form (a path, a list of paths or of `{ path, required }`) from the root. */
+export function envFilesOut(v: unknown, base: string): unknown {
+  const one = (f: unknown) =>
+    typeof f === "string"
+      ? rebase(f, base)
+      : { ...asMap(f), path: rebase(String(asMap(f).path), base) };
+  return Array.isArray(v) ? v.map(one) : one(v);
+}
+
+/** A top-level `configs:`/`secrets:` map: `file:` from the root; inline secret content out. */
+export function definitionsOut(
+  key: "configs" | "secrets",
+  defs: Record<string, unknown>,
   ctx: ImportContext,
 ): Record<string, unknown> {
-  const keep = (k: string) => HEALTHCHECK_KEYS.includes(k);
-  const rest = Object.fromEntries(Object.entries(h).filter(([k]) => !keep(k)));
-  if (Object.keys(rest).length) {
-    dropped(ctx, [...path, "healthcheck"], { healthcheck: rest }, "not a key fleet takes");
-  }
-  return Object.fromEntries(Object.entries(h).filter(([k]) => keep(k)));
+  return Object.fromEntries(
+    Object.entries(defs).map(([name, d]) => {
+      const m = asMap(d);
+      if (d === null || !Object.keys(m).length) return [name, d];
+      const out: Record<string, unknown> = { ...m };
+      if (typeof m.file === "string") out.file = rebase(m.file, ctx.base);
+      if (m.content !== undefined && isLiteralSecret(name, m.content)) {
+        const variable = name.replace(/\W/g, "_").toUpperCase();
+        out.content = variableFor(variable, m.content, [key, name], ctx, [key, name, "content"]);
+      }
+      return [name, out];
+    }),
+  );
 }
 
 /** `environment:` (or build args) as a map: `NAME=value` → value, a bare `NAME` → null. */
@@ -158,48 +181,9 @@ export function envMap(env: unknown): Record<string, unknown> {
   }));
 }
 
-/** `env_file:` as paths from the root (a file's `required: false` is not carried). */
-export function envFiles(v: unknown, base: string): string | string[] {
-  const files = asList(v).map((f) =>
-    rebase(typeof f === "string" ? f : String(asMap(f).path), base)
-  );
-  return typeof v === "string" ? files[0] : files;
-}
-
-/** `depends_on:` as a list of names; conditions other than service_started become a note. */
-export function dependsOn(v: unknown, path: readonly string[], ctx: ImportContext): string[] {
-  if (Array.isArray(v)) return v.map(String);
-  const deps = asMap(v);
-  const conditions = Object.entries(deps).filter(([, d]) => {
-    const m = asMap(d);
-    return Object.keys(m).some((k) => k !== "condition") || m.condition !== "service_started";
-  });
-  if (conditions.length) {
-    const why = "fleet starts services in order, then waits until every one is healthy";
-    dropped(ctx, [...path, "depends_on"], { depends_on: Object.fromEntries(conditions) }, why);
-  }
-  return Object.keys(deps);
-}
-
-/** `restart:` — `on-failure:3` becomes on-failure (with a note), an unknown policy a note. */
-export function restart(
-  v: unknown,
-  out: Record<string, unknown>,
-  path: readonly string[],
-  ctx: ImportContext,
-): void {
-  const policy = String(v === false ? "no" : v);
-  const kind = policy.split(":")[0];
-  if (["no", "always", "on-failure", "unless-stopped"].includes(kind)) out.restart = kind;
-  if (kind !== policy || !out.restart) {
-    const why = "fleet takes no, always, on-failure or unless-stopped";
-    dropped(ctx, [...path, "restart"], { restart: v }, why);
-  }
-}
-
 /** A path of the Compose file, relative to the project root instead of the file's directory. */
 export function rebase(p: string, base: string): string {
-  const kept = !base || /^[/~]/.test(p) || p.includes("${") || /^[a-z][a-z0-9+.-]*:\/\//i.test(p) ||
+  const kept = !base || /^[/~]/.test(p) || p.includes("$") || /^[a-z][a-z0-9+.-]*:\/\//i.test(p) ||
     p.startsWith("git@");
   if (kept) return p;
   const parts: string[] = [];
@@ -214,9 +198,4 @@ export function rebase(p: string, base: string): string {
 /** A value as a map ({} for anything else). */
 export function asMap(v: unknown): Record<string, unknown> {
   return v && typeof v === "object" && !Array.isArray(v) ? v as Record<string, unknown> : {};
-}
-
-/** A value as a list (a scalar becomes a list of one). */
-export function asList(v: unknown): unknown[] {
-  return Array.isArray(v) ? v : v === undefined || v === null ? [] : [v];
 }

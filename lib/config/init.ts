@@ -3,8 +3,17 @@
  * the editor's schema, from a Compose file or as a commented skeleton. Each stage file's first
  * line points the YAML language server (VS Code's YAML extension) at the schema next to it.
  */
-import { Document, isMap, isScalar, type Node, type Scalar, visit } from "yaml";
-import { UsageError } from "../core/errors.ts";
+import {
+  Document,
+  isMap,
+  isScalar,
+  type Node,
+  type Pair,
+  type Scalar,
+  visit,
+  type YAMLMap,
+} from "yaml";
+import { ConfigError, UsageError } from "../core/errors.ts";
 import { importCompose, type Imported, type Note } from "./compose_import.ts";
 import { SCHEMA_FILE, stageJsonSchema } from "./json_schema.ts";
 import { NAME_RE } from "./schema.ts";
@@ -20,6 +29,7 @@ export interface InitInput {
   readonly dirName: string; // the project root's directory name (the default project name)
   readonly project?: string; // --project
   readonly compose?: { readonly text: string; readonly file: string; readonly base: string };
+  readonly copy?: boolean; // --copy: the services into _base.yaml instead of compose_file:
 }
 
 /** The stage files `fleet init` writes, in order. */
@@ -41,7 +51,12 @@ export function initFiles(input: InitInput): { files: InitFile[]; imported?: Imp
   const imported = input.compose && importCompose(input.compose.text, input.compose);
   const project = projectName(input, imported?.name);
   const first = imported ? Object.keys(imported.services)[0] : "web";
-  const base = imported ? baseYaml(project, imported, input.compose!.file) : skeleton(project);
+  const file = input.compose?.file ?? "";
+  const base = !imported
+    ? skeleton(project)
+    : input.copy
+    ? copiedYaml(project, imported, file)
+    : referenceYaml(project, imported, file);
   const files = [
     { path: INIT_FILES[0], text: base },
     { path: INIT_FILES[1], text: localYaml(first) },
@@ -62,13 +77,50 @@ function projectName(input: InitInput, fromCompose?: string): string {
   return name || "app";
 }
 
-function baseYaml(project: string, imported: Imported, file: string): string {
-  const doc = new Document({ project, services: imported.services });
+/** `_base.yaml` that keeps the Compose file as the source of the services. */
+function referenceYaml(project: string, imported: Imported, file: string): string {
+  if (imported.fleetLabels.length) {
+    // fleet sets these on every container and refuses them in the files it deploys
+    throw new ConfigError(
+      `${file}: ${imported.fleetLabels[0]}: dev.fleet.* labels are fleet's own` +
+        (imported.fleetLabels.length > 1 ? ` (and ${imported.fleetLabels.length - 1} more)` : ""),
+      {
+        hint: `remove them from ${file} (fleet sets them itself), or copy the services with ` +
+          `\`fleet init --from ${file} --copy\`, which leaves them out`,
+      },
+    );
+  }
+  const lines = [
+    MODELINE,
+    "# Shared by every stage: deep-merged under stages/<stage>.yaml (maps merge, lists are replaced).",
+    `# The services are those of ${file}, as Compose reads it: keep editing that file.`,
+    "# Here or in a stage file, services: { <name>: {…} } overlays one by name (any Compose key,",
+    '# or fleet\'s: registry, image, build …). Every key: README.md, "Stages"; the model a stage',
+    "# deploys: `fleet config <stage> --compose`.",
+  ];
+  if (imported.secrets.length) {
+    lines.push(
+      "#",
+      `# ${file} holds literal values under secret-looking keys (${imported.secrets.join(", ")}):`,
+      "# write ${VAR} there instead, and set the variables where fleet runs.",
+    );
+  }
+  const doc = new Document({ project, compose_file: file });
+  doc.commentBefore = lines.map((l) => l.replace(/^#/, "")).join("\n");
+  return doc.toString({ lineWidth: 0 });
+}
+
+/** `_base.yaml` with the Compose file's services and top-level definitions copied in. */
+function copiedYaml(project: string, imported: Imported, file: string): string {
+  const doc = new Document({ project, services: imported.services, ...imported.top }, {
+    aliasDuplicateObjects: false,
+  });
   const header = [
     MODELINE,
     "# Shared by every stage: deep-merged under stages/<stage>.yaml (maps merge, lists are replaced).",
-    `# Written by \`fleet init\` from ${file}; every key: README.md, "Stages".`,
-    "# `fleet config <stage>` shows a stage resolved.",
+    `# Written by \`fleet init --copy\` from ${file}: every key as it was there (aliases expanded,`,
+    "# paths from the project root); fleet no longer reads that file. Every key: README.md,",
+    '# "Stages". `fleet config <stage> --compose` shows the model a stage deploys.',
   ];
   if (imported.secrets.length) {
     header.push(
@@ -78,7 +130,8 @@ function baseYaml(project: string, imported: Imported, file: string): string {
     );
   }
   doc.commentBefore = header.map((l) => l.replace(/^#/, "")).join("\n");
-  for (const note of imported.notes) attach(doc, note);
+  const find = finder();
+  for (const note of imported.notes) attach(doc, note, find);
   visit(doc, {
     Seq(_, seq) {
       const short = seq.items.every(isScalar) && JSON.stringify(seq.toJSON()).length <= 72;
@@ -93,20 +146,42 @@ function baseYaml(project: string, imported: Imported, file: string): string {
   return doc.toString({ lineWidth: 0, flowCollectionPadding: false, nullStr: "" });
 }
 
+type Finder = (map: YAMLMap, key: string) => Pair | undefined;
+
+/** A key's pair in a map, each map indexed once (a file may have thousands of services). */
+function finder(): Finder {
+  const index = new WeakMap<YAMLMap, Map<unknown, Pair>>();
+  return (map, key) => {
+    let keys = index.get(map);
+    if (!keys) {
+      keys = new Map(map.items.map((it) => [isScalar(it.key) ? it.key.value : it.key, it]));
+      index.set(map, keys);
+    }
+    return keys.get(key);
+  };
+}
+
 /**
  * Put a note's lines before the key at its path; a note on a key that is not there (it was
- * left out) goes at the end of the map that would have held it.
+ * left out), or inside a list, goes with the nearest map above it.
  */
-function attach(doc: Document, note: Note): void {
-  const [why, ...yaml] = note.text.split("\n");
-  const text = [...wrap(why, 92 - 2 * note.path.length), ...yaml].map((l) => ` ${l}`).join("\n");
-  const parent = doc.getIn(note.path.slice(0, -1), true);
-  const pair = isMap(parent) &&
-    parent.items.find((it) => isScalar(it.key) && it.key.value === note.path.at(-1));
+function attach(doc: Document, note: Note, find: Finder): void {
+  const [why, ...more] = note.text.split("\n");
+  const text = [...wrap(why, 92 - 2 * note.path.length), ...more].map((l) => ` ${l}`).join("\n");
+  let node: unknown = doc.contents;
+  let pair: Pair | undefined;
+  let parent: YAMLMap | undefined;
+  for (const key of note.path) {
+    if (!isMap(node)) break;
+    parent = node;
+    pair = find(node, key);
+    if (!pair) break;
+    node = pair.value;
+  }
   if (pair && isScalar(pair.key)) {
     const key: Node = pair.key;
     key.commentBefore = key.commentBefore ? `${key.commentBefore}\n${text}` : text;
-  } else if (note.path.length && isMap(parent)) {
+  } else if (parent && note.path.length) {
     parent.comment = parent.comment ? `${parent.comment}\n${text}` : text;
   } else {
     doc.commentBefore = `${doc.commentBefore ?? ""}\n\n${text}`;
@@ -131,6 +206,7 @@ function skeleton(project: string): string {
 # Every key: README.md, "Stages". \`fleet config <stage>\` shows a stage resolved.
 
 project: ${project}
+# compose_file: compose.yaml # or take the services of your Compose file (README: "Bring your compose.yaml")
 services:
   # one entry per service, with the keys of Compose
   web:
@@ -139,7 +215,7 @@ services:
     # environment: { DATABASE_URL: "\${DATABASE_URL}" } # \${VAR} is read when fleet runs, never stored
     # volumes: ["data:/data"] # named volumes are never removed by fleet
     # healthcheck: { test: ["CMD", "wget", "-qO-", "http://localhost:8080/"], interval: 5s, retries: 5 }
-    # compose: {} # any other Compose service keys, passed through as they are
+    # depends_on: { db: { condition: service_healthy } } # and every other Compose service key
   # db:
   #   image: postgres:16 # a service without build: runs this image as it is
   #   volumes: ["pgdata:/var/lib/postgresql/data"]

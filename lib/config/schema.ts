@@ -159,7 +159,7 @@ const ServiceName = v.pipe(
 );
 /** `depends_on`: a list of names, or Compose's long syntax (condition, required, restart). */
 const DependsOn = v.union([
-  v.array(ServiceName),
+  v.array(v.union([ServiceName, Templated])),
   v.record(
     ServiceName,
     v.strictObject({

@@ -399,7 +399,8 @@ function resolveService(
 ): Service {
   const deps = Array.isArray(s.depends_on) ? s.depends_on : Object.keys(s.depends_on ?? {});
   for (const dep of deps) {
-    if (!(dep in all)) {
+    // a name from a variable (`${DB_HOST:-db}`) is Compose's to resolve and check
+    if (!(dep in all) && !dep.includes("$")) {
       throw new ConfigError(
         `${at("services", name, "depends_on")}: unknown service "${dep}" (services: ${
           Object.keys(all).join(", ")

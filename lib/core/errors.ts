@@ -106,6 +106,21 @@ export class InterruptedError extends FleetError {
   override readonly exitCode = 130;
 }
 
+/**
+ * Any thrown value as a FleetError, for library callers: a FleetError as it is; anything else
+ * wrapped (exit 1), or an InterruptedError (130) once `signal` has aborted; its result kept.
+ */
+export function asFleetError(err: unknown, signal?: AbortSignal): FleetError {
+  if (err instanceof FleetError) return err;
+  const message = String((err as Error)?.message ?? err);
+  const e = signal?.aborted
+    ? new InterruptedError(message, { cause: err })
+    : new FleetError(message, { cause: err });
+  const result = (err as { result?: unknown })?.result;
+  if (result !== undefined) e.result = result;
+  return e;
+}
+
 /** The exit code for any thrown value: FleetError's own, 1 for anything else. */
 export function exitCodeOf(err: unknown): number {
   return err instanceof FleetError ? err.exitCode : 1;

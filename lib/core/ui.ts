@@ -109,6 +109,30 @@ export function createUi(
   };
 }
 
+/** How a library call talks: quietly or not, and who answers its questions (never a prompt). */
+export interface CallUi {
+  /** No progress (steps, lines, live blocks); warnings still go to stderr. */
+  readonly quiet?: boolean;
+  /** Answers a confirmation question; without it, nothing is asked and the answer is no. */
+  readonly confirm?: (question: string) => boolean | Promise<boolean>;
+}
+
+/**
+ * The UI of a library call: `ui`'s output (or none, `quiet`), and questions answered by the
+ * caller's `confirm` callback, never by a prompt on the terminal.
+ * @example libraryUi(createUi(), { quiet: true, confirm: () => true })
+ */
+export function libraryUi(ui: Ui, o: CallUi): Ui {
+  const { progress, ...rest } = ui;
+  const none = () => {};
+  return {
+    ...rest,
+    ...(o.quiet ? { out: none, info: none, step: none, line: none } : progress ? { progress } : {}),
+    interactive: o.confirm !== undefined,
+    confirm: async (question) => o.confirm ? (await o.confirm(question)) === true : false,
+  };
+}
+
 /**
  * Ask unless `yes`; a "no" is a FleetError saying nothing was changed (exit 1).
  * @example await confirmOrCancel(ui, "deploy live?", "deploy cancelled: nothing was changed", false)

@@ -1,6 +1,6 @@
 /**
  * The temporary DOCKER_CONFIG that `fleet build` logs in to when it has credentials from the
- * environment (lib/registry_login.ts). Why: `docker login` stores the password in config.json
+ * environment (lib/docker/registry_login.ts). Why: `docker login` stores the password in config.json
  * (base64) or the user's credential store, where it would outlive the run; in a temporary
  * directory (0700) that fleet removes after the build, it does not. What the user's Docker setup
  * needs is carried over: config.json (current context, credential helpers for other registries,

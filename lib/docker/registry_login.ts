@@ -2,7 +2,7 @@
  * Registry login for `fleet build` (pure planning). With FLEET_REGISTRY_USER and
  * FLEET_REGISTRY_PASSWORD set (or, for ghcr.io, GITHUB_ACTOR and GITHUB_TOKEN), fleet runs
  * `docker login <host> -u <user> --password-stdin` with the password on stdin, into a temporary
- * DOCKER_CONFIG (lib/docker_config.ts) that is removed after the build. Without them it relies
+ * DOCKER_CONFIG (lib/docker/docker_config.ts) that is removed after the build. Without them it relies
  * on Docker's own credentials.
  */
 import { UsageError } from "../core/errors.ts";

@@ -66,7 +66,14 @@ export async function mergeModel(deps: Deps, ctx: ComposeContext): Promise<Compo
   if (r.code !== 0) rejected(ctx, step, r);
   const m = JSON.parse(r.stdout) as { services?: Record<string, Record<string, unknown>> };
   for (const svc of ctx.stage.services) {
-    if (svc.build && m.services?.[svc.name]) delete m.services[svc.name].build;
+    const out = m.services?.[svc.name];
+    if (!out) continue;
+    if (svc.build) delete out.build;
+    // Compose parses a short volume without its variables resolved (`${DIR:-.}/x:/x` splits at
+    // the wrong colon): such a list goes as written, for Compose to read once it resolves them
+    if (svc.volumes?.some((v) => typeof v === "string" && v.includes("$"))) {
+      out.volumes = svc.volumes;
+    }
   }
   return { ...ctx, files: [], model: stringify(m, { lineWidth: 0 }) };
 }

@@ -1,7 +1,7 @@
 /**
  * Release history, kept on the stage's host with Docker objects only, so every machine that
  * deploys (a laptop, CI) sees the same history: a release is an empty volume whose labels are
- * the record (labels never change). The deploy lock is in lib/lock.ts.
+ * the record (labels never change). The deploy lock is in lib/release/lock.ts.
  */
 import type { Deps } from "../core/deps.ts";
 import { withTag } from "../docker/image_ref.ts";

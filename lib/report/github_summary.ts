@@ -7,9 +7,9 @@
  * line, so the next step's starts a block of its own.
  */
 import { shortDigest, shortId } from "../docker/image_ref.ts";
-import type { PromoteResult } from "../build/promotion.ts";
+import type { PromoteResult } from "../images/promotion.ts";
 import type { ReleaseResult } from "../release/types.ts";
-import type { BuiltText } from "./text.ts";
+import type { Built } from "../images/build_run.ts";
 
 /** What a summary says of how the command ended. */
 export interface Ending {
@@ -31,7 +31,7 @@ function footer(e: Ending): string[] {
 }
 
 /** The summary of `fleet build`. */
-export function buildSummary(stage: string, built: readonly BuiltText[], e: Ending): string {
+export function buildSummary(stage: string, built: readonly Built[], e: Ending): string {
   return [
     `### fleet build ${stage}: ${e.result}`,
     "",
@@ -39,7 +39,7 @@ export function buildSummary(stage: string, built: readonly BuiltText[], e: Endi
     ...built.map((b) =>
       row([
         b.service,
-        (b.refs ?? [b.ref]).map(code).join("<br>"),
+        b.refs.map(code).join("<br>"),
         b.error !== undefined ? "**failed**" : code(b.digest ?? ""),
         secs(b.seconds),
       ])
@@ -132,7 +132,7 @@ export function releaseOutputs(r: ReleaseResult, result: string): Record<string,
 }
 
 /** The step outputs of a build: result, images (service → ref@digest when pushed). */
-export function buildOutputs(built: readonly BuiltText[], result: string): Record<string, string> {
+export function buildOutputs(built: readonly Built[], result: string): Record<string, string> {
   return {
     result,
     images: JSON.stringify(

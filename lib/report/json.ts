@@ -12,14 +12,14 @@ import {
   InterruptedError,
 } from "../core/errors.ts";
 import type { Stage } from "../config/stage.ts";
-import type { PromoteResult } from "../build/promotion.ts";
+import type { PromoteResult } from "../images/promotion.ts";
 import type { PsContainer } from "../docker/compose_ps.ts";
 import type { PsService, PsTask } from "../docker/swarm_state.ts";
 import type { ProxyRoute } from "../engine/proxy_caddy.ts";
 import type { Release } from "../release/history.ts";
 import type { ReleaseResult } from "../release/types.ts";
 import { resolvedConfig, type StageSummary } from "./stage_text.ts";
-import type { BuiltText } from "./text.ts";
+import type { Built } from "../images/build_run.ts";
 
 /** A JSON document. */
 export type Json = Record<string, unknown>;
@@ -58,7 +58,7 @@ export function configJson(r: { stage: Stage; model: string }, compose = false):
 }
 
 /** `fleet build --json`: each service's image, tags, digest (pushed) and time. */
-export function buildJson(stage: string, built: readonly BuiltText[]): Json {
+export function buildJson(stage: string, built: readonly Built[]): Json {
   return {
     command: "build",
     stage,
@@ -66,7 +66,7 @@ export function buildJson(stage: string, built: readonly BuiltText[]): Json {
     services: built.map((b) => ({
       name: b.service,
       image: b.ref,
-      tags: b.refs ?? [b.ref],
+      tags: b.refs,
       digest: b.digest ?? null,
       seconds: Math.round(b.seconds * 10) / 10,
       error: b.error === undefined ? null : messageOf(b.error),

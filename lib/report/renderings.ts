@@ -3,11 +3,10 @@
  * (`--json`), and in GitHub Actions the step summary and outputs. The edge (lib/cli/output.ts)
  * picks one of them; each is a pure function of the command's result.
  */
-import type { Stage } from "../config/stage.ts";
-import type { PromoteResult } from "../build/promotion.ts";
-import type { PsContainer } from "../docker/compose_ps.ts";
-import type { Release } from "../release/history.ts";
+import type { Built } from "../images/build_run.ts";
+import type { PromoteResult } from "../images/promotion.ts";
 import type { ReleaseResult } from "../release/types.ts";
+import type { DownResult, HistoryResult, PsResult, UnlockResult } from "../release/results.ts";
 import {
   buildOutputs,
   buildSummary,
@@ -18,22 +17,26 @@ import {
   releaseSummary,
 } from "./github_summary.ts";
 import * as json from "./json.ts";
-import { configYaml, stagesText, type StageSummary } from "./stage_text.ts";
+import { type ConfigResult, configYaml, stagesText, type StageSummary } from "./stage_text.ts";
 import * as text from "./text.ts";
 
+/** Each command's result: what its script returns, the library returns, and `--json` renders. */
+export interface CommandResults {
+  stages: readonly StageSummary[];
+  config: ConfigResult;
+  build: readonly Built[];
+  deploy: ReleaseResult;
+  rollback: ReleaseResult;
+  history: HistoryResult;
+  ps: PsResult;
+  promote: PromoteResult;
+  down: DownResult;
+  unlock: UnlockResult;
+  logs: void;
+}
+
 /** The commands the edge renders. */
-export type CommandName =
-  | "stages"
-  | "config"
-  | "build"
-  | "deploy"
-  | "rollback"
-  | "history"
-  | "ps"
-  | "promote"
-  | "down"
-  | "unlock"
-  | "logs";
+export type CommandName = keyof CommandResults;
 
 /** What rendering needs of a command line: the options that matter, and the stage for titles. */
 export interface EdgeOptions {
@@ -46,12 +49,12 @@ export interface EdgeOptions {
 }
 
 /** The three renderings of one command's result. */
-export interface Rendering {
-  text(r: unknown, o: EdgeOptions): string;
-  json(r: unknown, o: EdgeOptions): json.Json;
+export interface Rendering<R> {
+  text(r: R, o: EdgeOptions): string;
+  json(r: R, o: EdgeOptions): json.Json;
   /** Step summary and outputs (GitHub Actions), for commands that change something. */
   github?(
-    r: unknown,
+    r: R,
     o: EdgeOptions,
     e: Ending,
   ): { summary: string; outputs: Record<string, string> };
@@ -59,70 +62,50 @@ export interface Rendering {
   readonly textOnFailure?: boolean;
 }
 
-type Built = Parameters<typeof text.buildText>[0];
-type Config = { stage: Stage; model: string };
-type History = { stage: string; host: string; keep?: number; releases: Release[] };
-type Ps = Parameters<typeof text.psText>[0] & { host: string; containers: PsContainer[] };
-type Op = {
-  stage: string;
-  project?: string;
-  held?: { holder: string; since: string; command: string };
-};
-
-const release: Rendering = {
-  text: (r) => text.releaseText(r as ReleaseResult),
-  json: (r) => json.releaseJson(r as ReleaseResult),
+const release: Rendering<ReleaseResult> = {
+  text: (r) => text.releaseText(r),
+  json: (r) => json.releaseJson(r),
   github: (r, _o, e) => ({
-    summary: releaseSummary(r as ReleaseResult, e),
-    outputs: releaseOutputs(r as ReleaseResult, e.result),
+    summary: releaseSummary(r, e),
+    outputs: releaseOutputs(r, e.result),
   }),
 };
 
 /** The renderings of each command. */
-export const RENDER: Record<CommandName, Rendering> = {
+export const RENDER: { readonly [K in CommandName]: Rendering<CommandResults[K]> } = {
   stages: {
-    text: (r) => stagesText(r as StageSummary[]),
-    json: (r) => json.stagesJson(r as StageSummary[]),
+    text: (r) => stagesText(r),
+    json: (r) => json.stagesJson(r),
     textOnFailure: true,
   },
   config: {
-    text: (r, o) =>
-      (o.compose ? (r as Config).model : configYaml((r as Config).stage)).replace(/\n$/, ""),
-    json: (r, o) => json.configJson(r as Config, o.compose),
+    text: (r, o) => (o.compose ? r.model : configYaml(r.stage)).replace(/\n$/, ""),
+    json: (r, o) => json.configJson(r, o.compose),
   },
   build: {
-    text: (r) => ((r as Built).length ? text.buildText(r as Built) : ""),
-    json: (r, o) => json.buildJson(o.stage ?? "", r as Built),
+    text: (r) => (r.length ? text.buildText(r) : ""),
+    json: (r, o) => json.buildJson(o.stage ?? "", r),
     github: (r, o, e) => ({
-      summary: buildSummary(o.stage ?? "", r as Built, e),
-      outputs: buildOutputs(r as Built, e.result),
+      summary: buildSummary(o.stage ?? "", r, e),
+      outputs: buildOutputs(r, e.result),
     }),
   },
   deploy: release,
   rollback: release,
   history: {
-    text: (r) => {
-      const h = r as History;
-      return text.historyText(h.stage, h.host, h.releases, h.keep);
-    },
-    json: (r) => json.historyJson(r as History),
+    text: (r) => text.historyText(r.stage, r.host, r.releases, r.keep),
+    json: (r) => json.historyJson(r),
   },
-  ps: { text: (r) => text.psText(r as Ps), json: (r) => json.psJson(r as Ps) },
+  ps: { text: (r) => text.psText(r), json: (r) => json.psJson(r) },
   promote: {
-    text: (r) => text.promoteText(r as PromoteResult),
-    json: (r) => json.promoteJson(r as PromoteResult),
+    text: (r) => text.promoteText(r),
+    json: (r) => json.promoteJson(r),
     github: (r, _o, e) => ({
-      summary: promoteSummary(r as PromoteResult, e),
-      outputs: promoteOutputs(r as PromoteResult, e.result),
+      summary: promoteSummary(r, e),
+      outputs: promoteOutputs(r, e.result),
     }),
   },
-  down: {
-    text: (r) => text.downText(r as Required<Op>),
-    json: (r) => json.opJson("down", r as Op),
-  },
-  unlock: {
-    text: (r) => text.unlockText(r as Op),
-    json: (r) => json.opJson("unlock", r as Op),
-  },
+  down: { text: (r) => text.downText(r), json: (r) => json.opJson("down", r) },
+  unlock: { text: (r) => text.unlockText(r), json: (r) => json.opJson("unlock", r) },
   logs: { text: () => "", json: () => ({ command: "logs", result: "ok", error: null }) },
 };

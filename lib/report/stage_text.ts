@@ -12,6 +12,13 @@ export interface StageSummary {
   readonly error?: string;
 }
 
+/** What `fleet config` returns: the resolved stage, and the model its engine deploys. */
+export interface ConfigResult {
+  readonly stage: Stage;
+  /** The Compose model (a Swarm stage: the stack file), as YAML. */
+  readonly model: string;
+}
+
 /** `fleet stages`: a table of each stage's host, registry, platform and services. */
 export function stagesText(list: readonly StageSummary[]): string {
   const rows = [["STAGE", "HOST", "REGISTRY", "PLATFORM", "SERVICES"]];

@@ -3,7 +3,8 @@
  * The same results render as JSON and GitHub output elsewhere in lib/report/.
  */
 import { shortDigest, shortId as short } from "../docker/image_ref.ts";
-import type { PromoteResult } from "../build/promotion.ts";
+import type { Built } from "../images/build_run.ts";
+import type { PromoteResult } from "../images/promotion.ts";
 import type { PsContainer } from "../docker/compose_ps.ts";
 import type { PsService, PsTask } from "../docker/swarm_state.ts";
 import type { ProxyRoute } from "../engine/proxy_caddy.ts";
@@ -62,33 +63,21 @@ export function historyText(
   } on ${host}${kept}`;
 }
 
-/** One built service, as `fleet build` reports it. */
-export interface BuiltText {
-  readonly service: string;
-  readonly ref: string;
-  readonly refs?: readonly string[];
-  readonly digest?: string;
-  /** Its platforms; several (a manifest list) get a line each, with their digests. */
-  readonly platforms?: readonly { readonly platform: string; readonly digest?: string }[];
-  readonly seconds: number;
-  readonly error?: unknown;
-}
-
 /**
  * `fleet build`: one line per service (image and its other tags, digest when pushed or FAILED,
  * time); a multi-platform list, one more line per platform with its digest.
- * @example buildText([{ service: "web", ref: "r/w:latest", refs: ["r/w:latest", "r/w:v1"], seconds: 2 }]) // "web  r/w:latest +v1  -  2.0s"
+ * @example buildText([{ service: "web", ref: "r/w:latest", refs: ["r/w:latest", "r/w:v1"], platforms: [], seconds: 2 }]) // "web  r/w:latest +v1  -  2.0s"
  */
-export function buildText(built: readonly BuiltText[]): string {
+export function buildText(built: readonly Built[]): string {
   return table(built.flatMap((b) => [
     [
       b.service,
-      [b.ref, ...(b.refs ?? []).filter((r) => r !== b.ref).map((r) => `+${tagOf(r)}`)].join(" "),
+      [b.ref, ...b.refs.filter((r) => r !== b.ref).map((r) => `+${tagOf(r)}`)].join(" "),
       b.error ? "FAILED" : b.digest ?? "-",
       `${b.seconds.toFixed(1)}s`,
     ],
-    ...((b.platforms?.length ?? 0) > 1
-      ? b.platforms!.map((p) => ["", `  ${p.platform}`, p.digest ?? "-"])
+    ...(b.platforms.length > 1
+      ? b.platforms.map((p) => ["", `  ${p.platform}`, p.digest ?? "-"])
       : []),
   ]));
 }

@@ -1,6 +1,6 @@
 /**
  * The module graph: no import cycles (mod.ts, the scripts, bench/), and lib/ folders depend one
- * way only — cli → report → release/build → engine → docker → config → core.
+ * way only — cli → report/doctor → release/images → engine → docker → config → core.
  */
 import assert from "node:assert/strict";
 import { relative } from "node:path";
@@ -11,9 +11,10 @@ const RANK: Record<string, number> = {
   config: 1,
   docker: 2,
   engine: 3,
-  build: 4,
+  images: 4,
   release: 4,
   report: 5,
+  doctor: 5,
   cli: 6,
 };
 
@@ -77,6 +78,8 @@ export function cycles(g: Graph): string[][] {
 const entries = [
   "mod.ts",
   "bench/run.ts",
+  ...[...Deno.readDirSync(`${ROOT}examples`)]
+    .filter((e) => e.name.endsWith(".ts")).map((e) => `examples/${e.name}`),
   ...[...Deno.readDirSync(`${ROOT}scripts`)]
     .filter((e) => e.name.endsWith(".ts")).map((e) => `scripts/${e.name}`),
 ];
@@ -87,7 +90,7 @@ for (const entry of entries) {
   });
 }
 
-Deno.test("lib/ folders depend one way: cli → report → release/build → engine → docker → config → core", async () => {
+Deno.test("lib/ folders depend one way: cli → report → release/images → engine → docker → config → core", async () => {
   const g = await graphOf("mod.ts");
   const folder = (f: string) => f.match(/^lib\/([^/]+)\//)?.[1];
   const wrong: string[] = [];
@@ -104,6 +107,18 @@ Deno.test("lib/ folders depend one way: cli → report → release/build → eng
     }
   }
   assert.deepEqual(wrong, []);
+});
+
+Deno.test("every lib/ folder has its place in that order", () => {
+  const folders = [...Deno.readDirSync(`${ROOT}lib`)].filter((e) => e.isDirectory).map((e) =>
+    e.name
+  );
+  assert.deepEqual(folders.filter((f) => !(f in RANK)), []);
+});
+
+Deno.test("bench/ and testbed/ import nothing from tests/", async () => {
+  const g = await graphOf("bench/run.ts");
+  assert.deepEqual([...g.keys()].filter((f) => f.startsWith("tests/")), []);
 });
 
 Deno.test("the cycle finder finds a cycle", () => {

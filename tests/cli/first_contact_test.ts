@@ -209,7 +209,7 @@ Deno.test("a healthy deploy runs no probe: the diagnosis reads failures, it asks
   });
   assert.equal(r.code, 0, r.stderr);
   const calls = fake.calls();
-  // what doctor (lib/docker/probes.ts) would ask; a deploy asks none of it
+  // what doctor (lib/doctor/probes.ts) would ask; a deploy asks none of it
   const probes = calls.filter((c) =>
     /^(--version|version --format \{\{\.Server\.Version\}\}|info |compose version|buildx version|context )/
       .test(c)

@@ -1,4 +1,4 @@
-/** Registry login planning and the temporary DOCKER_CONFIG (lib/registry_login.ts, lib/docker_config.ts). */
+/** Registry login planning and the temporary DOCKER_CONFIG (lib/docker/registry_login.ts, lib/docker/docker_config.ts). */
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { UsageError } from "../../lib/core/errors.ts";

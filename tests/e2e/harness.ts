@@ -1,137 +1,22 @@
 /**
- * The e2e harness: brings the test bed up once per test process (tests/e2e/testbed.sh up),
- * hands tests its endpoints, and makes names unique to each run. Where no engine can be had,
- * e2e tests are ignored with a printed reason; with FLEET_E2E=required (CI) they fail instead.
+ * The e2e harness: the test bed (testbed/bed.ts, shared with the bench) for tests. Where no
+ * engine can be had, e2e tests are ignored with a printed reason; with FLEET_E2E=required (CI)
+ * they fail instead.
  */
 import { join } from "node:path";
+import { type Testbed, testbed } from "../../testbed/bed.ts";
 
-export interface Testbed {
-  readonly dir: string;
-  readonly engine1: string; // DOCKER_HOST of the local engine
-  readonly engine2: string; // DOCKER_HOST of the "cloud host" engine (unix socket)
-  readonly sshHost: string; // DOCKER_HOST reaching engine 2 over ssh
-  readonly sshBin: string; // put first on PATH: an `ssh` that uses the test-only config
-  readonly registry: string; // 127.0.0.1:port, no auth
-  readonly authRegistry: string; // 127.0.0.1:port, htpasswd
-  readonly authUser: string;
-  readonly authPassword: string;
-  // The optional parts (tests/e2e/testbed.sh): each field is absent when its part is off or could
-  // not be had; `unavailable` then says why (see `part()`).
-  readonly swarmManager?: string; // DOCKER_HOST (unix socket) of the swarm's manager, node 1
-  readonly swarmHosts?: string[]; // DOCKER_HOST of each swarm node, the manager first
-  readonly swarmNodes?: string[]; // the nodes' IPs (host-mode published ports answer there)
-  readonly swarmRegistry?: string; // the bed's registry as the nodes name it: 10.77.0.1:5077
-  /** The same registry as 127.0.0.1:port: it answers in the root namespace and in every node. */
-  readonly swarmRegistryLocal?: string;
-  readonly swarmBusybox?: string; // busybox in the bed's registry, for services on the swarm
-  readonly engine26?: string; // DOCKER_HOST of Docker Engine 26 (containerd image store)
-  /** A registry name engine 26 pushes to and the root namespace reads (imagetools, fetch). */
-  readonly engine26Registry?: string;
-  /** busybox-amd64.tar, busybox-arm64.tar and a Dockerfile (FROM scratch + ADD) for them. */
-  readonly multiarchDir?: string;
-  readonly arm64?: true; // arm64 binaries run (qemu-user-static + binfmt_misc), in containers too
-  readonly unavailable?: Partial<Record<TestbedPart, string>>;
-}
-
-/** The optional parts of the test bed. */
-export type TestbedPart = "swarm" | "engine26" | "arm64";
-
-const ROOT = new URL("../../", import.meta.url).pathname;
-let cached: Promise<Testbed | string> | undefined;
-
-/** Start (or reuse) the test bed; a string is the reason it is absent. */
-export function testbed(): Promise<Testbed | string> {
-  cached ??= start();
-  return cached;
-}
-
-async function start(): Promise<Testbed | string> {
-  if (Deno.env.get("FLEET_E2E") === "skip") return "FLEET_E2E=skip";
-  // a missing bash throws from the spawn itself, not from the promise
-  const out = await Promise.resolve().then(() =>
-    new Deno.Command("bash", {
-      args: [join(ROOT, "tests/e2e/testbed.sh"), "up"],
-      stdout: "piped",
-      stderr: "piped",
-    }).output()
-  ).catch((e) => ({
-    success: false,
-    stdout: new Uint8Array(),
-    stderr: new TextEncoder().encode(String(e)),
-  }));
-  const err = new TextDecoder().decode(out.stderr);
-  if (!out.success) {
-    return `test bed did not come up: ${err.trim().split("\n").slice(-5).join(" / ")}`;
-  }
-  const envFile = new TextDecoder().decode(out.stdout).trim() || "/tmp/fleet-testbed/env";
-  const kv = Object.fromEntries(
-    Deno.readTextFileSync(envFile).split("\n").filter(Boolean).map((l) => {
-      const i = l.indexOf("=");
-      return [l.slice(0, i), l.slice(i + 1)];
-    }),
-  );
-  if (!printed) {
-    printed = true;
-    console.error(
-      err.trim().split("\n").filter((l) => l.includes("up:") || l.includes("start")).join("\n"),
-    );
-  }
-  return {
-    dir: kv.FLEET_TESTBED_DIR,
-    engine1: kv.FLEET_TESTBED_ENGINE1,
-    engine2: kv.FLEET_TESTBED_ENGINE2,
-    sshHost: kv.FLEET_TESTBED_SSH_HOST,
-    sshBin: kv.FLEET_TESTBED_SSH_BIN,
-    registry: kv.FLEET_TESTBED_REGISTRY,
-    authRegistry: kv.FLEET_TESTBED_AUTH_REGISTRY,
-    authUser: kv.FLEET_TESTBED_AUTH_USER,
-    authPassword: Deno.readTextFileSync(kv.FLEET_TESTBED_AUTH_PASSWORD_FILE).trim(),
-    ...optionalParts(kv),
-  };
-}
-let printed = false;
-
-function optionalParts(kv: Record<string, string>): Partial<Testbed> {
-  const list = (v: string | undefined) => v ? v.split(" ").filter(Boolean) : undefined;
-  const unavailable: Partial<Record<TestbedPart, string>> = {};
-  if (!kv.FLEET_TESTBED_SWARM_MANAGER) {
-    unavailable.swarm = kv.FLEET_TESTBED_SWARM_UNAVAILABLE || "not in the env file";
-  }
-  if (!kv.FLEET_TESTBED_ENGINE26) {
-    unavailable.engine26 = kv.FLEET_TESTBED_ENGINE26_UNAVAILABLE || "not in the env file";
-  }
-  if (kv.FLEET_TESTBED_ARM64 !== "1") {
-    unavailable.arm64 = kv.FLEET_TESTBED_ARM64 || "not in the env file";
-  }
-  return {
-    swarmManager: kv.FLEET_TESTBED_SWARM_MANAGER || undefined,
-    swarmHosts: list(kv.FLEET_TESTBED_SWARM_HOSTS),
-    swarmNodes: list(kv.FLEET_TESTBED_SWARM_NODES),
-    swarmRegistry: kv.FLEET_TESTBED_SWARM_REGISTRY || undefined,
-    swarmRegistryLocal: kv.FLEET_TESTBED_SWARM_REGISTRY_LOCAL || undefined,
-    swarmBusybox: kv.FLEET_TESTBED_SWARM_BUSYBOX || undefined,
-    engine26: kv.FLEET_TESTBED_ENGINE26 || undefined,
-    engine26Registry: kv.FLEET_TESTBED_ENGINE26_REGISTRY || undefined,
-    multiarchDir: kv.FLEET_TESTBED_MULTIARCH_DIR || undefined,
-    arm64: kv.FLEET_TESTBED_ARM64 === "1" ? true : undefined,
-    unavailable,
-  };
-}
-
-/**
- * Whether an optional part of the test bed is there. When it is not, this prints why and the test
- * should end there (a skip); with FLEET_E2E=required it throws instead, unless the part was
- * turned off on purpose (FLEET_TESTBED_<PART>=0).
- */
-export function part(tb: Testbed, name: TestbedPart): boolean {
-  const why = tb.unavailable?.[name];
-  if (why === undefined) return true;
-  if (Deno.env.get("FLEET_E2E") === "required" && !why.startsWith("off (")) {
-    throw new Error(`FLEET_E2E=required but the test bed's ${name} is unavailable: ${why}`);
-  }
-  console.error(`skipped: the test bed's ${name} is unavailable (${why})`);
-  return false;
-}
+export {
+  docker,
+  fleet,
+  type FleetRun,
+  freePort,
+  part,
+  type Testbed,
+  testbed,
+  type TestbedPart,
+  uniqueName,
+} from "../../testbed/bed.ts";
 
 /**
  * Why this process runs no e2e test, decided once before any is registered: FLEET_E2E=skip, or
@@ -165,71 +50,6 @@ export function e2e(name: string, fn: (tb: Testbed) => Promise<void>): void {
       await fn(tb);
     },
   });
-}
-
-/** A name unique to this run (engines keep state between runs). */
-export function uniqueName(prefix: string): string {
-  return `${prefix}${Date.now().toString(36)}${Math.floor(Math.random() * 1296).toString(36)}`;
-}
-
-/** A free TCP port on 127.0.0.1. */
-export function freePort(): number {
-  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = (l.addr as Deno.NetAddr).port;
-  l.close();
-  return port;
-}
-
-export interface FleetRun {
-  readonly code: number;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
-/** Run fleet (mod.ts) as a subprocess in `cwd` with extra env; stdin is `stdin`, or closed (never a terminal). */
-export async function fleet(
-  args: string[],
-  opts: { cwd: string; env?: Record<string, string>; entry?: string; stdin?: string },
-): Promise<FleetRun> {
-  const entry = opts.entry ?? join(ROOT, "mod.ts");
-  const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", "--quiet", entry, ...args],
-    cwd: opts.cwd,
-    env: { NO_COLOR: "1", ...opts.env },
-    stdin: opts.stdin === undefined ? "null" : "piped",
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  if (opts.stdin !== undefined) {
-    const w = child.stdin.getWriter();
-    await w.write(new TextEncoder().encode(opts.stdin));
-    await w.close();
-  }
-  const out = await child.output();
-  return {
-    code: out.code,
-    stdout: new TextDecoder().decode(out.stdout),
-    stderr: new TextDecoder().decode(out.stderr),
-  };
-}
-
-/** Run docker against a host; returns stdout (throws with stderr on failure). */
-export async function docker(
-  host: string,
-  args: string[],
-  extraEnv: Record<string, string> = {},
-): Promise<string> {
-  const out = await new Deno.Command("docker", {
-    args,
-    env: { DOCKER_HOST: host, ...extraEnv },
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  const stdout = new TextDecoder().decode(out.stdout);
-  if (!out.success) {
-    throw new Error(`docker ${args.join(" ")}: ${new TextDecoder().decode(out.stderr)}`);
-  }
-  return stdout;
 }
 
 /**

@@ -1,9 +1,9 @@
 /**
- * The poller (tests/e2e/poll.ts) against local servers: it tries the next node when one does not
+ * The poller (testbed/poll.ts) against local servers: it tries the next node when one does not
  * answer, counts a round where none answers as a failure, and is bounded. No test bed needed.
  */
 import assert from "node:assert/strict";
-import { poll, startPoll } from "./poll.ts";
+import { poll, startPoll } from "../../testbed/poll.ts";
 
 function server(body: string) {
   const s = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, () => new Response(body));

@@ -2,7 +2,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { e2e, part, type Testbed } from "./harness.ts";
-import { makeSwarmApp } from "./swarm_app.ts";
+import { makeSwarmApp } from "../../testbed/swarm_app.ts";
 import { type App, makeApp } from "./app.ts";
 import { screen } from "../terminal.ts";
 

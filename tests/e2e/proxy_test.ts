@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { docker, e2e, type Testbed } from "./harness.ts";
-import { startPoll } from "./poll.ts";
+import { startPoll } from "../../testbed/poll.ts";
 import {
   caddyImage,
   FAILING,
@@ -15,7 +15,7 @@ import {
   SLOW,
   type TestProxy,
   testProxy,
-} from "./proxy_app.ts";
+} from "../../testbed/proxy_app.ts";
 
 const ROOT = new URL("../../", import.meta.url).pathname;
 

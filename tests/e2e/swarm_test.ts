@@ -4,8 +4,8 @@
  */
 import assert from "node:assert/strict";
 import { docker, e2e, part, type Testbed } from "./harness.ts";
-import { startPoll } from "./poll.ts";
-import { makeSwarmApp, type SwarmApp } from "./swarm_app.ts";
+import { startPoll } from "../../testbed/poll.ts";
+import { makeSwarmApp, type SwarmApp } from "../../testbed/swarm_app.ts";
 
 const ROOT = new URL("../../", import.meta.url).pathname;
 

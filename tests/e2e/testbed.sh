@@ -10,7 +10,7 @@
 # Idempotent: running `up` twice starts nothing twice (concurrent `up`s wait for each other). On a
 # machine that is not Debian or where we are not root, nothing is installed: it uses what is there,
 # and says what is missing. Everything lives under $FLEET_TESTBED_DIR (default /tmp/fleet-testbed);
-# the endpoints are written to $FLEET_TESTBED_DIR/env, which tests/e2e/harness.ts reads.
+# the endpoints are written to $FLEET_TESTBED_DIR/env, which testbed/bed.ts reads.
 #
 # Engine 1 also gets fleet-testbed/caddy:2 (FLEET_TESTBED_CADDY_IMAGE), a Caddy image made from
 # Debian's caddy package, for the proxy tests (no Docker Hub here; users run caddy:2).
@@ -24,7 +24,7 @@
 #   127.0.0.1:5077 in the root namespace and inside every namespace of the bed: 127.0.0.1:5077 is
 #   one image name that engine 1, the nodes and engine 26 all reach. The nodes reach nothing
 #   outside 10.77.0.0/24 (no default route). This kernel has no IPVS: no routing mesh or VIPs,
-#   so tests publish host-mode ports with endpoint_mode dnsrr and try every node (tests/e2e/poll.ts).
+#   so tests publish host-mode ports with endpoint_mode dnsrr and try every node (testbed/poll.ts).
 # - ENGINE26: dockerd 26 + containerd from the next Debian release (extracted under $DIR/engine26,
 #   not installed; Debian 12's runc) in namespace fleete26 (10.77.0.26), containerd image store on.
 # - ARM64: qemu-user-static + binfmt_misc (mounted when it is not), and $DIR/multiarch with

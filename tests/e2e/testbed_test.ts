@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { docker, e2e, part, uniqueName } from "./harness.ts";
-import { poll } from "./poll.ts";
+import { poll } from "../../testbed/poll.ts";
 
 const INDEX = "application/vnd.oci.image.index.v1+json";
 const LIST = "application/vnd.docker.distribution.manifest.list.v2+json";

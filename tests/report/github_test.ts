@@ -181,6 +181,7 @@ Deno.test("build summary and outputs: service, image (every tag), digest, time",
     ref: "r/w:latest",
     refs: ["r/w:latest", "r/w:sha-1"],
     digest: D1,
+    platforms: [],
     seconds: 3,
   }];
   const md = buildSummary("dev", built, { result: "ok", seconds: 4 });

@@ -119,9 +119,17 @@ Deno.test("build: stage, services with image, tags, digest, seconds", () => {
       ref: "r/w:latest",
       refs: ["r/w:latest", "r/w:sha-1"],
       digest: D1,
+      platforms: [],
       seconds: 2.04,
     },
-    { service: "api", ref: "r/a:latest", seconds: 1, error: new Error("boom") },
+    {
+      service: "api",
+      ref: "r/a:latest",
+      refs: ["r/a:latest"],
+      platforms: [],
+      seconds: 1,
+      error: new Error("boom"),
+    },
   ]);
   assert.equal(j.result, "failed");
   assert.deepEqual(j.services, [

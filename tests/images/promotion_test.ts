@@ -1,6 +1,6 @@
-/** What `fleet promote` points where (lib/build/promotion.ts), and its exit-2 refusals. */
+/** What `fleet promote` points where (lib/images/promotion.ts), and its exit-2 refusals. */
 import assert from "node:assert/strict";
-import { planPromotion, promotionHosts } from "../../lib/build/promotion.ts";
+import { planPromotion, promotionHosts } from "../../lib/images/promotion.ts";
 import { UsageError } from "../../lib/core/errors.ts";
 import type { Service } from "../../lib/config/stage.ts";
 import { errorOf, stageFixture } from "../helpers.ts";

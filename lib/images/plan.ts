@@ -1,8 +1,8 @@
 /**
- * The docker commands of `fleet build` (pure): resolved builds (lib/build/inputs.ts) → steps.
+ * The docker commands of `fleet build` (pure): resolved builds (lib/images/inputs.ts) → steps.
  * `local` and `buildx: false` stages use `docker build` (plus `docker push` when pushing);
  * the others `docker buildx build`, which pushes (or loads) itself and reuses the registry cache.
- * Several platforms take one of two routes (lib/build/manifest_list.ts).
+ * Several platforms take one of two routes (lib/images/manifest_list.ts).
  */
 import { join } from "node:path";
 import type { BuildInput, BuildOptions } from "./inputs.ts";

@@ -20,10 +20,10 @@ import {
   type Probe,
   sharingCheck,
   swarmCheck,
-} from "../docker/probes.ts";
-import { type Answer, loginCheck, reachCheck, registryHosts } from "../docker/registry_check.ts";
+} from "./probes.ts";
+import { type Answer, loginCheck, reachCheck, registryHosts } from "./registry_check.ts";
 import { shareSsh } from "../docker/ssh_mux.ts";
-import { readLock } from "./lock.ts";
+import { readLock } from "../release/lock.ts";
 import { proxyName, proxyState, readRoutes } from "../engine/proxy_host.ts";
 
 /** What the stages' checks share: the docker CLI's check, the local engine's answer, … */

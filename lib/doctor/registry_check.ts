@@ -7,8 +7,8 @@
  */
 import type { Stage } from "../config/stage.ts";
 import { FleetError } from "../core/errors.ts";
-import { registryOf } from "./images.ts";
-import { credentialsFor, DOCKER_HUB, registryHost } from "./registry_login.ts";
+import { registryOf } from "../docker/images.ts";
+import { credentialsFor, DOCKER_HUB, registryHost } from "../docker/registry_login.ts";
 import { type Check, notChecked } from "./probes.ts";
 
 type Env = Readonly<Record<string, string | undefined>>;

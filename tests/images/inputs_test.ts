@@ -1,7 +1,7 @@
 /** Config tests for `fleet build`: what is built, ${VAR} resolution, and the errors (exit 2). */
 import assert from "node:assert/strict";
 import { errorOf, stageFixture } from "../helpers.ts";
-import { type BuildOptions, interpolatePath, resolveBuilds } from "../../lib/build/inputs.ts";
+import { type BuildOptions, interpolatePath, resolveBuilds } from "../../lib/images/inputs.ts";
 import { ConfigError, UsageError } from "../../lib/core/errors.ts";
 import type { Service, Stage } from "../../lib/config/stage.ts";
 

@@ -7,7 +7,7 @@
  * Bounded: it stops after `durationMs` (at most 10 minutes), after `maxRequests`, or when stopped,
  * whichever comes first; each request has a timeout.
  *
- *   deno run -A tests/e2e/poll.ts [--duration 10s] [--interval 10] [--timeout 1000] URL...
+ *   deno run -A testbed/poll.ts [--duration 10s] [--interval 10] [--timeout 1000] URL...
  *
  * prints the report as JSON (Ctrl-C stops early).
  */

@@ -1,7 +1,7 @@
 /** How doctor's checks are printed: aligned lines with fixes, or one JSON document. */
 import assert from "node:assert/strict";
-import { doctorJson, doctorText } from "../../lib/report/doctor_text.ts";
-import type { Check } from "../../lib/docker/probes.ts";
+import { doctorJson, doctorText } from "../../lib/doctor/doctor_text.ts";
+import type { Check } from "../../lib/doctor/probes.ts";
 
 const checks: Check[] = [
   { name: "docker", ok: true, detail: "28.2.2 (≥ 20.10)" },

@@ -7,10 +7,10 @@
 import type { Deps } from "../core/deps.ts";
 import { FleetError } from "../core/errors.ts";
 import { failed, type Step } from "../core/run.ts";
-import type { Target } from "./target.ts";
-import { diagnose } from "./diagnose.ts";
-import type { Mux } from "./ssh_mux.ts";
-import { atLeast, MINIMUM, parseVersion } from "./versions.ts";
+import type { Target } from "../docker/target.ts";
+import { diagnose } from "../docker/diagnose.ts";
+import type { Mux } from "../docker/ssh_mux.ts";
+import { atLeast, MINIMUM, parseVersion } from "../docker/versions.ts";
 
 /** One line of `fleet doctor`: what was checked, whether it is fine, and what to do if not. */
 export interface Check {

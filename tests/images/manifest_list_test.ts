@@ -1,14 +1,14 @@
-/** Plan tests for multi-platform builds: exact argv of both routes (lib/build/manifest_list.ts). */
+/** Plan tests for multi-platform builds: exact argv of both routes (lib/images/manifest_list.ts). */
 import assert from "node:assert/strict";
 import { errorOf, stageFixture } from "../helpers.ts";
-import { type BuildOptions, resolveBuilds } from "../../lib/build/inputs.ts";
+import { type BuildOptions, resolveBuilds } from "../../lib/images/inputs.ts";
 import {
   buildPlatforms,
   listRoute,
   parsePushedList,
   tempRef,
-} from "../../lib/build/manifest_list.ts";
-import { planBuild } from "../../lib/build/plan.ts";
+} from "../../lib/images/manifest_list.ts";
+import { planBuild } from "../../lib/images/plan.ts";
 import type { Service, Stage } from "../../lib/config/stage.ts";
 import type { ImageStore } from "../../lib/docker/image_store.ts";
 import { imageStoreStep, parseImageStore } from "../../lib/docker/image_store.ts";

@@ -1,8 +1,8 @@
-/** Plan tests for `fleet build`: exact argv for each option (lib/plan_build.ts). */
+/** Plan tests for `fleet build`: exact argv for each option (lib/images/plan.ts). */
 import assert from "node:assert/strict";
 import { stageFixture } from "../helpers.ts";
-import { type BuildOptions, resolveBuilds } from "../../lib/build/inputs.ts";
-import { planBuild } from "../../lib/build/plan.ts";
+import { type BuildOptions, resolveBuilds } from "../../lib/images/inputs.ts";
+import { planBuild } from "../../lib/images/plan.ts";
 import { showStep } from "../../lib/core/run.ts";
 import type { Service, Stage } from "../../lib/config/stage.ts";
 

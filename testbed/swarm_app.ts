@@ -5,8 +5,7 @@
  * healthcheck on /ok that an image built with BROKEN=1 fails.
  */
 import { join } from "node:path";
-import { docker, fleet, type FleetRun, type Testbed, uniqueName } from "./harness.ts";
-import { tempProject } from "../helpers.ts";
+import { docker, fleet, type FleetRun, type Testbed, uniqueName } from "./bed.ts";
 
 export interface SwarmApp {
   readonly dir: string;
@@ -40,7 +39,8 @@ export function makeSwarmApp(tb: Testbed): SwarmApp {
   const project = uniqueName("sw");
   const stack = `${project}-sw`;
   const base = `${tb.swarmRegistryLocal}/testbed/busybox:latest`;
-  const dir = tempProject({ Dockerfile: dockerfile(base) });
+  const dir = Deno.makeTempDirSync({ prefix: "fleet-test-" });
+  Deno.writeTextFileSync(join(dir, "Dockerfile"), dockerfile(base));
   const port = 20000 + Math.floor(Math.random() * 10000);
   const urls = tb.swarmNodes!.map((ip) => `http://${ip}:${port}/`);
   const env = { PATH: Deno.env.get("PATH") ?? "", DOCKER_HOST: "" };

@@ -8,7 +8,7 @@ import {
   reachCheck,
   registryHosts,
   registryUrl,
-} from "../../lib/docker/registry_check.ts";
+} from "../../lib/doctor/registry_check.ts";
 import { DOCKER_HUB } from "../../lib/docker/registry_login.ts";
 import { stageFixture } from "../helpers.ts";
 

@@ -1,6 +1,6 @@
 /** Tier 3: a stage's readiness checks against a recording runner (what the host answers). */
 import assert from "node:assert/strict";
-import { type Shared, stageChecks } from "../../lib/release/readiness.ts";
+import { type Shared, stageChecks } from "../../lib/doctor/readiness.ts";
 import type { Step } from "../../lib/core/run.ts";
 import type { Stage } from "../../lib/config/stage.ts";
 import { recordingRunner, stageFixture, testDeps } from "../helpers.ts";

@@ -1,5 +1,5 @@
 /** What `fleet doctor` prints: one line per check (✔/✘, name, detail, fix), or one JSON document. */
-import type { Check } from "../docker/probes.ts";
+import type { Check } from "./probes.ts";
 
 /**
  * The checks as lines, ✔ passed, ✘ failed (then its fix), - not run because another failed.

@@ -1,13 +1,18 @@
 /**
- * A proxied app for the proxy's e2e tests (SPEC §14): busybox httpd behind the test bed's Caddy
+ * A proxied app for the proxy's e2e tests and the bench (SPEC §14): busybox httpd behind the test bed's Caddy
  * (fleet-testbed/caddy:2, built from Debian's package) on engine 1, the images built there (no
  * registry: --no-pull). Each test run has its own proxy (FLEET_PROXY_NAME) on its own loopback
  * port, so runs never share one; cleanup takes the apps, the proxy, its network and volumes away.
  */
 import { join } from "node:path";
-import { docker, fleet, type FleetRun, freePort, type Testbed, uniqueName } from "./harness.ts";
-import { DOCKERFILE } from "./app.ts";
-import { tempProject } from "../helpers.ts";
+import { docker, fleet, type FleetRun, freePort, type Testbed, uniqueName } from "./bed.ts";
+
+/** busybox httpd serving CONTENT; it ends on SIGTERM (PID 1 ignores it unless it handles it). */
+const DOCKERFILE = `FROM busybox
+ARG CONTENT=v1
+RUN mkdir -p /www && echo "$CONTENT" > /www/index.html
+CMD ["sh", "-c", "trap 'exit 0' TERM; httpd -f -p 8080 -h /www & wait"]
+`;
 
 export const HEALTHY =
   `    healthcheck: { test: ["CMD", "wget", "-qO-", "http://127.0.0.1:8080/"], interval: 1s, retries: 3 }\n`;
@@ -86,7 +91,8 @@ export interface ProxiedApp {
 
 export function proxiedApp(_tb: Testbed, proxy: TestProxy): ProxiedApp {
   const project = uniqueName("e2epa");
-  const dir = tempProject({ "Dockerfile": DOCKERFILE });
+  const dir = Deno.makeTempDirSync({ prefix: "fleet-test-" });
+  Deno.writeTextFileSync(join(dir, "Dockerfile"), DOCKERFILE);
   const image = `fleet-e2e/${project}-web:latest`;
   const env = {
     PATH: Deno.env.get("PATH") ?? "",
