@@ -89,6 +89,9 @@ export async function mergeModel(deps: Deps, ctx: ComposeContext): Promise<Compo
     if (svc.volumes?.some((v) => typeof v === "string" && v.includes("$"))) {
       out.volumes = svc.volumes;
     }
+    // and a dependency named by a variable cannot be a key of the long syntax it makes
+    const deps = svc.depends_on;
+    if (Array.isArray(deps) && deps.some((d) => d.includes("$"))) out.depends_on = deps;
   }
   const top = Object.fromEntries(
     ["networks", "volumes", "configs", "secrets"].filter((k) => overlay[k] || m[k]).map((k) => [
