@@ -17,7 +17,7 @@ import { composeYaml } from "./compose_model.ts";
 import { composeStep } from "./compose_step.ts";
 import { composeProgress } from "./compose_progress.ts";
 import { applySteps } from "./compose_wait.ts";
-import { checkModel } from "./compose_check.ts";
+import { checkModel, FILES_KEY } from "./compose_check.ts";
 import { resolveOnHost } from "./compose_images.ts";
 import { composeContainers, composeDown, composeLogsSteps, composePs } from "./compose_ops.ts";
 import type { ContextOptions, Engine, EngineContext, ReleaseOptions } from "./engine.ts";
@@ -97,10 +97,12 @@ export function contextFromModel(
   }
   const vars = stageEnv(ctx.stage, env);
   requireVars([["the recorded release", m.services]], vars);
-  // a recorded model stands alone: Compose's merge of the files it was made of
+  // a recorded model stands alone (Compose's merge of the files it was made of), unless it is
+  // an overlay that names the files it went over
+  const named = (m as Record<string, unknown>)[FILES_KEY];
   return {
     ...ctx,
-    files: [],
+    files: Array.isArray(named) ? named.map(String) : [],
     model: stringify(m, { lineWidth: 0 }),
     secretEnv: varEnv(m, vars),
   };

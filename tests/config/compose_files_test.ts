@@ -78,8 +78,7 @@ Deno.test("compose_file: the model is an overlay (fleet's images, labels, the st
     labels: { "dev.fleet.stage": "live", "dev.fleet.service": "migrate" },
   });
   const ctx = composeContext(s, { BB_TAG: "x" });
-  const argv = mergeStep(ctx).argv;
-  assert.deepEqual(argv.slice(0, 11), [
+  assert.deepEqual(mergeStep(ctx).argv, [
     "docker",
     "compose",
     "-p",
@@ -88,24 +87,55 @@ Deno.test("compose_file: the model is an overlay (fleet's images, labels, the st
     join(s.root, "deploy"),
     "-f",
     join(s.root, "deploy/compose.yaml"),
-    "-f",
-    "-",
     "config",
+    "--no-interpolate",
+    "--format",
+    "json",
   ]);
-  assert.deepEqual(argv.slice(11), ["--no-interpolate", "--format", "json"]);
 });
 
-Deno.test("mergeModel: Compose's merge becomes the model (no files), built services lose build:", async () => {
+Deno.test("mergeModel: Compose's merge of the files, fleet's overlay on top, no build:, no files", async () => {
   const s = loadStage(project(), "live", {});
   const merged = {
-    name: "shop-live",
-    services: { web: { image: "127.0.0.1:5000/shop-web-live:latest", build: { context: "/x" } } },
+    name: "deploy",
+    services: {
+      web: {
+        image: "ghcr.io/someone/web:${WEB_VERSION:-release}",
+        build: { context: "/x" },
+        environment: ["B=2"],
+        labels: { team: "a" },
+        ports: [{ target: 80, published: "8080" }],
+      },
+      migrate: { image: "busybox:${BB_TAG:-1.36}" },
+    },
+    networks: { back: { internal: true } },
   };
   const runner = recordingRunner(() => ({ stdout: JSON.stringify(merged) }));
   const ctx = await mergeModel(testDeps(s.root, { runner }), composeContext(s, {}));
   assert.deepEqual(ctx.files, []);
-  assert.deepEqual(parse(ctx.model).services.web, { image: "127.0.0.1:5000/shop-web-live:latest" });
-  assert.equal(runner.steps[0].input, composeContext(s, {}).model, "the overlay on stdin");
+  const m = parse(ctx.model);
+  assert.equal(m.name, "shop-live");
+  assert.deepEqual(m.networks, { back: { internal: true } });
+  assert.deepEqual(m.services.web, {
+    image: "127.0.0.1:5000/shop-web-live:latest",
+    environment: { B: "2", A: "1" },
+    labels: { team: "a", "dev.fleet.stage": "live", "dev.fleet.service": "web" },
+    ports: [{ target: 80, published: "8080" }],
+  });
+  assert.equal(m.services.migrate.image, "busybox:1.36", "resolved, as fleet pulls and records it");
+  assert.equal(runner.steps[0].input, undefined, "the files alone: Compose merges them");
+});
+
+Deno.test("mergeModel: files Compose cannot merge unresolved stay, and the overlay names them", async () => {
+  const s = loadStage(project({ "deploy/more.yaml": "services: {}\n" }), "live", {});
+  const two = { ...s, compose: { ...s.compose!, files: [...s.compose!.files, "/more.yaml"] } };
+  const runner = recordingRunner(() => ({
+    code: 15,
+    stderr: "validating -: services.a.depends_on Additional property ${X} is not allowed",
+  }));
+  const ctx = await mergeModel(testDeps(s.root, { runner }), composeContext(two, {}));
+  assert.equal(ctx.files?.length, 2);
+  assert.deepEqual(parse(ctx.model)["x-fleet-files"], ctx.files);
 });
 
 Deno.test("variables in image: resolve from the environment over .env; unset ones stay", () => {
