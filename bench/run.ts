@@ -4,7 +4,7 @@
  * e2e test bed (tests/e2e/testbed.sh).
  *
  *   deno task bench                      every scenario
- *   deno task bench startup builds       some of: overhead outage swarm builds startup promote
+ *   deno task bench startup builds       some of: overhead outage swarm proxy builds startup promote
  *   deno task bench --runs 7             measured runs per side (default 5; start-up ≥ 10)
  *
  * Prints the results table and writes bench/RESULTS.md (scenarios not run keep their last rows).
@@ -17,6 +17,7 @@ import { merge, readStored, render, type Stored } from "./report.ts";
 import { overhead } from "./overhead.ts";
 import { outage } from "./outage.ts";
 import { swarm } from "./swarm.ts";
+import { proxy } from "./proxy.ts";
 import { builds } from "./builds.ts";
 import { startup } from "./startup.ts";
 import { promote } from "./promote.ts";
@@ -25,6 +26,7 @@ const SCENARIOS: Record<string, (ctx: Ctx) => Promise<Group>> = {
   overhead,
   outage,
   swarm,
+  proxy,
   builds,
   startup,
   promote,

@@ -3,6 +3,7 @@
  * `# yaml-language-server: $schema=…` line), generated from the valibot schema fleet validates
  * with, plus a description for every key. Every key is optional: `_base.yaml` may supply it.
  */
+import { PROXY_DESCRIPTIONS } from "./proxy_settings.ts";
 import { type JsonSchema, toJsonSchema } from "@valibot/to-json-schema";
 import { COMPOSE_OWNED, StageFileSchema } from "./schema.ts";
 import { COMPOSE_SERVICE_KEYS, COMPOSE_TOP_KEYS } from "./compose_spec.ts";
@@ -15,6 +16,7 @@ export const SCHEMA_FILE = "fleet.schema.json";
  * short. A key without a line here fails tests/config/json_schema_test.ts.
  */
 export const DESCRIPTIONS: Readonly<Record<string, string>> = withGeneric({
+  ...PROXY_DESCRIPTIONS,
   "": "A fleet stage file: stages/<stage>.yaml (stages/_base.yaml is merged under every stage).",
   tasks: "Release tasks: one-off commands run with the new image before anything stops.",
   "tasks.pre_deploy":

@@ -24,6 +24,7 @@ import {
   swarmReason,
   UpdateSchema,
 } from "./swarm_settings.ts";
+import { proxyProblems, ProxyServiceSchema, ProxyStageSchema } from "./proxy_settings.ts";
 
 export const NAME_RE = /^[a-z0-9][a-z0-9_-]*$/;
 const NAME_RULE = "[a-z0-9][a-z0-9_-]*";
@@ -211,6 +212,7 @@ const SERVICE_ENTRIES = {
   profiles: v.optional(StringList),
   container_name: v.optional(v.string()),
   compose: v.optional(ComposeSchema),
+  proxy: v.optional(ProxyServiceSchema),
   ...SWARM_SERVICE_KEYS,
 };
 /** A service: fleet's keys checked, Compose's other keys passed through (see unknownKeys). */
@@ -273,6 +275,7 @@ export const StageFileSchema = v.objectWithRest({
   hooks: v.optional(HooksSchema),
   history: v.optional(HistorySchema),
   orchestrator: v.optional(Orchestrator),
+  proxy: v.optional(ProxyStageSchema),
 }, v.unknown());
 
 export type StageFile = v.InferOutput<typeof StageFileSchema>;
@@ -286,12 +289,14 @@ export function keysAt(path: readonly string[]): string[] {
   if (p.length === 1 && p[0] === "tasks") return Object.keys(TasksSchema.entries);
   if (p.length === 1 && p[0] === "hooks") return Object.keys(HooksSchema.entries);
   if (p.length === 1 && p[0] === "history") return Object.keys(HistorySchema.entries);
+  if (p.length === 1 && p[0] === "proxy") return Object.keys(ProxyStageSchema.entries);
   if (p.length === 2 && p[0] === "tasks") return ["service", "command"];
   if (p[0] !== "services") return [];
   if (p.length === 2) return Object.keys(ServiceSchema.entries);
   if (p.length === 3 && p[2] === "build") return Object.keys(BuildSchema.entries);
   if (p.length === 3 && p[2] === "healthcheck") return Object.keys(HealthcheckSchema.entries);
   if (p.length === 3 && p[2] === "update") return Object.keys(UpdateSchema.entries);
+  if (p.length === 3 && p[2] === "proxy") return Object.keys(ProxyServiceSchema.entries);
   return [];
 }
 
@@ -339,7 +344,10 @@ export function validateStageFile(
   const unknown = unknownKeys(doc);
   if (r.success && unknown.length) return { ok: false, problems: unknown };
   // keys that do not fit the stage's orchestrator (Swarm settings on Compose, and the reverse)
-  const misfits = orchestratorProblems((doc ?? {}) as Parameters<typeof orchestratorProblems>[0]);
+  const misfits = [
+    ...orchestratorProblems((doc ?? {}) as Parameters<typeof orchestratorProblems>[0]),
+    ...proxyProblems((doc ?? {}) as Parameters<typeof proxyProblems>[0]),
+  ];
   if (r.success && misfits.length) return { ok: false, problems: misfits };
   if (r.success) return { ok: true, value: r.output };
   const swarm = (doc as { orchestrator?: unknown } | null)?.orchestrator === "swarm";

@@ -13,6 +13,7 @@ import {
   validateStageFile,
 } from "./schema.ts";
 import { parsePlatforms } from "./platforms.ts";
+import { type ProxySettings, proxySettings } from "./proxy_settings.ts";
 import { templateError } from "./vars.ts";
 import { readYamlFile, type YamlFile } from "./yaml_file.ts";
 import { mergeService, readComposeFiles } from "./compose_files.ts";
@@ -66,6 +67,8 @@ export interface Stage {
   readonly positions?: Positions;
   /** The engine that deploys the stage (SPEC §8): Compose, or Swarm from its manager. */
   readonly orchestrator: "compose" | "swarm";
+  /** The host's proxy (SPEC §14), when the stage sets `proxy:` or a service has a route. */
+  readonly proxy?: ProxySettings;
   /** The user's own Compose files (`compose_file:`), whose services are the stage's. */
   readonly compose?: {
     /** Absolute paths, in `-f` order. */
@@ -357,6 +360,7 @@ function resolveStage(
     keep: f.history?.keep ?? KEEP_HISTORY,
     positions,
     orchestrator: f.orchestrator ?? "compose",
+    ...(f.proxy || services.some((s) => s.proxy) ? { proxy: proxySettings(f.proxy) } : {}),
     top: Object.fromEntries(
       COMPOSE_TOP_KEYS.filter((k) => f[k] !== undefined).map((k) => [k, f[k] as Dict]),
     ),

@@ -32,7 +32,8 @@ export type StepKind =
   | "check"
   | "task"
   | "hook"
-  | "exec";
+  | "exec"
+  | "switch";
 
 /** One command to run: argv plus environment; `secretEnv` values and `input` are redacted. */
 export interface Step {

@@ -1,6 +1,6 @@
 /**
  * Is a stage ready for a release? Its host answers and its engine is new enough, it is a Swarm
- * manager (Swarm stages), its deploy lock is free, its ssh connection sharing works (ssh://
+ * manager (Swarm stages), its deploy lock is free, its proxy answers (stages with one), its ssh connection sharing works (ssh://
  * hosts), its registry answers and this machine has credentials to push (pushing stages). The
  * per-stage half of `fleet doctor`; the checks of one stage run concurrently, and every docker
  * call goes through one shared ssh connection.
@@ -24,6 +24,7 @@ import {
 import { type Answer, loginCheck, reachCheck, registryHosts } from "./registry_check.ts";
 import { shareSsh } from "../docker/ssh_mux.ts";
 import { readLock } from "../release/lock.ts";
+import { proxyName, proxyState, readRoutes } from "../engine/proxy_host.ts";
 
 /** What the stages' checks share: the docker CLI's check, the local engine's answer, … */
 export interface Shared {
@@ -51,7 +52,12 @@ async function hostGroup(stage: Stage, deps: Deps, sh: Shared): Promise<Check[]>
   const p = `${stage.name}: `;
   const missing = missingVars(stage.host ?? "", deps.env);
   const swarm = (stage as { orchestrator?: unknown }).orchestrator === "swarm";
-  const names = [`${p}engine`, ...(swarm ? [`${p}swarm`] : []), `${p}lock`];
+  const names = [
+    `${p}engine`,
+    ...(swarm ? [`${p}swarm`] : []),
+    `${p}lock`,
+    ...(stage.proxy ? [`${p}proxy`] : []),
+  ];
   if (missing.length || !sh.cli.ok) {
     const why: Check = missing.length
       ? {
@@ -75,12 +81,13 @@ async function hostGroup(stage: Stage, deps: Deps, sh: Shared): Promise<Check[]>
       const rest = names.slice(1).map((n) => notChecked(n, host.ok ? engine.name : host.name));
       return [host, engine, ...rest, ...(ssh ? [notChecked(`${p}ssh sharing`, host.name)] : [])];
     }
-    const [sw, lock, shared] = await Promise.all([
+    const [sw, lock, proxy, shared] = await Promise.all([
       swarm ? swarmCheck(deps, `${p}swarm`, t) : undefined,
       lockCheck(`${p}lock`, stage, deps, t),
+      stage.proxy ? proxyCheck(`${p}proxy`, stage, deps, t) : undefined,
       ssh ? sharingCheck(`${p}ssh sharing`, deps, mux!) : undefined,
     ]);
-    return [host, engine, sw, lock, shared].filter((c): c is Check => c !== undefined);
+    return [host, engine, sw, lock, proxy, shared].filter((c): c is Check => c !== undefined);
   } finally {
     await mux?.close();
   }
@@ -95,6 +102,37 @@ async function lockCheck(name: string, stage: Stage, deps: Deps, t: Target): Pro
       ok: false,
       detail: `held by ${held.holder} (${held.command || "deploy"}) since ${held.since}`,
       fix: `wait for it to finish; if that process is gone: fleet unlock ${stage.name}`,
+    };
+  } catch (e) {
+    if (e instanceof FleetError) return failedCheck(name, e);
+    throw e;
+  }
+}
+
+/** The host's proxy (SPEC §14): it answers on its admin API, with the project's routes. */
+async function proxyCheck(name: string, stage: Stage, deps: Deps, t: Target): Promise<Check> {
+  const proxy = proxyName(deps.env);
+  try {
+    const state = await proxyState(deps, t, proxy);
+    if (!state) {
+      return { name, ok: true, detail: `${proxy} is not there yet: the first deploy starts it` };
+    }
+    if (state !== "running") {
+      return {
+        name,
+        ok: false,
+        detail: `${proxy} is ${state}: proxied services get no requests`,
+        fix: `docker start ${proxy} (on the stage's host), or fleet deploy ${stage.name}`,
+      };
+    }
+    const routes = (await readRoutes(deps, t, proxy)) ?? [];
+    const mine = routes.filter((r) => r.project === composeProject(stage));
+    const shown = mine.map((r) => `${r.host ?? "*"}${r.path ?? "/"} → ${r.upstream}`);
+    return {
+      name,
+      ok: true,
+      detail: `${proxy} answers, ${routes.length} route${routes.length === 1 ? "" : "s"}` +
+        (shown.length ? ` (this stage: ${shown.join(", ")})` : " (none of this stage yet)"),
     };
   } catch (e) {
     if (e instanceof FleetError) return failedCheck(name, e);

@@ -79,6 +79,7 @@ const FLEET_KEYS = new Set([
   "update",
   "placement",
   "endpoint",
+  "proxy",
 ]);
 /** The keys rendered first, in this order (the rest follow as the stage file has them). */
 const FIRST = [

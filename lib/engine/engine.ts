@@ -12,6 +12,7 @@ import type { PsContainer } from "../docker/compose_ps.ts";
 import type { Images } from "../docker/queries.ts";
 import type { PsService, PsTask } from "../docker/swarm_state.ts";
 import type { Target } from "../docker/target.ts";
+import type { ProxyRoute } from "./proxy_caddy.ts";
 
 /** What every command needs to talk to a stage's engine: target, model and secret env. */
 export interface EngineContext {
@@ -58,6 +59,13 @@ export interface ImageSelection {
  */
 export class RolledBackByEngine extends CommandError {}
 
+/**
+ * A release that failed before it changed anything (the proxy's blue/green: the new container
+ * never got healthy, so the route was never switched and the old one serves on): fleet records
+ * it as failed and rolls nothing back.
+ */
+export class NothingChangedByEngine extends CommandError {}
+
 /** Options that shape the release steps. */
 export interface ReleaseOptions {
   readonly pull: boolean;
@@ -99,6 +107,8 @@ export interface PsView {
   readonly services?: readonly PsService[];
   /** Swarm: the tasks that run or should, by node. */
   readonly tasks?: readonly PsTask[];
+  /** The project's routes through the host's proxy, and the container that serves each. */
+  readonly routes?: readonly ProxyRoute[];
 }
 
 /** One orchestrator. */

@@ -12,7 +12,12 @@ import { showStep, type Step } from "../core/run.ts";
 import { runStep } from "../core/steps.ts";
 import { confirmOrCancel } from "../core/ui.ts";
 import { withDigests } from "../docker/queries.ts";
-import { type Engine, type EngineContext, RolledBackByEngine } from "../engine/engine.ts";
+import {
+  type Engine,
+  type EngineContext,
+  NothingChangedByEngine,
+  RolledBackByEngine,
+} from "../engine/engine.ts";
 import { releaseId } from "./history.ts";
 import { keep, protect } from "./kept_images.ts";
 import { takeLock, unlock } from "./lock.ts";
@@ -65,7 +70,8 @@ export async function runRelease(
       ...(task ? [task] : []),
       ...hooks("post", "ok"),
     ];
-    return { ...base, result: "dry-run", commands: all.map(showStep) };
+    const how = base.services.map((s) => ({ ...s, strategy: engine.strategy(ctx, s.name) }));
+    return { ...base, services: how, result: "dry-run", commands: all.map(showStep) };
   }
   refuseWithoutTerminal(deps.ui, ctx.stage, sel.kind, o);
   // who and which commit (git, local) while the model is checked
@@ -268,6 +274,16 @@ async function failed(a: Attempt, e: Error, result: ReleaseResult): Promise<neve
         hint: e.hint,
       }),
       { ...result, result: "rolled-back", error: e.message },
+    );
+  }
+  if (e instanceof NothingChangedByEngine) {
+    // the release never switched (the proxy's blue/green): what ran before serves on
+    await rec("failed");
+    throw withResult(
+      new CommandError(`${sel.kind} of ${stage} failed: ${e.message}`, [], e.stderrTail, {
+        hint: e.hint,
+      }),
+      { ...result, result: "failed", error: e.message },
     );
   }
   if (e instanceof SetupError) {

@@ -4,6 +4,7 @@
  */
 import type { PsContainer } from "../docker/compose_ps.ts";
 import type { PsService, PsTask } from "../docker/swarm_state.ts";
+import type { ProxyRoute } from "../engine/proxy_caddy.ts";
 import type { Release } from "./history.ts";
 import type { LockInfo } from "./lock.ts";
 
@@ -17,6 +18,8 @@ export interface PsResult {
   readonly containers: readonly PsContainer[];
   readonly services?: readonly PsService[];
   readonly tasks?: readonly PsTask[];
+  /** The project's routes through the host's proxy, and the container that serves each (§14). */
+  readonly routes?: readonly ProxyRoute[];
 }
 
 /** What `fleet history` returns: the releases recorded on the host, newest first. */

@@ -70,6 +70,8 @@ export interface ServiceOutcome {
   readonly beforeDigest?: string;
   /** Redeployed in this release (false: skipped by --changed-only). */
   readonly redeployed: boolean;
+  /** Dry run: how the service would be replaced ("stop → rm → up: a short outage", …). */
+  readonly strategy?: string;
 }
 
 /** What `fleet deploy` / `fleet rollback` did. */

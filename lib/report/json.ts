@@ -15,6 +15,7 @@ import type { Stage } from "../config/stage.ts";
 import type { PromoteResult } from "../images/promotion.ts";
 import type { PsContainer } from "../docker/compose_ps.ts";
 import type { PsService, PsTask } from "../docker/swarm_state.ts";
+import type { ProxyRoute } from "../engine/proxy_caddy.ts";
 import type { Release } from "../release/history.ts";
 import type { ReleaseResult } from "../release/types.ts";
 import { resolvedConfig, type StageSummary } from "./stage_text.ts";
@@ -135,10 +136,12 @@ export function psJson(
     containers: readonly PsContainer[];
     services?: readonly PsService[];
     tasks?: readonly PsTask[];
+    routes?: readonly ProxyRoute[];
   },
 ): Json {
   return {
     command: "ps",
+    ...(r.routes ? { routes: r.routes.map((x) => ({ ...x })) } : {}),
     stage: r.stage,
     project: r.project,
     host: r.host,

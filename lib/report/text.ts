@@ -7,6 +7,7 @@ import type { Built } from "../images/build_run.ts";
 import type { PromoteResult } from "../images/promotion.ts";
 import type { PsContainer } from "../docker/compose_ps.ts";
 import type { PsService, PsTask } from "../docker/swarm_state.ts";
+import type { ProxyRoute } from "../engine/proxy_caddy.ts";
 import type { Release } from "../release/history.ts";
 import type { ReleaseResult } from "../release/types.ts";
 import { table } from "./table.ts";
@@ -16,7 +17,7 @@ export function releaseText(r: ReleaseResult): string {
   if (r.result === "dry-run") {
     return [
       `${r.note ?? r.command} ${r.app} to ${r.stage} on ${r.host} (project ${r.project})`,
-      ...r.services.map((s) => `  ${s.name}  ${s.image}`),
+      ...r.services.map((s) => `  ${s.name}  ${s.image}${s.strategy ? `  (${s.strategy})` : ""}`),
       `would run (the model on stdin, see \`fleet config ${r.stage} --compose\`):`,
       ...(r.commands ?? []).map((c) => `  ${c}`),
       "  then wait until running and healthy, and record the release on the host",
@@ -102,9 +103,11 @@ export function psText(r: {
   containers: readonly PsContainer[];
   services?: readonly PsService[];
   tasks?: readonly PsTask[];
+  routes?: readonly ProxyRoute[];
 }) {
   if (r.services) return swarmPsText(r.project, r.services, r.tasks ?? []);
-  if (r.containers.length === 0) return `no containers of ${r.project}`;
+  const routes = r.routes ? `\n\n${routesText(r.routes)}` : "";
+  if (r.containers.length === 0) return `no containers of ${r.project}${routes}`;
   const port = (p: PsContainer["ports"][number]) =>
     p.published ? `${p.url ? `${p.url}:` : ""}${p.published}->${p.target}/${p.protocol}` : "";
   return table([
@@ -117,6 +120,15 @@ export function psText(r: {
       c.status,
       c.ports.map(port).filter(Boolean).join(", "),
     ]),
+  ]) + routes;
+}
+
+/** The routes through the host's proxy, and the container that serves each. */
+function routesText(routes: readonly ProxyRoute[]): string {
+  if (routes.length === 0) return "no routes through the proxy";
+  return table([
+    ["ROUTE", "SERVICE", "SERVED BY"],
+    ...routes.map((r) => [`${r.host ?? "*"}${r.path ?? "/"}`, r.service, r.upstream]),
   ]);
 }
 

@@ -12,6 +12,9 @@
 # and says what is missing. Everything lives under $FLEET_TESTBED_DIR (default /tmp/fleet-testbed);
 # the endpoints are written to $FLEET_TESTBED_DIR/env, which testbed/bed.ts reads.
 #
+# Engine 1 also gets fleet-testbed/caddy:2 (FLEET_TESTBED_CADDY_IMAGE), a Caddy image made from
+# Debian's caddy package, for the proxy tests (no Docker Hub here; users run caddy:2).
+#
 # Optional parts (each off with FLEET_TESTBED_<PART>=0; when one cannot be had, the env file says
 # why in FLEET_TESTBED_SWARM_UNAVAILABLE / FLEET_TESTBED_ENGINE26_UNAVAILABLE / FLEET_TESTBED_ARM64
 # and `up` goes on, except with FLEET_E2E=required (CI), where it fails):
@@ -225,6 +228,37 @@ import_busybox() { # import_busybox <DOCKER_HOST>
   fi
   tar -C "$root" -c . | DOCKER_HOST=$1 docker import \
     -c 'ENV PATH=/bin' -c 'CMD ["sh"]' - busybox:latest >/dev/null
+}
+
+# A Caddy image for the proxy (SPEC §14) without Docker Hub: Debian's caddy binary (dynamically
+# linked: its libc and libzstd go in with it) on the imported busybox, laid out like the official
+# caddy:2 image (caddy on PATH, config in /config, data in /data), so fleet drives it the same way.
+CADDY_IMAGE=fleet-testbed/caddy:2
+caddy_image() { # caddy_image <DOCKER_HOST>
+  if DOCKER_HOST=$1 docker image inspect "$CADDY_IMAGE" >/dev/null 2>&1; then return 0; fi
+  say "building $CADDY_IMAGE from Debian's caddy package"
+  local d="$DIR/caddy" deb
+  mkdir -p "$d/ctx/lib"
+  if ! ls "$d"/caddy_*.deb >/dev/null 2>&1; then
+    (cd "$d" && apt-get download caddy >/dev/null 2>&1) || (apt-get update >/dev/null && cd "$d" && apt-get download caddy >/dev/null)
+  fi
+  deb=$(ls -v "$d"/caddy_*.deb | tail -n 1)
+  rm -rf "$d/x" && dpkg-deb -x "$deb" "$d/x"
+  cp "$d/x/usr/bin/caddy" "$d/ctx/caddy"
+  cp /lib/x86_64-linux-gnu/libzstd.so.1 /lib/x86_64-linux-gnu/libc.so.6 "$d/ctx/lib/"
+  cp /lib64/ld-linux-x86-64.so.2 "$d/ctx/lib/"
+  printf ':80 {\n\trespond "fleet test bed caddy"\n}\n' >"$d/ctx/Caddyfile"
+  cat >"$d/ctx/Dockerfile" <<'D'
+FROM busybox
+COPY lib/libzstd.so.1 lib/libc.so.6 /lib/x86_64-linux-gnu/
+COPY lib/ld-linux-x86-64.so.2 /lib64/
+COPY caddy /usr/bin/caddy
+COPY Caddyfile /etc/caddy/Caddyfile
+ENV PATH=/usr/bin:/bin XDG_CONFIG_HOME=/config XDG_DATA_HOME=/data
+EXPOSE 80 443 2019
+CMD ["caddy", "run", "--config", "/etc/caddy/Caddyfile", "--adapter", "caddyfile"]
+D
+  DOCKER_HOST=$1 docker build -q -t "$CADDY_IMAGE" "$d/ctx" >/dev/null
 }
 
 start_registry() { # start_registry <name> <port> [htpasswd]
@@ -861,6 +895,11 @@ FLEET_TESTBED_AUTH_REGISTRY=127.0.0.1:$AUTH_REG_PORT
 FLEET_TESTBED_AUTH_USER=fleet
 FLEET_TESTBED_AUTH_PASSWORD_FILE=$DIR/auth-registry/password
 EOF
+    if docker image inspect "$CADDY_IMAGE" >/dev/null 2>&1; then
+      echo "FLEET_TESTBED_CADDY_IMAGE=$CADDY_IMAGE"
+    else
+      echo "FLEET_TESTBED_CADDY_UNAVAILABLE=no $CADDY_IMAGE on engine 1 (apt-get download caddy failed)"
+    fi
     for p in swarm engine26 arm64; do
       if [ -f "$PARTS_DIR/$p.env" ]; then cat "$PARTS_DIR/$p.env"; fi
       if [ -s "$PARTS_DIR/$p.fail" ]; then
@@ -884,6 +923,7 @@ up() {
   start_engine2
   import_busybox unix:///var/run/docker.sock
   import_busybox "unix://$ENGINE2_SOCK"
+  caddy_image unix:///var/run/docker.sock || say "no Caddy image (the proxy tests skip): needs apt-get download caddy"
   start_registry registry "$REG_PORT"
   mkdir -p "$DIR/auth-registry"
   if [ ! -f "$DIR/auth-registry/htpasswd" ]; then
