@@ -2,7 +2,12 @@
  * Command-line definitions shared by the router (mod.ts) and the scripts run directly, and
  * the edge that turns errors into exit codes. Light on purpose: importing it loads no zx or dax.
  */
-import { Command, Option, type OptionValues } from "@commander-js/extra-typings";
+import {
+  Command,
+  InvalidArgumentError,
+  Option,
+  type OptionValues,
+} from "@commander-js/extra-typings";
 import { DEFAULTS } from "../core/defaults.ts";
 import { exitCodeOf, formatError, InterruptedError, UsageError } from "../core/errors.ts";
 
@@ -13,9 +18,21 @@ type AnyCommand = Command<any, any, any>;
 const collect = (v: string, prev: string[]) => [...prev, v];
 /** The help of --json, the same on every command that has it. */
 export const JSON_HELP = "print the result as one JSON document on stdout (docs/json.md)";
+// commander reports an InvalidArgumentError as a usage error (exit 2, with the option's name and,
+// with --json, the failure document); any other error thrown here would escape uncaught
 const seconds = (v: string) => {
-  const n = Number(v);
-  if (!Number.isFinite(n) || n < 0) throw new UsageError(`not a number of seconds: "${v}"`);
+  const n = v.trim() === "" ? NaN : Number(v);
+  if (!Number.isFinite(n) || n < 0) {
+    throw new InvalidArgumentError("it takes a number of seconds, 0 or more (e.g. 30, 1.5)");
+  }
+  return n;
+};
+/** A whole number, 1 or more (`--index`, `-j`); `what` says what it counts. */
+const count = (what: string) => (v: string) => {
+  const n = /^\s*\d+\s*$/.test(v) ? Number(v) : NaN;
+  if (!Number.isSafeInteger(n) || n < 1) {
+    throw new InvalidArgumentError(`it takes a whole number, 1 or more (${what})`);
+  }
   return n;
 };
 
@@ -57,7 +74,7 @@ export function buildCommand() {
       .option(
         "-j, --jobs <n>",
         "services built at once",
-        (v) => Math.max(1, Math.floor(seconds(v))),
+        count("services built at once"),
         DEFAULTS.jobs,
       ),
   );
@@ -157,7 +174,11 @@ export function interactiveCommand(mode: "exec" | "run") {
       .option("-n, --service <name>", "the service", collect, [] as string[]),
   );
   return mode === "exec"
-    ? cmd.option("--index <n>", "which running container (1-based)", (v) => Math.floor(seconds(v)))
+    ? cmd.option(
+      "--index <n>",
+      "which running container (1-based)",
+      count("the container's number"),
+    )
     : cmd;
 }
 
