@@ -16,7 +16,7 @@ import { withSharedSsh } from "../lib/docker/ssh_mux.ts";
 import type { Engine, EngineContext } from "../lib/engine/engine.ts";
 import { engineFor } from "../lib/engine/engines.ts";
 import { refuseWithoutTerminal } from "../lib/release/confirm.ts";
-import { listReleases, type Release } from "../lib/release/history.ts";
+import { readHistory, type Release, type UnreadableRelease } from "../lib/release/history.ts";
 import { type LockInfo, readLock, unlock as removeLock } from "../lib/release/lock.ts";
 
 interface OpsOptions {
@@ -86,19 +86,24 @@ export async function down(
   return { stage, project: ctx.project };
 }
 
+/** What `fleet history` returns: the releases, and the records that do not parse. */
+export interface HistoryResult {
+  readonly stage: string;
+  readonly host: string;
+  readonly keep: number;
+  readonly releases: Release[];
+  readonly unreadable: UnreadableRelease[];
+}
+
 /** `fleet history <stage>`: releases recorded on the host, newest first. */
 export async function history(
   stage: string,
   opts: OpsOptions,
   deps: Deps,
-): Promise<{ stage: string; host: string; keep: number; releases: Release[] }> {
+): Promise<HistoryResult> {
   const [, ctx] = open(stage, opts, deps);
-  const releases = await withSharedSsh(
-    deps,
-    ctx,
-    (c) => listReleases(deps, c.target, c.project),
-  );
-  return { stage, host: ctx.target.label, keep: ctx.stage.keep, releases };
+  const h = await withSharedSsh(deps, ctx, (c) => readHistory(deps, c.target, c.project));
+  return { stage, host: ctx.target.label, keep: ctx.stage.keep, ...h };
 }
 
 /** `fleet unlock <stage>`: clear a lock left by a killed process (says whose it was). */

@@ -16,7 +16,7 @@ import { type Engine, type EngineContext, RolledBackByEngine } from "../engine/e
 import { releaseId } from "./history.ts";
 import { keep, protect } from "./kept_images.ts";
 import { takeLock, unlock } from "./lock.ts";
-import { record } from "./record.ts";
+import { record, recordOrWarn } from "./record.ts";
 import { autoRollback, rollbackTarget } from "./rollback.ts";
 import type { Attempt, FlowOptions, Images, ReleaseResult, Selection } from "./types.ts";
 import { refuseWithoutTerminal } from "./confirm.ts";
@@ -256,8 +256,9 @@ async function interrupted(a: Attempt, e: Error, result: ReleaseResult, note: st
 async function failed(a: Attempt, e: Error, result: ReleaseResult): Promise<never> {
   const { ctx, sel, o } = a;
   const stage = ctx.stage.name;
+  // a record that cannot be written is a warning: it must not hide what happened, nor stop a rollback
   const rec = (r: "failed" | "rolled-back", note = e.message) =>
-    record(a, { kind: sel.kind, result: r, images: a.fresh, note });
+    recordOrWarn(a, { kind: sel.kind, result: r, images: a.fresh, note });
   if (e instanceof RolledBackByEngine) {
     // Swarm put the previous version back by itself: fleet records that, and rolls back nothing
     await rec("rolled-back");
@@ -270,7 +271,7 @@ async function failed(a: Attempt, e: Error, result: ReleaseResult): Promise<neve
   }
   if (e instanceof SetupError) {
     // the machine cannot run a release (no compose, the engine gone): nor a rollback; say so
-    await rec("failed").catch(() => {});
+    await rec("failed");
     throw withResult(e, { ...result, result: "failed", error: e.message });
   }
   const to = o.rollback ? await rollbackTarget(a) : { services: [] };

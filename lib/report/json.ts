@@ -15,7 +15,7 @@ import type { Stage } from "../config/stage.ts";
 import type { PromoteResult } from "../build/promotion.ts";
 import type { PsContainer } from "../docker/compose_ps.ts";
 import type { PsService, PsTask } from "../docker/swarm_state.ts";
-import type { Release } from "../release/history.ts";
+import type { Release, UnreadableRelease } from "../release/history.ts";
 import type { ReleaseResult } from "../release/types.ts";
 import { resolvedConfig, type StageSummary } from "./stage_text.ts";
 import type { BuiltText } from "./text.ts";
@@ -100,7 +100,12 @@ export function releaseJson(r: ReleaseResult): Json {
 
 /** `fleet history --json`: the releases, newest first (without their recorded models). */
 export function historyJson(
-  h: { stage: string; host: string; releases: readonly Release[] },
+  h: {
+    stage: string;
+    host: string;
+    releases: readonly Release[];
+    unreadable?: readonly UnreadableRelease[];
+  },
 ): Json {
   return {
     command: "history",
@@ -122,6 +127,7 @@ export function historyJson(
       ),
       note: r.note ?? null,
     })),
+    unreadable: (h.unreadable ?? []).map((u) => ({ id: u.id, problem: u.problem })),
     error: null,
   };
 }

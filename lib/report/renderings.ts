@@ -6,7 +6,7 @@
 import type { Stage } from "../config/stage.ts";
 import type { PromoteResult } from "../build/promotion.ts";
 import type { PsContainer } from "../docker/compose_ps.ts";
-import type { Release } from "../release/history.ts";
+import type { Release, UnreadableRelease } from "../release/history.ts";
 import type { ReleaseResult } from "../release/types.ts";
 import {
   buildOutputs,
@@ -61,7 +61,13 @@ export interface Rendering {
 
 type Built = Parameters<typeof text.buildText>[0];
 type Config = { stage: Stage; model: string };
-type History = { stage: string; host: string; keep?: number; releases: Release[] };
+type History = {
+  stage: string;
+  host: string;
+  keep?: number;
+  releases: Release[];
+  unreadable?: UnreadableRelease[];
+};
 type Ps = Parameters<typeof text.psText>[0] & { host: string; containers: PsContainer[] };
 type Op = {
   stage: string;
@@ -103,7 +109,7 @@ export const RENDER: Record<CommandName, Rendering> = {
   history: {
     text: (r) => {
       const h = r as History;
-      return text.historyText(h.stage, h.host, h.releases, h.keep);
+      return text.historyText(h.stage, h.host, h.releases, h.keep, h.unreadable);
     },
     json: (r) => json.historyJson(r as History),
   },

@@ -6,7 +6,7 @@ import { shortDigest, shortId as short } from "../docker/image_ref.ts";
 import type { PromoteResult } from "../build/promotion.ts";
 import type { PsContainer } from "../docker/compose_ps.ts";
 import type { PsService, PsTask } from "../docker/swarm_state.ts";
-import type { Release } from "../release/history.ts";
+import type { Release, UnreadableRelease } from "../release/history.ts";
 import type { ReleaseResult } from "../release/types.ts";
 import { table } from "./table.ts";
 
@@ -37,8 +37,12 @@ export function historyText(
   host: string,
   releases: readonly Release[],
   keep?: number,
+  unreadable: readonly UnreadableRelease[] = [],
 ): string {
-  if (releases.length === 0) return `no releases of ${stage} recorded on ${host}`;
+  const bad = unreadable.map((u) => `unreadable record ${u.id}: ${u.problem} (left out)`);
+  if (releases.length === 0) {
+    return [`no releases of ${stage} recorded on ${host}`, ...bad].join("\n");
+  }
   const rows = [["RELEASE", "WHEN", "WHO", "COMMIT", "KIND", "RESULT", "SERVICES", "NOTE"]];
   for (const r of releases) {
     const svcs = Object.entries(r.services).map(([s, i]) =>
@@ -56,9 +60,8 @@ export function historyText(
     ]);
   }
   const kept = keep === undefined ? "" : ` (the newest ${keep} are kept: history.keep)`;
-  return `${table(rows)}\n${releases.length} release${
-    releases.length === 1 ? "" : "s"
-  } on ${host}${kept}`;
+  const count = `${releases.length} release${releases.length === 1 ? "" : "s"} on ${host}${kept}`;
+  return [table(rows), ...bad, count].join("\n");
 }
 
 /** One built service, as `fleet build` reports it. */

@@ -577,3 +577,62 @@ Deno.test("Ctrl-C during up: the lock is released, the attempt recorded as inter
   assert.deepEqual(host.results(), ["interrupted"]);
   assert.match(deps.ui.text(), /interrupted: the deploy lock is released; state of dev:/);
 });
+
+/** A damaged record on the host: a fleet release volume whose `services` label is `services`. */
+function damaged(host: FakeHost, id: string, services: string) {
+  const labels = { id, project: host.project, result: "ok", services };
+  host.seeded.push([
+    "volume",
+    "create",
+    ...Object.entries(labels).flatMap(([k, v]) => ["--label", `dev.fleet.release.${k}=${v}`]),
+    `fleet-release-${host.project}-${id}`,
+  ]);
+  host.volumes.push(host.seeded.at(-1)!);
+}
+
+for (const services of ["null", '{"web":null}']) {
+  Deno.test(`a record with services ${services} does not stop the automatic rollback`, async () => {
+    const { host, deps } = setup();
+    damaged(host, "r20260101T000001Z-bad0", services);
+    host.unhealthy.add("sha256:new");
+    await assert.rejects(deploy("dev", opts, deps), /failed and was rolled back/);
+    assert.equal(host.running.get("web"), "sha256:old", "the previous release serves again");
+    assert.deepEqual(host.results(), ["ok", "rolled-back"]);
+    assert.equal(host.lock, undefined);
+  });
+
+  Deno.test(`fleet history lists a record with services ${services} as unreadable`, async () => {
+    const { host, deps } = setup();
+    damaged(host, "r20260101T000001Z-bad0", services);
+    const { history } = await import("../../scripts/ops.ts");
+    const h = await history("dev", {}, deps);
+    assert.deepEqual(h.releases.map((r) => r.id), ["r20260101T000000Z-0000"]);
+    assert.deepEqual(h.unreadable.map((u) => u.id), ["r20260101T000001Z-bad0"]);
+    const { historyText } = await import("../../lib/report/text.ts");
+    const { historyJson } = await import("../../lib/report/json.ts");
+    const t = historyText(h.stage, h.host, h.releases, h.keep, h.unreadable);
+    assert.match(
+      t,
+      /unreadable record r20260101T000001Z-bad0: services(\.web)?: not .* \(left out\)/,
+    );
+    assert.match(t, /r20260101T000000Z-0000 /);
+    const j = historyJson(h) as { releases: unknown[]; unreadable: { id: string }[] };
+    assert.equal(j.releases.length, 1);
+    assert.equal(j.unreadable[0].id, "r20260101T000001Z-bad0");
+  });
+}
+
+Deno.test("a history that cannot be read does not stop the automatic rollback", async () => {
+  const { host, deps } = setup();
+  host.unhealthy.add("sha256:new");
+  const reply = host.reply;
+  let lists = 0;
+  host.reply = (s: Step) =>
+    s.argv.includes("volume") && s.argv.includes("ls") && ++lists === 1
+      ? { code: 1, stderr: "Error response from daemon: something broke" }
+      : reply(s);
+  const d = { ...deps, runner: recordingRunner(host.reply) };
+  await assert.rejects(deploy("dev", opts, d), /failed and was rolled back/);
+  assert.equal(host.running.get("web"), "sha256:old");
+  assert.match(d.ui.text(), /cannot read the history .*: rolling back to what ran before/);
+});
