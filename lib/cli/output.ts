@@ -51,7 +51,8 @@ export function runCommand(
       );
       if (o.json) print(doc);
       else if (partial !== undefined && RENDER[name].textOnFailure) {
-        deps.ui.out(RENDER[name].text(partial, o));
+        const t = RENDER[name].text(partial, o);
+        if (t) deps.ui.out(t);
       }
       if (github) {
         const title = `fleet ${name}${o.stage ? ` ${o.stage}` : ""}`;

@@ -22,7 +22,7 @@ import type { Attempt, FlowOptions, Images, ReleaseResult, Selection } from "./t
 import { refuseWithoutTerminal } from "./confirm.ts";
 import { showPlan, showState } from "./view.ts";
 import { gitCommit, whoAmI } from "./who.ts";
-import { hookSteps, runHooks } from "./hooks.ts";
+import { HookError, hookSteps, runHooks } from "./hooks.ts";
 import { pruneHistory } from "./retention.ts";
 
 /** The engine's release steps for `services` (a pull first when `toPull` has some). */
@@ -54,7 +54,7 @@ export async function runRelease(
   const id = releaseId(now);
   const base = { ...baseResult(ctx, sel), release: id };
   const hooks = (which: "pre" | "post", result: string) =>
-    hookSteps(ctx.stage, which, { release: id, result, services: sel.services });
+    hookSteps(ctx.stage, which, { release: id, result, services: sel.services }, ctx.secretEnv);
   const steps = planSteps(engine, ctx, sel.services, sel.toPull, o, true);
   const task = sel.kind === "deploy" ? taskOf(engine, ctx) : undefined;
   if (o.dryRun) {
@@ -76,7 +76,7 @@ export async function runRelease(
     release: id,
     result: "pending",
     services: sel.services,
-  });
+  }, ctx.secretEnv);
   let result: ReleaseResult = base;
   try {
     result = await locked(deps, engine, ctx, sel, steps, o, { id, now, local });
@@ -96,22 +96,23 @@ function taskOf(engine: Engine, ctx: EngineContext): Step | undefined {
 }
 
 /**
- * post_deploy hooks with the result. One that fails after a good release is an error (exit 1)
- * though the release stands; after a failed one it is a warning beside the release's error.
+ * post_deploy hooks with the result. One that fails after a good release is a HookError (exit 1)
+ * whose result is still the release's, the hook's failure beside it; after a failed one, a warning.
  */
 async function postHooks(deps: Deps, ctx: EngineContext, r: ReleaseResult, failed?: unknown) {
   const v = { release: r.release ?? "", result: r.result, services: r.services.map((s) => s.name) };
   try {
-    await runHooks(deps, ctx.stage, "post", v);
+    await runHooks(deps, ctx.stage, "post", v, ctx.secretEnv);
   } catch (e) {
     if (failed) return deps.ui.warn(`post_deploy hook failed too: ${(e as Error).message}`);
+    const error = (e as Error).message; // "post_deploy hook: <argv> failed (exit 3)"
     throw withResult(
-      new CommandError(
-        `post_deploy hook failed: ${(e as Error).message}; release ${r.release} stands`,
+      new HookError(
+        `${error}; release ${r.release} stands (${r.result})`,
         [],
         e instanceof CommandError ? e.stderrTail : "",
       ),
-      r,
+      { ...r, hook: { which: "post_deploy", error } },
     );
   }
 }

@@ -94,6 +94,8 @@ export interface ReleaseResult {
   /** The automatic rollback after a failed release. */
   readonly rollback?: { readonly result: "ok" | "failed"; readonly release: string };
   readonly error?: string;
+  /** A post_deploy hook that failed after the release, beside the release's own result. */
+  readonly hook?: { readonly which: "post_deploy"; readonly error: string };
   /** Dry run: the commands that would run, as shell lines. */
   readonly commands?: readonly string[];
   readonly note?: string;

@@ -16,6 +16,7 @@ import type { PromoteResult } from "../build/promotion.ts";
 import type { PsContainer } from "../docker/compose_ps.ts";
 import type { PsService, PsTask } from "../docker/swarm_state.ts";
 import type { Release, UnreadableRelease } from "../release/history.ts";
+import { HookError } from "../release/hooks.ts";
 import type { ReleaseResult } from "../release/types.ts";
 import { resolvedConfig, type StageSummary } from "./stage_text.ts";
 import type { BuiltText } from "./text.ts";
@@ -92,6 +93,7 @@ export function releaseJson(r: ReleaseResult): Json {
       redeployed: s.redeployed,
     })),
     rollback: r.rollback ?? null,
+    hook: r.hook ?? null,
     note: r.note ?? null,
     commands: r.commands ?? null,
     error: null,
@@ -238,7 +240,9 @@ export function errorJson(err: unknown): Json {
  */
 export function failureJson(command: string, err: unknown, partial?: Json): Json {
   const own = partial?.result;
-  const kept = typeof own === "string" && !["ok", "dry-run", "unchanged"].includes(own);
+  // a hook that failed after the release leaves the release's own result (ok, unchanged) standing
+  const kept = typeof own === "string" &&
+    (!["ok", "dry-run", "unchanged"].includes(own) || err instanceof HookError);
   const result = kept ? own : err instanceof InterruptedError ? "interrupted" : "failed";
   return { command, ...partial, result, error: errorJson(err) };
 }

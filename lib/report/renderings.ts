@@ -77,6 +77,8 @@ type Op = {
 
 const release: Rendering = {
   text: (r) => text.releaseText(r as ReleaseResult),
+  // the release's own lines when it stands though the command failed (a post_deploy hook)
+  textOnFailure: true,
   json: (r) => json.releaseJson(r as ReleaseResult),
   github: (r, _o, e) => ({
     summary: releaseSummary(r as ReleaseResult, e),

@@ -7,6 +7,11 @@ import { CommandError, FleetError, InterruptedError, UsageError } from "../../li
 import { SetupError } from "../../lib/core/errors.ts";
 import { interruptible, recordingRunner, tempProject, testDeps } from "../helpers.ts";
 import { releaseText } from "../../lib/report/text.ts";
+import { createRunner, type RunOptions } from "../../lib/core/run.ts";
+import { HookError } from "../../lib/release/hooks.ts";
+import type { ReleaseResult } from "../../lib/release/types.ts";
+import { failureJson, releaseJson } from "../../lib/report/json.ts";
+import { releaseOutputs, releaseSummary } from "../../lib/report/github_summary.ts";
 
 /** Just enough of a Docker host: images, containers per service, a lock, release volumes. */
 class FakeHost {
@@ -635,4 +640,62 @@ Deno.test("a history that cannot be read does not stop the automatic rollback", 
   await assert.rejects(deploy("dev", opts, d), /failed and was rolled back/);
   assert.equal(host.running.get("web"), "sha256:old");
   assert.match(d.ui.text(), /cannot read the history .*: rolling back to what ran before/);
+});
+
+/** The FakeHost's project with hooks, a `${SECRET}` in web's environment, hooks run for real. */
+function withHooks(hooks: string) {
+  const root = tempProject({
+    "stages/dev.yaml": `project: app
+registry: reg.test
+${hooks}
+services:
+  web: { build: {}, healthcheck: { test: ["CMD", "true"] }, environment: { TOKEN: "\${SECRET}" } }
+  db: { image: "postgres:16" }
+`,
+  });
+  const { host } = setup();
+  const env = { SECRET: "s3cret-value-42", PATH: Deno.env.get("PATH")! };
+  const real = createRunner({ env, cwd: root });
+  const fake = recordingRunner(host.reply);
+  const runner = {
+    ...fake,
+    run: (s: Step, o?: RunOptions) => (s.kind === "hook" ? real.run(s, o) : fake.run(s, o)),
+  };
+  return { host, deps: testDeps(root, { runner: runner as typeof fake, env }) };
+}
+
+Deno.test("hook output and a failing hook's error tail mask the stage's secrets", async () => {
+  const { deps } = withHooks(
+    `hooks:\n  post_deploy: [["sh", "-c", "echo token=$SECRET; echo err=$SECRET >&2; exit 3"]]`,
+  );
+  const e = await deploy("dev", opts, deps).then(() => undefined, (e) => e);
+  assert.ok(e instanceof CommandError, String(e));
+  const shown = [deps.ui.text(), e.message, e.stderrTail].join("\n");
+  assert.ok(!shown.includes("s3cret-value-42"), shown);
+  assert.match(deps.ui.text(), /hook \| token=\*\*\*/);
+  assert.match(e.stderrTail, /err=\*\*\*/);
+});
+
+Deno.test("a failing post_deploy hook leaves the release's result: ok, the hook's failure beside it", async () => {
+  const { host, deps } = withHooks(`hooks:\n  post_deploy: [["sh", "-c", "exit 3"]]`);
+  const e = await deploy("dev", opts, deps).then(() => undefined, (e) => e);
+  assert.ok(e instanceof HookError, String(e));
+  assert.equal(e.exitCode, 1);
+  assert.match(
+    e.message,
+    /^post_deploy hook: sh -c exit 3 failed \(exit 3\); release r\S+ stands \(ok\)$/,
+  );
+  const r = e.result as ReleaseResult;
+  assert.equal(r.result, "ok");
+  assert.equal(r.hook!.error, "post_deploy hook: sh -c exit 3 failed (exit 3)");
+  assert.deepEqual(host.results(), ["ok"], "history says ok");
+  assert.equal(host.running.get("web"), "sha256:new", "the release serves");
+  // the three renderings of that one result
+  const doc = failureJson("deploy", e, releaseJson(r));
+  assert.equal(doc.result, "ok");
+  assert.deepEqual(doc.hook, r.hook);
+  assert.match(String((doc.error as { message: string }).message), /post_deploy hook: .* failed/);
+  assert.match(releaseText(r), /^deployed app to dev: release r/);
+  assert.equal(releaseOutputs(r, String(doc.result)).result, "ok");
+  assert.match(releaseSummary(r, { result: "ok", error: e.message, seconds: 1 }), /\*\*ok\*\*/);
 });
