@@ -59,10 +59,13 @@ export async function runRelease(
   const task = sel.kind === "deploy" ? taskOf(engine, ctx) : undefined;
   if (o.dryRun) {
     // a dry run starts no process (start-up stays fast); the deploy itself checks the model first
+    // in the order they run: the task after the pull, before anything stops
+    const pulls = steps.filter((s) => s.kind === "pull");
     const all = [
       ...hooks("pre", "pending"),
-      ...steps,
+      ...pulls,
       ...(task ? [task] : []),
+      ...steps.filter((s) => s.kind !== "pull"),
       ...hooks("post", "ok"),
     ];
     return { ...base, result: "dry-run", commands: all.map(showStep) };

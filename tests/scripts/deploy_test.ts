@@ -699,3 +699,20 @@ Deno.test("a failing post_deploy hook leaves the release's result: ok, the hook'
   assert.equal(releaseOutputs(r, String(doc.result)).result, "ok");
   assert.match(releaseSummary(r, { result: "ok", error: e.message, seconds: 1 }), /\*\*ok\*\*/);
 });
+
+Deno.test("--dry-run lists the steps in the order they run: pull, the release task, stop, rm, up", async () => {
+  const root = tempProject({
+    "stages/dev.yaml": `project: app
+registry: reg.test
+tasks: { pre_deploy: { service: web, command: ["bin/migrate"] } }
+hooks: { pre_deploy: ["./check"], post_deploy: ["./notify"] }
+services:
+  web: { build: {} }
+`,
+  });
+  const r = await deploy("dev", { dryRun: true }, testDeps(root));
+  const words = r.commands!.map((c) =>
+    / \.\/\w+$/.test(c) ? c.split(" ").at(-1) : c.replace(/^.* -f - (\w+) .*$/, "$1")
+  );
+  assert.deepEqual(words, ["./check", "pull", "run", "stop", "rm", "up", "./notify"]);
+});
