@@ -17,7 +17,7 @@ import { pickServices } from "../lib/config/services.ts";
 import { findRoot, loadStage } from "../lib/config/stage.ts";
 import { checkTags, imagesOf, pullable } from "../lib/docker/images.ts";
 import { withSharedSsh } from "../lib/docker/ssh_mux.ts";
-import type { Engine } from "../lib/engine/engine.ts";
+import type { Engine, EngineContext } from "../lib/engine/engine.ts";
 import { engineFor } from "../lib/engine/engines.ts";
 import { refuseWithoutTerminal } from "../lib/release/confirm.ts";
 import { runRelease } from "../lib/release/flow.ts";
@@ -110,15 +110,21 @@ export async function rollback(
   refuseWithoutTerminal(deps.ui, stage, "rollback", fo);
   const names = services.map((s) => s.name);
   return await withSharedSsh(deps, base, async (shared) => {
-    const { release, images, ctx } = await pickRollback(deps, engine, shared, names, opts.to);
-    const sel: Selection = {
-      kind: "rollback",
-      services: Object.keys(images),
-      images: { ...imagesOf(stage), ...images },
-      toPull: [],
-      unpullable: [],
-      note: `rollback to ${release.id}`,
+    const pick = async (): Promise<{ sel: Selection; ctx: EngineContext }> => {
+      const { release, images, ctx } = await pickRollback(deps, engine, shared, names, opts.to);
+      const sel: Selection = {
+        kind: "rollback",
+        services: Object.keys(images),
+        images: { ...imagesOf(stage), ...images },
+        toPull: [],
+        unpullable: [],
+        note: `rollback to ${release.id}`,
+        // without --to, the target is chosen again under the lock (what runs may have changed)
+        ...(opts.to ? {} : { reselect: pick }),
+      };
+      return { sel, ctx };
     };
+    const { sel, ctx } = await pick();
     return await runRelease(deps, engine, ctx, sel, fo);
   }, !fo.dryRun);
 }

@@ -130,13 +130,12 @@ async function locked(
   o: FlowOptions,
   r: { id: string; now: Date; local: Promise<[string, string]> },
 ): Promise<ReleaseResult> {
-  const base = { ...baseResult(ctx, sel), release: r.id };
   const now = r.now;
   const pull = steps.find((s) => s.kind === "pull");
   const pulled = pull ? runStep(deps, pull) : Promise.resolve();
   // before the lock: a missing or unfit image changes nothing; Swarm pins the model to digests
   const resolved = await engine.resolve(deps, ctx, sel, o.pull, pulled);
-  const fresh = resolved.images;
+  let fresh = resolved.images;
   ctx = resolved.ctx;
   const task = sel.kind === "deploy" ? taskOf(engine, ctx) : undefined;
   const [who, commit] = await r.local;
@@ -148,7 +147,14 @@ async function locked(
   let recorded = false;
   let pruned = false;
   try {
-    const running = waited ? await engine.running(deps, ctx, sel.services) : await early;
+    const next = sel.reselect ? await sel.reselect() : undefined;
+    const changed = next !== undefined && !sameTarget(next.sel, sel);
+    if (changed) {
+      // what runs changed while this rollback waited for the lock: its target is chosen again
+      sel = next.sel;
+      ({ images: fresh, ctx } = await engine.resolve(deps, next.ctx, sel, false));
+    }
+    const running = waited || changed ? await engine.running(deps, ctx, sel.services) : await early;
     // an image that is the one deployed has its digest already, as has one the engine names by
     // digest (Swarm); only the others are inspected
     const same = (s: string) => running[s].id === fresh[s]?.id;
@@ -165,7 +171,11 @@ async function locked(
     const services = o.changedOnly
       ? sel.services.filter((s) => before[s]?.id !== fresh[s].id)
       : [...sel.services];
-    const result: ReleaseResult = { ...base, services: outcomes(sel, before, fresh, services) };
+    const result: ReleaseResult = {
+      ...baseResult(ctx, sel),
+      release: r.id,
+      services: outcomes(sel, before, fresh, services),
+    };
     showPlan(deps.ui, engine, ctx, sel, before, fresh, services);
     if (task) deps.ui.info(`    then, before anything stops: ${task.title}`);
     if (services.length === 0) {
@@ -192,6 +202,10 @@ async function locked(
     await unlock(deps, ctx.target, ctx.project);
   }
 }
+
+/** Whether two selections deploy the same images (a rollback's target chosen again). */
+const sameTarget = (a: Selection, b: Selection) =>
+  a.note === b.note && JSON.stringify(a.images) === JSON.stringify(b.images);
 
 function baseResult(ctx: EngineContext, sel: Selection): ReleaseResult {
   return {

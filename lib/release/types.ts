@@ -32,6 +32,11 @@ export interface Selection {
   readonly toPull: readonly string[];
   readonly unpullable: readonly string[];
   readonly note?: string;
+  /**
+   * A rollback to "the previous release": chooses its target again once the lock is held, since
+   * a release it waited for (`--lock-wait`) or that ended meanwhile changed what runs.
+   */
+  readonly reselect?: () => Promise<{ sel: Selection; ctx: EngineContext }>;
 }
 
 /** Who and what a release is: its id, time, who deployed, and the commit. */

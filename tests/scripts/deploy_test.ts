@@ -716,3 +716,34 @@ services:
   );
   assert.deepEqual(words, ["./check", "pull", "run", "stop", "rm", "up", "./notify"]);
 });
+
+Deno.test("rollback --lock-wait chooses its target after the lock: the release before the one that serves then", async () => {
+  const { host, deps } = setup();
+  host.seed("r20251231T000000Z-0000", { web: "sha256:a", db: "sha256:pg" });
+  for (const id of ["sha256:a", "sha256:old", "sha256:new"]) host.images.set(id, id);
+  host.lock = "Ann"; // a deploy of sha256:new runs
+  const d = {
+    ...deps,
+    sleep: () => {
+      // that deploy ends while the rollback waits: new serves, recorded, the lock released
+      host.running.set("web", "sha256:new");
+      host.seed("r20260101T000002Z-0000", { web: "sha256:new", db: "sha256:pg" });
+      host.lock = host.lockLabels = undefined;
+      return Promise.resolve();
+    },
+  };
+  const r = await rollback("dev", { ...opts, lockWait: 30 }, d);
+  assert.equal(r.note, "rollback to r20260101T000000Z-0000");
+  assert.equal(host.running.get("web"), "sha256:old", "back to what served before the deploy");
+  const up = deps.runner.steps.filter((s) => s.kind === "up").at(-1)!;
+  assert.match(up.input!, /image: sha256:old/);
+});
+
+Deno.test("rollback --to keeps its target whatever ran meanwhile", async () => {
+  const { host, deps } = setup();
+  host.seed("r20251231T000000Z-0000", { web: "sha256:a", db: "sha256:pg" });
+  for (const id of ["sha256:a", "sha256:old", "sha256:new"]) host.images.set(id, id);
+  const r = await rollback("dev", { ...opts, to: "r20251231T000000Z-0000" }, deps);
+  assert.equal(r.note, "rollback to r20251231T000000Z-0000");
+  assert.equal(host.running.get("web"), "sha256:a");
+});
