@@ -15,7 +15,7 @@ import { withDigests } from "../docker/queries.ts";
 import { type Engine, type EngineContext, RolledBackByEngine } from "../engine/engine.ts";
 import { releaseId } from "./history.ts";
 import { keep, protect } from "./kept_images.ts";
-import { takeLock, unlock } from "./lock.ts";
+import { holderProcess, releaseLock, takeLock } from "./lock.ts";
 import { record, recordOrWarn } from "./record.ts";
 import { autoRollback, rollbackTarget } from "./rollback.ts";
 import type { Attempt, FlowOptions, Images, ReleaseResult, Selection } from "./types.ts";
@@ -139,11 +139,13 @@ async function locked(
   ctx = resolved.ctx;
   const task = sel.kind === "deploy" ? taskOf(engine, ctx) : undefined;
   const [who, commit] = await r.local;
-  const info = { holder: who, since: now.toISOString(), command: sel.kind };
+  // the machine and process: `fleet unlock` there refuses while this process still runs
+  const info = { holder: who, since: now.toISOString(), command: sel.kind, ...holderProcess() };
   // what runs now is read while the lock is taken; read again if the lock had to be waited for
   const early = engine.running(deps, ctx, sel.services);
   early.catch(() => {});
-  const waited = await takeLock(deps, ctx, fresh[sel.services[0]].id, info, o.lockWait);
+  const lock = await takeLock(deps, ctx, fresh[sel.services[0]].id, info, o.lockWait);
+  const waited = lock.waited;
   let recorded = false;
   let pruned = false;
   try {
@@ -199,7 +201,7 @@ async function locked(
     return done;
   } finally {
     if (recorded && !pruned) await pruneHistory(deps, ctx).catch(() => 0);
-    await unlock(deps, ctx.target, ctx.project);
+    await releaseLock(deps, ctx.target, lock.id); // ours only: never a lock taken after an unlock
   }
 }
 

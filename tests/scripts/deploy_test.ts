@@ -22,6 +22,8 @@ class FakeHost {
   failPull = false;
   lock?: string;
   lockLabels?: Record<string, string>; // of the lock container fleet created
+  lockId?: string; // its container ID
+  locks = 0;
   volumes: string[][] = [];
   constructor(readonly project: string) {}
 
@@ -76,10 +78,15 @@ class FakeHost {
       this.lockLabels = Object.fromEntries(
         labels.map((l) => [l.split("=", 1)[0], l.slice(l.indexOf("=") + 1)]),
       );
-      return {};
+      this.lockId = `lock${++this.locks}`;
+      return { stdout: `${this.lockId}\n` };
     }
-    if (a[0] === "rm" && a.at(-1)!.startsWith("fleet-lock")) {
-      return (this.lock = this.lockLabels = undefined, {});
+    // by name (fleet unlock), or by the ID of the lock container that exists now
+    if (a[0] === "rm" && (a.at(-1)!.startsWith("fleet-lock") || a.at(-1) === this.lockId)) {
+      return (this.lock = this.lockLabels = this.lockId = undefined, {});
+    }
+    if (a[0] === "rm" && a.at(-1)!.startsWith("lock")) {
+      return { stderr: `Error response from daemon: No such container: ${a.at(-1)}` };
     }
     if (a[0] === "volume" && a[1] === "create") return (this.volumes.push(a), {});
     if (a[0] === "volume" && a[1] === "ls") {
@@ -511,7 +518,7 @@ Deno.test("a refused deploy names the real holder of the lock: who, since when, 
   // the first deploy's process dies holding the lock: its `docker rm` of the lock never happens
   const reply = host.reply;
   const dies = recordingRunner((s: Step) =>
-    s.argv.at(-1)!.startsWith("fleet-lock") && s.argv[1] === "rm" ? {} : reply(s)
+    s.kind === "lock" && s.argv[1] === "rm" ? {} : reply(s)
   );
   const ann = { USER: "ann", HOSTNAME: "box1" };
   await deploy("dev", opts, { ...deps, runner: dies, env: ann });
@@ -746,4 +753,83 @@ Deno.test("rollback --to keeps its target whatever ran meanwhile", async () => {
   const r = await rollback("dev", { ...opts, to: "r20251231T000000Z-0000" }, deps);
   assert.equal(r.note, "rollback to r20251231T000000Z-0000");
   assert.equal(host.running.get("web"), "sha256:a");
+});
+
+Deno.test("a deploy releases only its own lock: not one another deploy took after an unlock", async () => {
+  const { host, deps } = setup();
+  const reply = host.reply;
+  host.reply = (s: Step) => {
+    if (s.kind === "up") {
+      // while A waits: someone runs fleet unlock, and B takes the lock
+      host.lock = host.lockLabels = host.lockId = undefined;
+      host.lock = "Bo";
+      host.lockId = "lockB";
+    }
+    return reply(s);
+  };
+  const d = { ...deps, runner: recordingRunner(host.reply) };
+  await deploy("dev", opts, d);
+  assert.equal(host.lock, "Bo", "B's lock is still B's");
+  const rm = d.runner.steps.filter((s) => s.kind === "lock" && s.argv[1] === "rm");
+  assert.deepEqual(rm.map((s) => s.argv.slice(1)), [["rm", "--force", "lock1"]]);
+});
+
+Deno.test("the lock records the machine and process of its holder", async () => {
+  const { host, deps } = setup();
+  const reply = host.reply;
+  let labels: Record<string, string> | undefined;
+  host.reply = (s: Step) => (s.kind === "stop" && (labels = host.lockLabels), reply(s));
+  await deploy("dev", opts, { ...deps, runner: recordingRunner(host.reply) });
+  assert.equal(labels!["dev.fleet.lock.machine"], Deno.hostname());
+  assert.equal(labels!["dev.fleet.lock.pid"], String(Deno.pid));
+});
+
+/** A process that looks like a fleet (deno in its command line), for the unlock checks. */
+function aliveFleet(): Deno.ChildProcess {
+  return new Deno.Command(Deno.execPath(), {
+    args: ["eval", "setTimeout(() => {}, 60000)"],
+    stdout: "null",
+    stderr: "null",
+  }).spawn();
+}
+
+Deno.test("fleet unlock refuses while the holder still runs on this machine; --force removes it", async () => {
+  const { host, deps } = setup();
+  const { unlock } = await import("../../scripts/ops.ts");
+  const child = aliveFleet();
+  try {
+    host.lock = "ann";
+    host.lockLabels = {
+      "dev.fleet.lock.holder": "ann",
+      "dev.fleet.lock.since": "t0",
+      "dev.fleet.lock.machine": Deno.hostname(),
+      "dev.fleet.lock.pid": String(child.pid),
+    };
+    const real = createRunner({ env: { PATH: Deno.env.get("PATH")! }, cwd: deps.cwd });
+    const fake = recordingRunner(host.reply);
+    const runner = {
+      ...fake,
+      run: (s: Step, o?: RunOptions) => (s.argv[0] === "ps" ? real.run(s, o) : fake.run(s, o)),
+    };
+    const d = { ...deps, runner: runner as typeof fake };
+    await assert.rejects(unlock("dev", { yes: true }, d), (e: Error) => {
+      assert.match(
+        e.message,
+        /^dev is locked by ann \(deploy\) since t0, and that fleet is still running \(process \d+ here\)$/,
+      );
+      assert.match((e as FleetError).hint!, /--force removes the lock anyway/);
+      return true;
+    });
+    assert.equal(host.lock, "ann", "still held");
+    await unlock("dev", { yes: true, force: true }, d);
+    assert.equal(host.lock, undefined, "--force removed it");
+    // a holder that is gone (or on another machine) is unlocked as before
+    host.lock = "ann";
+    host.lockLabels = { ...host.lockLabels!, "dev.fleet.lock.machine": "elsewhere" };
+    await unlock("dev", { yes: true }, d);
+    assert.equal(host.lock, undefined);
+  } finally {
+    child.kill();
+    await child.status;
+  }
 });
