@@ -216,12 +216,21 @@ export async function runEdge(
 ): Promise<number> {
   const ctl = new AbortController();
   let interrupts = 0;
-  const onSignal = () => {
-    if (++interrupts > 1) Deno.exit(130); // a second Ctrl-C: leave now
-    ctl.abort(new InterruptedError("interrupted"));
+  // the first signal aborts (its reason says which, for the record); the cleanup that follows
+  // (the task's container, the lock, the record) is not skipped by a second Ctrl-C, which
+  // only says so; a third leaves at once
+  const onSignal = (how: string) => () => {
+    if (++interrupts === 1) return ctl.abort(new InterruptedError(`interrupted (${how})`));
+    if (interrupts > 2) Deno.exit(130);
+    console.error(
+      "still cleaning up (the deploy lock, the record); Ctrl-C once more leaves at once, " +
+        "and a lock left behind needs fleet unlock",
+    );
   };
-  Deno.addSignalListener("SIGINT", onSignal);
-  Deno.addSignalListener("SIGTERM", onSignal);
+  const onInt = onSignal("Ctrl-C");
+  const onTerm = onSignal("SIGTERM");
+  Deno.addSignalListener("SIGINT", onInt);
+  Deno.addSignalListener("SIGTERM", onTerm);
   try {
     const r = await fn(ctl.signal);
     if (ctl.signal.aborted) return 130;
@@ -230,8 +239,8 @@ export async function runEdge(
     console.error(formatError(err, verbose()));
     return ctl.signal.aborted ? 130 : exitCodeOf(err);
   } finally {
-    Deno.removeSignalListener("SIGINT", onSignal);
-    Deno.removeSignalListener("SIGTERM", onSignal);
+    Deno.removeSignalListener("SIGINT", onInt);
+    Deno.removeSignalListener("SIGTERM", onTerm);
   }
 }
 

@@ -9,6 +9,7 @@ import type { Deps } from "../core/deps.ts";
 import { CommandError, InterruptedError, withResult } from "../core/errors.ts";
 import { SetupError } from "../core/errors.ts";
 import { showStep, type Step } from "../core/run.ts";
+import { dockerStep } from "../docker/target.ts";
 import { runStep } from "../core/steps.ts";
 import { confirmOrCancel } from "../core/ui.ts";
 import { withDigests } from "../docker/queries.ts";
@@ -56,7 +57,7 @@ export async function runRelease(
   const hooks = (which: "pre" | "post", result: string) =>
     hookSteps(ctx.stage, which, { release: id, result, services: sel.services }, ctx.secretEnv);
   const steps = planSteps(engine, ctx, sel.services, sel.toPull, o, true);
-  const task = sel.kind === "deploy" ? taskOf(engine, ctx) : undefined;
+  const task = sel.kind === "deploy" ? taskOf(engine, ctx, id) : undefined;
   if (o.dryRun) {
     // a dry run starts no process (start-up stays fast); the deploy itself checks the model first
     // in the order they run: the task after the pull, before anything stops
@@ -92,11 +93,13 @@ export async function runRelease(
   return result;
 }
 
-/** The release's task step (`tasks.pre_deploy`), if the stage has one. */
-function taskOf(engine: Engine, ctx: EngineContext): Step | undefined {
+/** The release's task step (`tasks.pre_deploy`), if the stage has one; its container named by release. */
+function taskOf(engine: Engine, ctx: EngineContext, release: string): Step | undefined {
   const t = ctx.stage.task;
-  return t ? engine.taskStep(ctx, t.service, t.command) : undefined;
+  return t ? engine.taskStep(ctx, t.service, t.command, taskContainer(ctx, release)) : undefined;
 }
+
+const taskContainer = (ctx: EngineContext, release: string) => `${ctx.project}-task-${release}`;
 
 /**
  * post_deploy hooks with the result. One that fails after a good release is a HookError (exit 1)
@@ -137,7 +140,7 @@ async function locked(
   const resolved = await engine.resolve(deps, ctx, sel, o.pull, pulled);
   let fresh = resolved.images;
   ctx = resolved.ctx;
-  const task = sel.kind === "deploy" ? taskOf(engine, ctx) : undefined;
+  const task = sel.kind === "deploy" ? taskOf(engine, ctx, r.id) : undefined;
   const [who, commit] = await r.local;
   // the machine and process: `fleet unlock` there refuses while this process still runs
   const info = { holder: who, since: now.toISOString(), command: sel.kind, ...holderProcess() };
@@ -249,7 +252,7 @@ async function release(
     await a.engine.apply(deps, ctx, steps, services, o.timeout);
   } catch (e) {
     if (e instanceof InterruptedError) {
-      throw await interrupted(a, e, result, "interrupted (Ctrl-C)");
+      throw await interrupted(a, e, result, interruptNote(a.deps));
     }
     return await failed(a, e as Error, result);
   }
@@ -261,11 +264,18 @@ async function release(
   return { ...result, result: "ok" };
 }
 
-/** After an interrupt: show which release each service is on, record it, pass the error on. */
+/**
+ * After an interrupt: show which release each service is on, and record it with the images that
+ * really run (the previous one where it still runs), then pass the error on.
+ */
 async function interrupted(a: Attempt, e: Error, result: ReleaseResult, note: string) {
   const now = await a.engine.running(a.deps, a.ctx, a.services);
   showState(a.deps.ui, a.ctx.stage.name, a.services, now, a.before, a.fresh);
-  await record(a, { kind: a.sel.kind, result: "interrupted", images: a.fresh, note });
+  const images = Object.fromEntries(a.services.flatMap((s) => {
+    if (!now[s]) return []; // no container: nothing of it runs
+    return [[s, now[s].id === a.before[s]?.id ? a.before[s] : a.fresh[s] ?? now[s]]];
+  }));
+  await record(a, { kind: a.sel.kind, result: "interrupted", images, note });
   return withResult(e, { ...result, result: "interrupted", error: e.message });
 }
 
@@ -314,7 +324,12 @@ async function failed(a: Attempt, e: Error, result: ReleaseResult): Promise<neve
     await autoRollback(a, to, rb);
   } catch (err) {
     if (err instanceof InterruptedError) {
-      throw await interrupted(a, err, result, "interrupted during the automatic rollback");
+      throw await interrupted(
+        a,
+        err,
+        result,
+        `${interruptNote(a.deps)} during the automatic rollback`,
+      );
     }
     await rec("failed", `${e.message}; the rollback failed too`);
     throw withResult(err, {
@@ -338,13 +353,33 @@ async function failed(a: Attempt, e: Error, result: ReleaseResult): Promise<neve
   );
 }
 
-/** The release task: a non-zero exit stops the deploy with nothing stopped, recorded as failed. */
+/**
+ * The release task: a non-zero exit stops the deploy with nothing stopped, recorded as failed.
+ * An interrupt removes the task's container (so the run ends whatever its command does with
+ * signals) and is recorded as interrupted.
+ */
 async function releaseTask(a: Attempt, task: Step, result: ReleaseResult): Promise<void> {
+  const { deps, ctx } = a;
+  const name = taskContainer(ctx, a.meta.id);
+  const remove = () =>
+    deps.runner.run(dockerStep(ctx.target, "stop the release task", ["rm", "--force", name]), {
+      check: false,
+      uninterruptible: true,
+    }).catch(() => undefined);
+  let removed: Promise<unknown> = Promise.resolve();
+  const onAbort = () => (removed = remove());
+  deps.signal?.addEventListener("abort", onAbort, { once: true });
   try {
-    await a.engine.beforeTask(a.deps, a.ctx);
-    await runStep(a.deps, task);
+    await a.engine.beforeTask(deps, ctx);
+    await runStep(deps, task);
   } catch (e) {
-    if (e instanceof InterruptedError) throw withResult(e, { ...result, result: "interrupted" });
+    if (e instanceof InterruptedError) {
+      await removed;
+      const note = `${interruptNote(deps)} during the release task; nothing was stopped`;
+      deps.ui.warn(`${note}; the deploy lock is released`);
+      await recordOrWarn(a, { kind: a.sel.kind, result: "interrupted", images: a.before, note });
+      throw withResult(e, { ...result, result: "interrupted", error: note });
+    }
     const why = `release task failed: ${(e as Error).message}`;
     await record(a, { kind: a.sel.kind, result: "failed", images: a.fresh, note: why });
     throw withResult(
@@ -353,7 +388,15 @@ async function releaseTask(a: Attempt, task: Step, result: ReleaseResult): Promi
       }),
       { ...result, result: "failed", error: why },
     );
+  } finally {
+    deps.signal?.removeEventListener("abort", onAbort);
   }
+}
+
+/** How the run was interrupted: Ctrl-C (SIGINT) or SIGTERM, as the signal's reason says. */
+function interruptNote(deps: Deps): string {
+  const reason = deps.signal?.reason;
+  return reason instanceof InterruptedError ? reason.message : "interrupted";
 }
 
 const tailOf = (e: unknown) => (e instanceof CommandError ? e.stderrTail : "");

@@ -833,3 +833,27 @@ Deno.test("fleet unlock refuses while the holder still runs on this machine; --f
     await child.status;
   }
 });
+
+Deno.test("SIGTERM during stop: recorded as interrupted (SIGTERM), with the images that still run", async () => {
+  const { host, deps } = setup();
+  const ctl = new AbortController();
+  const reply = host.reply;
+  const term = new InterruptedError("interrupted (SIGTERM)");
+  const runner = interruptible(
+    recordingRunner((s: Step) => (s.kind === "stop" && ctl.abort(term), reply(s))),
+    ctl.signal,
+  );
+  await assert.rejects(
+    deploy("dev", opts, { ...deps, runner, signal: ctl.signal }),
+    InterruptedError,
+  );
+  const rec = host.volumes.at(-1)!;
+  const label = (k: string) =>
+    rec.find((x) => x.startsWith(`dev.fleet.release.${k}=`))!.slice(
+      `dev.fleet.release.${k}=`.length,
+    );
+  assert.equal(label("result"), "interrupted");
+  assert.equal(label("note"), "interrupted (SIGTERM)");
+  // the stop was interrupted before rm: the previous release still runs, and the record says so
+  assert.equal(JSON.parse(label("services")).web.id, "sha256:old");
+});

@@ -1,0 +1,123 @@
+/**
+ * Issue 26 end to end: Ctrl-C on a terminal (a pty through `script`, so the whole foreground
+ * process group gets SIGINT, as from a keyboard) during the release task and during stop.
+ */
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { docker, e2e } from "./harness.ts";
+import { type App, makeApp } from "./app.ts";
+
+const MOD = join(new URL("../../", import.meta.url).pathname, "mod.ts");
+
+/**
+ * Run `fleet <args>` on a terminal; once its output matches `at`, press Ctrl-C `times` times
+ * (200 ms apart). Returns the exit code, the output, and the seconds from the first Ctrl-C to the
+ * end.
+ */
+export async function interruptAt(
+  app: App,
+  args: string[],
+  at: RegExp,
+  times = 1,
+  delayMs = 0,
+): Promise<{ code: number; out: string; seconds: number }> {
+  const cmd = `${Deno.execPath()} run -A --quiet ${MOD} ${args.join(" ")} -C ${app.dir}`;
+  const child = new Deno.Command("script", {
+    args: ["-qfec", cmd, "/dev/null"],
+    env: {
+      NO_COLOR: "1",
+      PATH: `${app.tb.sshBin}:${Deno.env.get("PATH")}`,
+      TERM: "dumb",
+      DOCKER_HOST: "",
+    },
+    stdin: "piped",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  const writer = child.stdin.getWriter();
+  const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
+  let out = "";
+  while (!at.test(out)) {
+    const { value, done } = await reader.read();
+    if (done) break;
+    out += value;
+  }
+  assert.match(out, at, out);
+  if (delayMs) await new Promise((r) => setTimeout(r, delayMs));
+  const pressed = Date.now();
+  for (let i = 0; i < times; i++) {
+    if (i) await new Promise((r) => setTimeout(r, 200));
+    await writer.write(new TextEncoder().encode("\x03")); // the terminal turns it into SIGINT
+  }
+  for (;;) {
+    const { value, done } = await reader.read();
+    if (done) break;
+    out += value;
+  }
+  await writer.close().catch(() => {});
+  await child.stderr.cancel();
+  const code = (await child.status).code;
+  return { code, out, seconds: (Date.now() - pressed) / 1000 };
+}
+
+/** The stage's history as `fleet history --json` gives it. */
+async function history(app: App): Promise<{ result: string; note: string | null }[]> {
+  const h = await app.run(["history", "dev", "--json"]);
+  assert.equal(h.code, 0, h.stderr);
+  return JSON.parse(h.stdout).releases;
+}
+
+/** Containers of the project that are one-off runs (a release task). */
+async function oneOffs(app: App): Promise<string[]> {
+  const out = await docker(app.host, [
+    "ps",
+    "-a",
+    "-q",
+    "--filter",
+    `label=com.docker.compose.project=${app.project}-dev`,
+    "--filter",
+    "label=com.docker.compose.oneoff=True",
+  ]);
+  return out.trim().split("\n").filter(Boolean);
+}
+
+async function lockGone(app: App): Promise<void> {
+  await assert.rejects(
+    docker(app.host, ["inspect", `fleet-lock-${app.project}-dev`]),
+    /No such/,
+    "the lock is gone",
+  );
+}
+
+const TASK = `tasks:\n  pre_deploy: { service: web, command: ["sleep", "30"] }\nconfirm: false\n`;
+
+for (const times of [1, 2]) {
+  e2e(
+    `Ctrl-C ×${times} during the release task ends it, releases the lock, records interrupted`,
+    async (tb) => {
+      const app = makeApp(tb);
+      try {
+        app.stage("", TASK);
+        await app.push("v1");
+        const r = await interruptAt(
+          app,
+          ["deploy", "dev", "--yes"],
+          /==> release task: web sleep 30\r?\n/,
+          times,
+          2000, // the task's container runs
+        );
+        assert.equal(r.code, 130, r.out);
+        assert.ok(r.seconds < 20, `ended ${r.seconds}s after Ctrl-C, not after the task's 30 s`);
+        assert.match(r.out, /interrupted/);
+        await lockGone(app);
+        assert.deepEqual(await oneOffs(app), [], "no task container is left");
+        const h = await history(app);
+        assert.equal(h[0]?.result, "interrupted", JSON.stringify(h));
+        assert.match(h[0]?.note ?? "", /release task/);
+        assert.deepEqual(await app.containers(), {}, "nothing was started, nothing stopped");
+      } finally {
+        await app.cleanup();
+      }
+    },
+  );
+}
