@@ -49,6 +49,13 @@ export interface Step {
   readonly progress?: StepProgress;
 }
 
+/** An interrupt that came while a step ran: the step says which phase was under way. */
+export class StepInterrupted extends InterruptedError {
+  constructor(readonly step: Step) {
+    super(`interrupted during: ${step.title}`);
+  }
+}
+
 /** Seconds of silence after which a running step says it is still at work. */
 export const QUIET_SECONDS = 5;
 
@@ -200,7 +207,7 @@ export function createRunner(opts: {
       }
       const r = await p.finally(() => quiet && clearInterval(quiet));
       signal?.removeEventListener("abort", kill);
-      if (signal?.aborted) throw new InterruptedError(`interrupted during: ${step.title}`);
+      if (signal?.aborted) throw new StepInterrupted(step);
       // a process that never started has no exit code, only a cause (127: "command not found")
       const cause = r.exitCode === null && !r.signal ? r.cause : undefined;
       const res = {

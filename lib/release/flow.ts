@@ -8,11 +8,11 @@
 import type { Deps } from "../core/deps.ts";
 import { CommandError, InterruptedError, withResult } from "../core/errors.ts";
 import { SetupError } from "../core/errors.ts";
-import { showStep, type Step } from "../core/run.ts";
+import { showStep, type Step, StepInterrupted } from "../core/run.ts";
 import { dockerStep } from "../docker/target.ts";
 import { runStep } from "../core/steps.ts";
 import { confirmOrCancel } from "../core/ui.ts";
-import { withDigests } from "../docker/queries.ts";
+import { listContainers, withDigests } from "../docker/queries.ts";
 import { type Engine, type EngineContext, RolledBackByEngine } from "../engine/engine.ts";
 import { releaseId } from "./history.ts";
 import { keep, protect } from "./kept_images.ts";
@@ -265,17 +265,32 @@ async function release(
 }
 
 /**
- * After an interrupt: show which release each service is on, and record it with the images that
- * really run (the previous one where it still runs), then pass the error on.
+ * After an interrupt: finish a stop that was under way (the engine completes it anyway, so the
+ * state reported is the one that lasts), show which release each service is on (or that it is
+ * stopped), and record it with the images that really run; then pass the error on.
  */
 async function interrupted(a: Attempt, e: Error, result: ReleaseResult, note: string) {
-  const now = await a.engine.running(a.deps, a.ctx, a.services);
-  showState(a.deps.ui, a.ctx.stage.name, a.services, now, a.before, a.fresh);
+  const { deps, ctx } = a;
+  let why = note;
+  if (e instanceof StepInterrupted && e.step.kind === "stop") {
+    deps.ui.warn("interrupted while stopping: finishing the stop (the engine completes it anyway)");
+    await deps.runner.run(e.step, { uninterruptible: true, check: false }).catch(() => undefined);
+    why = `${note} during stop`;
+  }
+  const [now, all] = await Promise.all([
+    a.engine.running(deps, ctx, a.services),
+    listContainers(deps, ctx.target, ctx.project).catch(() => []), // a Compose project's
+  ]);
+  const stopped = a.services.filter((s) =>
+    all.some((c) => c.service === s) && !all.some((c) => c.service === s && c.state === "running")
+  );
+  showState(deps.ui, ctx.stage.name, a.services, now, a.before, a.fresh, stopped);
   const images = Object.fromEntries(a.services.flatMap((s) => {
-    if (!now[s]) return []; // no container: nothing of it runs
+    if (!now[s] || stopped.includes(s)) return []; // nothing of it runs
     return [[s, now[s].id === a.before[s]?.id ? a.before[s] : a.fresh[s] ?? now[s]]];
   }));
-  await record(a, { kind: a.sel.kind, result: "interrupted", images, note });
+  const down = stopped.length ? `; stopped: ${stopped.join(", ")}` : "";
+  await record(a, { kind: a.sel.kind, result: "interrupted", images, note: why + down });
   return withResult(e, { ...result, result: "interrupted", error: e.message });
 }
 

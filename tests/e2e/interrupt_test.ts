@@ -121,3 +121,39 @@ for (const times of [1, 2]) {
     },
   );
 }
+
+// an app that takes 8 s to stop (its TERM handler sleeps), as a slow-draining server does
+const SLOW_STOP = `FROM busybox
+ARG CONTENT=v1
+RUN mkdir -p /www && echo "$CONTENT" > /www/index.html
+CMD ["sh", "-c", "trap 'sleep 8; exit 0' TERM; httpd -f -p 8080 -h /www & while :; do sleep 1; done"]
+`;
+
+e2e(
+  "Ctrl-C during stop: the stop is finished, and the report and history say stopped",
+  async (tb) => {
+    const app = makeApp(tb);
+    try {
+      Deno.writeTextFileSync(join(app.dir, "Dockerfile"), SLOW_STOP);
+      app.stage("", "confirm: false\n");
+      await app.push("v1");
+      const first = await app.run(["deploy", "dev", "--yes"]);
+      assert.equal(first.code, 0, first.stderr);
+      await app.push("v2");
+      const r = await interruptAt(app, ["deploy", "dev", "--yes"], /==> stop\r?\n/, 1, 1500);
+      assert.equal(r.code, 130, r.out);
+      assert.match(r.out, /web: stopped, not serving/, r.out);
+      assert.doesNotMatch(r.out, /web: previous release/, r.out);
+      // what was reported is what is true when fleet has left, not a few seconds later
+      const c = (await app.containers()).web;
+      const running = await docker(app.host, ["inspect", "-f", "{{.State.Running}}", c]);
+      assert.equal(running.trim(), "false", "the container is stopped");
+      const h = await history(app);
+      assert.equal(h[0].result, "interrupted");
+      assert.match(h[0].note ?? "", /interrupted \(Ctrl-C\) during stop; stopped: web/);
+      await lockGone(app);
+    } finally {
+      await app.cleanup();
+    }
+  },
+);
