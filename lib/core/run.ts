@@ -220,6 +220,14 @@ export function createRunner(opts: {
       };
       if (res.code === 0) return res;
       const why = opts.diagnose?.(step, res, { ...opts.env, ...step.env });
+      // Ctrl-C at a terminal signals the whole process group: a child it ended (docker says
+      // "error during connect: … context canceled") failed because of the interrupt, not of the
+      // machine; its exit may be seen before fleet's own handler ran, so give that a moment
+      if (why && !opts.signal?.aborted) await new Promise((ok) => setTimeout(ok, 150));
+      if (r.signal === "SIGINT" || r.signal === "SIGTERM" || opts.signal?.aborted) {
+        if (ro.check !== false) throw new StepInterrupted(step);
+        return res; // the caller reads the code (a cleanup step, a query polled again)
+      }
       if (why) throw why;
       if (cause) {
         throw new SetupError(`cannot start ${step.argv[0]}: ${cause.message}`, [], "", {

@@ -4,29 +4,30 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { docker, e2e } from "./harness.ts";
+import { docker, e2e, part } from "./harness.ts";
 import { type App, makeApp } from "./app.ts";
+import { makeSwarmApp } from "./swarm_app.ts";
 
 const MOD = join(new URL("../../", import.meta.url).pathname, "mod.ts");
 
 /**
- * Run `fleet <args>` on a terminal; once its output matches `at`, press Ctrl-C `times` times
- * (200 ms apart). Returns the exit code, the output, and the seconds from the first Ctrl-C to the
- * end.
+ * Run `fleet <args>` in `dir` on a terminal; once its output matches `at` (and `delayMs` later),
+ * press Ctrl-C `times` times (200 ms apart). Returns the exit code, the output, and the seconds
+ * from the first Ctrl-C to the end.
  */
 export async function interruptAt(
-  app: App,
+  dir: string,
   args: string[],
   at: RegExp,
-  times = 1,
-  delayMs = 0,
+  o: { times?: number; delayMs?: number; path?: string } = {},
 ): Promise<{ code: number; out: string; seconds: number }> {
-  const cmd = `${Deno.execPath()} run -A --quiet ${MOD} ${args.join(" ")} -C ${app.dir}`;
+  const times = o.times ?? 1;
+  const cmd = `${Deno.execPath()} run -A --quiet ${MOD} ${args.join(" ")} -C ${dir}`;
   const child = new Deno.Command("script", {
     args: ["-qfec", cmd, "/dev/null"],
     env: {
       NO_COLOR: "1",
-      PATH: `${app.tb.sshBin}:${Deno.env.get("PATH")}`,
+      PATH: `${o.path ? `${o.path}:` : ""}${Deno.env.get("PATH")}`,
       TERM: "dumb",
       DOCKER_HOST: "",
     },
@@ -43,7 +44,7 @@ export async function interruptAt(
     out += value;
   }
   assert.match(out, at, out);
-  if (delayMs) await new Promise((r) => setTimeout(r, delayMs));
+  if (o.delayMs) await new Promise((r) => setTimeout(r, o.delayMs));
   const pressed = Date.now();
   for (let i = 0; i < times; i++) {
     if (i) await new Promise((r) => setTimeout(r, 200));
@@ -100,11 +101,14 @@ for (const times of [1, 2]) {
         app.stage("", TASK);
         await app.push("v1");
         const r = await interruptAt(
-          app,
+          app.dir,
           ["deploy", "dev", "--yes"],
           /==> release task: web sleep 30\r?\n/,
-          times,
-          2000, // the task's container runs
+          {
+            times,
+            delayMs: 2000, // the task's container runs
+            path: tb.sshBin,
+          },
         );
         assert.equal(r.code, 130, r.out);
         assert.ok(r.seconds < 20, `ended ${r.seconds}s after Ctrl-C, not after the task's 30 s`);
@@ -140,7 +144,10 @@ e2e(
       const first = await app.run(["deploy", "dev", "--yes"]);
       assert.equal(first.code, 0, first.stderr);
       await app.push("v2");
-      const r = await interruptAt(app, ["deploy", "dev", "--yes"], /==> stop\r?\n/, 1, 1500);
+      const r = await interruptAt(app.dir, ["deploy", "dev", "--yes"], /==> stop\r?\n/, {
+        delayMs: 1500,
+        path: tb.sshBin,
+      });
       assert.equal(r.code, 130, r.out);
       assert.match(r.out, /web: stopped, not serving/, r.out);
       assert.doesNotMatch(r.out, /web: previous release/, r.out);
@@ -157,3 +164,35 @@ e2e(
     }
   },
 );
+
+e2e("swarm: Ctrl-C during convergence is an interrupt, recorded as such (3 tries)", async (tb) => {
+  if (!part(tb, "swarm")) return;
+  const app = makeSwarmApp(tb);
+  try {
+    await app.push("v1");
+    const first = await app.run(["deploy", "sw", "--yes"]);
+    assert.equal(first.code, 0, first.stderr);
+    // at different moments of the wait: a query in flight, between polls
+    for (const [i, delayMs] of [300, 900, 1700].entries()) {
+      await app.push(`v${i + 2}`);
+      const r = await interruptAt(app.dir, ["deploy", "sw", "--yes"], /converged \(up to/, {
+        delayMs,
+      });
+      assert.equal(r.code, 130, r.out);
+      assert.doesNotMatch(r.out, /no Docker engine answers|failed/i, r.out);
+      assert.match(r.out, /interrupted/);
+      const h = await app.run(["history", "sw", "--json"]);
+      assert.equal(h.code, 0, h.stderr);
+      const top = JSON.parse(h.stdout).releases[0];
+      assert.equal(top.result, "interrupted", JSON.stringify(top));
+      assert.match(top.note ?? "", /^interrupted \(Ctrl-C\)/);
+      // the lock is free: the next round (and the cleanup) can deploy
+      await assert.rejects(
+        docker(tb.swarmManager!, ["inspect", `fleet-lock-${app.stack}`]),
+        /No such/,
+      );
+    }
+  } finally {
+    await app.cleanup();
+  }
+});
