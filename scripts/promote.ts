@@ -84,10 +84,11 @@ export async function promote(
         (await deps.runner.run(with_(query(plan[0], [...CREATE_HELP_ARGV]), env))).stdout,
       )
     );
+    const build = `fleet build ${from} --push${opts.tag !== undefined ? ` --tag ${opts.tag}` : ""}`;
     const settled = await runPool(
       plan,
       DEFAULTS.jobs,
-      (p) => promoteOne(p, deps, env, exact),
+      (p) => promoteOne(p, deps, env, exact, build),
       deps.signal,
     );
     const failed = settled.find((r) => r.status === "rejected");
@@ -105,11 +106,18 @@ async function promoteOne(
   deps: Deps,
   env: Record<string, string> | undefined,
   exact: () => Promise<boolean>,
+  build: string,
 ): Promise<Promoted> {
   const inspect = async (ref: string) =>
     parseManifest((await deps.runner.run(with_(query(p, inspectArgv(ref)), env))).stdout);
   deps.ui.step(`promote ${p.service}: ${p.from} → ${p.to}`);
-  const source = await inspect(p.from);
+  const source = await inspect(p.from).catch((e) => {
+    // a tag the registry does not have: nothing was built and pushed under it yet
+    if (!(e instanceof CommandError) || !NOT_FOUND.test(e.stderrTail)) throw e;
+    throw new CommandError(`${p.from} is not in the registry`, e.argv, e.stderrTail, {
+      hint: `build and push it first: ${build}`,
+    });
+  });
   const copy = isIndex(source.mediaType) || await exact();
   const step = with_(
     create(p, createArgv(p.to, p.from, source.digest, !isIndex(source.mediaType) && copy)),
@@ -136,6 +144,9 @@ async function promoteOne(
     identical: now.digest === source.digest,
   };
 }
+
+// what registries and buildx say of a tag they do not have
+const NOT_FOUND = /not found|manifest unknown|name unknown|no such manifest/i;
 
 function query(p: Promotion, argv: string[]): Step {
   return { kind: "query", title: `inspect ${p.service}`, argv };

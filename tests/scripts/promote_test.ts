@@ -113,3 +113,23 @@ Deno.test("--dry-run lists the commands and runs nothing; bad input is exit 2", 
     await assert.rejects(promote(from, to, {}, testDeps(project())), UsageError);
   }
 });
+
+Deno.test("a tag never pushed: the error names it and hints to build and push first", async () => {
+  const deps = testDeps(project(), {
+    runner: recordingRunner((s: Step) =>
+      s.argv.join(" ").includes("inspect --format {{json .Manifest}} reg.test/")
+        ? {
+          code: 1,
+          stderr: "ERROR: reg.test/app-web-dev:sha-1: not found",
+        }
+        : {}
+    ),
+  });
+  await assert.rejects(promote("dev", "live", { tag: "sha-1" }, deps), (e: Error) => {
+    assert.ok(e instanceof CommandError);
+    assert.equal(e.message, "reg.test/app-web-dev:sha-1 is not in the registry");
+    assert.equal(e.hint, "build and push it first: fleet build dev --push --tag sha-1");
+    assert.match(e.stderrTail, /not found/);
+    return true;
+  });
+});
