@@ -353,21 +353,23 @@ for (
     ["unlock", "clear a deploy lock left by a process that was killed"],
   ] as const
 ) {
-  program.addCommand(
-    usageExits(withGlobals(new Command(name)))
-      .description(description)
-      .argument("[stage]", "stage name (or FLEET_STAGE)")
-      .option("-y, --yes", "do not ask for confirmation (down, unlock)")
-      .option("--profile <name>", `${PROFILE_HELP} (ps, down)`, collect, [] as string[])
-      .option("--json", JSON_HELP)
-      .action((stage, opts, cmd) => {
-        const o = { ...cmd.optsWithGlobals(), ...opts, stage: stage ?? env().FLEET_STAGE };
-        return render(name, o, async (deps) => {
-          const ops = await import("./scripts/ops.ts");
-          return await ops[name](stageArg(stage, env()), o, deps);
-        });
-      }),
-  );
+  const cmd = usageExits(withGlobals(new Command(name)))
+    .description(description)
+    .argument("[stage]", "stage name (or FLEET_STAGE)")
+    .option("-y, --yes", "do not ask for confirmation (down, unlock)")
+    .option("--profile <name>", `${PROFILE_HELP} (ps, down)`, collect, [] as string[])
+    .option("--json", JSON_HELP)
+    .action((stage, opts, cmd) => {
+      const o = { ...cmd.optsWithGlobals(), ...opts, stage: stage ?? env().FLEET_STAGE };
+      return render(name, o, async (deps) => {
+        const ops = await import("./scripts/ops.ts");
+        return await ops[name](stageArg(stage, env()), o, deps);
+      });
+    });
+  if (name === "unlock") {
+    cmd.option("--force", "remove it even while its holder still runs on this machine");
+  }
+  program.addCommand(cmd);
 }
 
 program.addCommand(

@@ -15,6 +15,7 @@ import { activeServices, pickServices, withProfiles } from "../lib/config/servic
 import { findRoot, loadStage } from "../lib/config/stage.ts";
 import { checkTags } from "../lib/docker/images.ts";
 import { withSharedSsh } from "../lib/docker/ssh_mux.ts";
+import type { EngineContext } from "../lib/engine/engine.ts";
 import { engineFor } from "../lib/engine/engines.ts";
 import { refuseWithoutTerminal } from "../lib/release/confirm.ts";
 import { runRelease } from "../lib/release/flow.ts";
@@ -26,7 +27,7 @@ import {
   flowOptions,
   rollbackSelection,
 } from "../lib/release/selection.ts";
-import type { ReleaseResult } from "../lib/release/types.ts";
+import type { ReleaseResult, Selection } from "../lib/release/types.ts";
 
 export type { DeployOptions, ReleaseResult };
 
@@ -64,8 +65,16 @@ export async function rollback(
   const fo = { ...flowOptions(engine, opts), only: true, pull: false };
   refuseWithoutTerminal(deps.ui, stage, "rollback", fo);
   return await withSharedSsh(deps, engine.context(stage, deps.env), async (shared) => {
-    const { release, images, ctx } = await pickRollback(deps, engine, shared, services, opts.to);
-    const sel = rollbackSelection(stage, images, release.id);
+    const pick = async (): Promise<{ sel: Selection; ctx: EngineContext }> => {
+      const { release, images, ctx } = await pickRollback(deps, engine, shared, services, opts.to);
+      // without --to, the target is chosen again under the lock (what runs may have changed)
+      const sel = {
+        ...rollbackSelection(stage, images, release.id),
+        ...(opts.to ? {} : { reselect: pick }),
+      };
+      return { sel, ctx };
+    };
+    const { sel, ctx } = await pick();
     return await runRelease(deps, engine, ctx, sel, fo);
   }, !fo.dryRun);
 }

@@ -15,9 +15,10 @@ import { withSharedSsh } from "../lib/docker/ssh_mux.ts";
 import type { Engine, EngineContext } from "../lib/engine/engine.ts";
 import { engineFor } from "../lib/engine/engines.ts";
 import { refuseWithoutTerminal } from "../lib/release/confirm.ts";
-import { listReleases } from "../lib/release/history.ts";
-import { readLock, unlock as removeLock } from "../lib/release/lock.ts";
+import { readHistory } from "../lib/release/history.ts";
+import { holderAlive, readLock, unlock as removeLock } from "../lib/release/lock.ts";
 import type { DownResult, HistoryResult, PsResult, UnlockResult } from "../lib/release/results.ts";
+import { FleetError } from "../lib/core/errors.ts";
 
 export type { DownResult, HistoryResult, PsResult, UnlockResult };
 
@@ -89,18 +90,17 @@ export async function history(
   deps: Deps,
 ): Promise<HistoryResult> {
   const [, ctx] = open(stage, opts, deps);
-  const releases = await withSharedSsh(
-    deps,
-    ctx,
-    (c) => listReleases(deps, c.target, c.project),
-  );
-  return { stage, host: ctx.target.label, keep: ctx.stage.keep, releases };
+  const h = await withSharedSsh(deps, ctx, (c) => readHistory(deps, c.target, c.project));
+  return { stage, host: ctx.target.label, keep: ctx.stage.keep, ...h };
 }
 
-/** `fleet unlock <stage>`: clear a lock left by a killed process (says whose it was). */
+/**
+ * `fleet unlock <stage>`: clear a lock left by a killed process (says whose it was). A lock whose
+ * holder still runs on this machine is refused, unless `force`.
+ */
 export async function unlock(
   stage: string,
-  opts: OpsOptions,
+  opts: OpsOptions & { force?: boolean },
   deps: Deps,
 ): Promise<UnlockResult> {
   const [, ctx] = open(stage, opts, deps);
@@ -108,9 +108,15 @@ export async function unlock(
   refuseWithoutTerminal(deps.ui, ctx.stage, "unlock", { ...opts, always: true });
   const held = await readLock(deps, ctx.target, ctx.project);
   if (!held) return { stage };
-  deps.ui.info(
-    `${stage} is locked by ${held.holder} (${held.command || "deploy"}) since ${held.since}`,
-  );
+  const msg = `${stage} is locked by ${held.holder} (${
+    held.command || "deploy"
+  }) since ${held.since}`;
+  if (!opts.force && await holderAlive(deps, held)) {
+    throw new FleetError(`${msg}, and that fleet is still running (process ${held.pid} here)`, {
+      hint: `let it finish or stop it (Ctrl-C releases the lock); --force removes the lock anyway`,
+    });
+  }
+  deps.ui.info(msg);
   await confirmOrCancel(
     deps.ui,
     "remove that lock? (only if that process is gone)",

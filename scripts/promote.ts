@@ -11,8 +11,9 @@
  * (`imagetools inspect`), create `<to>`'s reference from `<from-repo>@<digest>`, and check what it
  * points at. Registry login as for `fleet build` (FLEET_REGISTRY_USER/PASSWORD, or
  * GITHUB_ACTOR/GITHUB_TOKEN for ghcr.io), in a temporary DOCKER_CONFIG removed afterwards.
- * buildx ≥ 0.15 copies a single-platform manifest as it is (`--prefer-index=false`); older
- * versions wrap it in a one-entry list (said so, with both digests).
+ * buildx ≥ 0.15 copies a single-platform manifest as it is (`--prefer-index=false`); with an
+ * older one, which would wrap it in a new list, the registry's API copies it (lib/docker/
+ * registry_api.ts: same bytes, same digest), and only where that fails is it wrapped (said so).
  *
  * To use it in another repo, copy this script with lib/ (whole) and the "imports" of deno.json.
  */
@@ -41,6 +42,7 @@ import {
   supportsPreferIndex,
 } from "../lib/docker/imagetools.ts";
 import { planLogins } from "../lib/docker/registry_login.ts";
+import { copyManifest, dockerCredentials } from "../lib/docker/registry_api.ts";
 
 /** The options of `fleet promote`. */
 export interface PromoteCliOptions extends PromoteOptions {
@@ -84,10 +86,11 @@ export async function promote(
         (await deps.runner.run(with_(query(plan[0], [...CREATE_HELP_ARGV]), env))).stdout,
       )
     );
+    const build = `fleet build ${from} --push${opts.tag !== undefined ? ` --tag ${opts.tag}` : ""}`;
     const settled = await runPool(
       plan,
       DEFAULTS.jobs,
-      (p) => promoteOne(p, deps, env, exact),
+      (p) => promoteOne(p, deps, env, exact, build),
       deps.signal,
     );
     const failed = settled.find((r) => r.status === "rejected");
@@ -105,22 +108,32 @@ async function promoteOne(
   deps: Deps,
   env: Record<string, string> | undefined,
   exact: () => Promise<boolean>,
+  build: string,
 ): Promise<Promoted> {
   const inspect = async (ref: string) =>
     parseManifest((await deps.runner.run(with_(query(p, inspectArgv(ref)), env))).stdout);
   deps.ui.step(`promote ${p.service}: ${p.from} → ${p.to}`);
-  const source = await inspect(p.from);
-  const copy = isIndex(source.mediaType) || await exact();
+  const source = await inspect(p.from).catch((e) => {
+    // a tag the registry does not have: nothing was built and pushed under it yet
+    if (!(e instanceof CommandError) || !NOT_FOUND.test(e.stderrTail)) throw e;
+    throw new CommandError(`${p.from} is not in the registry`, e.argv, e.stderrTail, {
+      hint: `build and push it first: ${build}`,
+    });
+  });
+  const whole = isIndex(source.mediaType) || await exact();
+  // an older buildx would wrap a single manifest in a new list: the registry's API copies it as it is
+  const api = !whole && await copyByApi(p, source.digest, deps, env);
   const step = with_(
-    create(p, createArgv(p.to, p.from, source.digest, !isIndex(source.mediaType) && copy)),
+    create(p, createArgv(p.to, p.from, source.digest, !isIndex(source.mediaType) && whole)),
     env,
   );
-  await deps.runner.run(step, { onLine: (l) => deps.ui.line(p.service, l) });
+  if (!api) await deps.runner.run(step, { onLine: (l) => deps.ui.line(p.service, l) });
   const now = await inspect(p.to);
+  const copy = whole || api;
   if (copy && now.digest !== source.digest) {
     throw new CommandError(
       `${p.to} points at ${now.digest}, not at ${source.digest} of ${p.from}`,
-      step.argv,
+      api ? [] : step.argv,
     );
   }
   if (!copy) {
@@ -135,6 +148,30 @@ async function promoteOne(
     sourceDigest: source.digest,
     identical: now.digest === source.digest,
   };
+}
+
+// what registries and buildx say of a tag they do not have
+const NOT_FOUND = /not found|manifest unknown|name unknown|no such manifest/i;
+
+/**
+ * Copy a single manifest through the registry's API (same bytes, same digest); false, with a
+ * warning, when that cannot be done here (then buildx wraps it).
+ */
+async function copyByApi(
+  p: Promotion,
+  digest: string,
+  deps: Deps,
+  env: Record<string, string> | undefined,
+): Promise<boolean> {
+  const d = env ? { ...deps, env: { ...deps.env, ...env } } : deps;
+  deps.ui.line(p.service, `copying ${p.from}@${digest} through the registry's API`);
+  try {
+    await copyManifest(p.from, digest, p.to, (host) => dockerCredentials(d, host), deps.fetch);
+    return true;
+  } catch (e) {
+    deps.ui.warn(`${p.service}: the registry's API could not copy it: ${(e as Error).message}`);
+    return false;
+  }
 }
 
 function query(p: Promotion, argv: string[]): Step {

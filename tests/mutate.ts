@@ -190,30 +190,36 @@ export const MUTATIONS: readonly Mutation[] = [
     "only: o.only || !all,",
     "only: !all,",
   ),
-  // the lock: taken before stop, always released
+  // the lock: taken before stop, always released (only the one this process took)
+  m(
+    "the lock released by name, whoever holds it",
+    FLOW,
+    "await releaseLock(deps, ctx.target, lock.id);",
+    "await releaseLock(deps, ctx.target, `fleet-lock-${ctx.project}`);",
+  ),
   m(
     "no lock taken",
     FLOW,
-    "await takeLock(deps, ctx, fresh[sel.services[0]].id, info, o.lockWait);",
-    "void takeLock;",
+    "const lock = await takeLock(deps, ctx, fresh[sel.services[0]].id, info, o.lockWait);",
+    "const lock = { id: `fleet-lock-${ctx.project}`, waited: false }; void takeLock;",
   ),
   m(
     "lock released only on success",
     FLOW,
-    "    return done;\n  } finally {\n    if (recorded && !pruned) await pruneHistory(deps, ctx).catch(() => 0);\n    await unlock(deps, ctx.target, ctx.project);\n  }",
-    "    await unlock(deps, ctx.target, ctx.project);\n    return done;\n  } finally {\n    if (recorded && !pruned) await pruneHistory(deps, ctx).catch(() => 0);\n  }",
+    "    return done;\n  } finally {\n    if (recorded && !pruned) await pruneHistory(deps, ctx).catch(() => 0);\n    await releaseLock(deps, ctx.target, lock.id); // ours only: never a lock taken after an unlock\n  }",
+    "    await releaseLock(deps, ctx.target, lock.id);\n    return done;\n  } finally {\n    if (recorded && !pruned) await pruneHistory(deps, ctx).catch(() => 0);\n  }",
   ),
   m(
     "lock not released on an interrupt",
     FLOW,
-    "    await unlock(deps, ctx.target, ctx.project);\n  }\n}",
-    "    if (!deps.signal?.aborted) await unlock(deps, ctx.target, ctx.project);\n  }\n}",
+    "    await releaseLock(deps, ctx.target, lock.id); // ours only: never a lock taken after an unlock\n  }\n}",
+    "    if (!deps.signal?.aborted) await releaseLock(deps, ctx.target, lock.id);\n  }\n}",
   ),
   m(
     "unlock is interruptible",
     LOCK,
-    `["rm", "--force", lockName(project)], "lock"),\n    { check: false, uninterruptible: true },`,
-    `["rm", "--force", lockName(project)], "lock"),\n    { check: false },`,
+    `["rm", "--force", id], "lock"),\n    { check: false, uninterruptible: true },`,
+    `["rm", "--force", id], "lock"),\n    { check: false },`,
   ),
   // exit 2 means no docker command ran
   {

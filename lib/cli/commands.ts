@@ -2,7 +2,12 @@
  * Command-line definitions shared by the router (mod.ts) and the scripts run directly, and
  * the edge that turns errors into exit codes. Light on purpose: importing it loads no zx or dax.
  */
-import { Command, Option, type OptionValues } from "@commander-js/extra-typings";
+import {
+  Command,
+  InvalidArgumentError,
+  Option,
+  type OptionValues,
+} from "@commander-js/extra-typings";
 import { DEFAULTS } from "../core/defaults.ts";
 import { exitCodeOf, formatError, InterruptedError, UsageError } from "../core/errors.ts";
 
@@ -17,9 +22,21 @@ export const PROFILE_HELP =
   "activate a Compose profile (repeatable; besides the stage's profiles:)";
 /** The help of --json, the same on every command that has it. */
 export const JSON_HELP = "print the result as one JSON document on stdout (docs/json.md)";
+// commander reports an InvalidArgumentError as a usage error (exit 2, with the option's name and,
+// with --json, the failure document); any other error thrown here would escape uncaught
 const seconds = (v: string) => {
-  const n = Number(v);
-  if (!Number.isFinite(n) || n < 0) throw new UsageError(`not a number of seconds: "${v}"`);
+  const n = v.trim() === "" ? NaN : Number(v);
+  if (!Number.isFinite(n) || n < 0) {
+    throw new InvalidArgumentError("it takes a number of seconds, 0 or more (e.g. 30, 1.5)");
+  }
+  return n;
+};
+/** A whole number, 1 or more (`--index`, `-j`); `what` says what it counts. */
+const count = (what: string) => (v: string) => {
+  const n = /^\s*\d+\s*$/.test(v) ? Number(v) : NaN;
+  if (!Number.isSafeInteger(n) || n < 1) {
+    throw new InvalidArgumentError(`it takes a whole number, 1 or more (${what})`);
+  }
   return n;
 };
 
@@ -61,7 +78,7 @@ export function buildCommand() {
       .option(
         "-j, --jobs <n>",
         "services built at once",
-        (v) => Math.max(1, Math.floor(seconds(v))),
+        count("services built at once"),
         DEFAULTS.jobs,
       ),
   );
@@ -162,7 +179,11 @@ export function interactiveCommand(mode: "exec" | "run") {
       .option("-n, --service <name>", "the service", collect, [] as string[]),
   );
   return mode === "exec"
-    ? cmd.option("--index <n>", "which running container (1-based)", (v) => Math.floor(seconds(v)))
+    ? cmd.option(
+      "--index <n>",
+      "which running container (1-based)",
+      count("the container's number"),
+    )
     : cmd;
 }
 
@@ -200,12 +221,21 @@ export async function runEdge(
 ): Promise<number> {
   const ctl = new AbortController();
   let interrupts = 0;
-  const onSignal = () => {
-    if (++interrupts > 1) Deno.exit(130); // a second Ctrl-C: leave now
-    ctl.abort(new InterruptedError("interrupted"));
+  // the first signal aborts (its reason says which, for the record); the cleanup that follows
+  // (the task's container, the lock, the record) is not skipped by a second Ctrl-C, which
+  // only says so; a third leaves at once
+  const onSignal = (how: string) => () => {
+    if (++interrupts === 1) return ctl.abort(new InterruptedError(`interrupted (${how})`));
+    if (interrupts > 2) Deno.exit(130);
+    console.error(
+      "still cleaning up (the deploy lock, the record); Ctrl-C once more leaves at once, " +
+        "and a lock left behind needs fleet unlock",
+    );
   };
-  Deno.addSignalListener("SIGINT", onSignal);
-  Deno.addSignalListener("SIGTERM", onSignal);
+  const onInt = onSignal("Ctrl-C");
+  const onTerm = onSignal("SIGTERM");
+  Deno.addSignalListener("SIGINT", onInt);
+  Deno.addSignalListener("SIGTERM", onTerm);
   try {
     const r = await fn(ctl.signal);
     if (ctl.signal.aborted) return 130;
@@ -214,8 +244,8 @@ export async function runEdge(
     console.error(formatError(err, verbose()));
     return ctl.signal.aborted ? 130 : exitCodeOf(err);
   } finally {
-    Deno.removeSignalListener("SIGINT", onSignal);
-    Deno.removeSignalListener("SIGTERM", onSignal);
+    Deno.removeSignalListener("SIGINT", onInt);
+    Deno.removeSignalListener("SIGTERM", onTerm);
   }
 }
 

@@ -58,7 +58,8 @@ export function runCommand<K extends CommandName>(
       );
       if (o.json) print(doc);
       else if (partial !== undefined && render.textOnFailure) {
-        deps.ui.out(render.text(partial, o));
+        const t = render.text(partial, o);
+        if (t) deps.ui.out(t);
       }
       if (github) {
         const title = `fleet ${name}${o.stage ? ` ${o.stage}` : ""}`;

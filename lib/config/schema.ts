@@ -398,6 +398,17 @@ function unknownKeys(doc: unknown): Problem[] {
 }
 
 function toProblem(issue: v.BaseIssue<unknown>): Problem {
+  // a union whose every branch failed, one of them deeper inside the value (a map with a bad
+  // value): that branch says what is wrong and where, the union only that nothing matched
+  // (a branch's path starts where the union is)
+  const deepest = (issue.issues ?? []).reduce<v.BaseIssue<unknown> | undefined>(
+    (d, i) => ((i.path?.length ?? 0) > (d?.path?.length ?? 0) ? i : d),
+    undefined,
+  );
+  if (issue.type === "union" && deepest) {
+    const path = [...(issue.path ?? []), ...(deepest.path ?? [])];
+    return toProblem({ ...deepest, path: path as v.BaseIssue<unknown>["path"] });
+  }
   const path = (issue.path ?? []).map((p) => String(p.key));
   const last = path.at(-1) ?? "";
   if (issue.type === "strict_object" && issue.expected === "never") {

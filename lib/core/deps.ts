@@ -13,6 +13,8 @@ export interface Deps {
   readonly now: () => Date;
   /** Wait `ms` (rejects with InterruptedError when `signal` aborts). */
   readonly sleep: (ms: number, signal?: AbortSignal) => Promise<void>;
+  /** HTTP requests (a registry's API); default: the global fetch. */
+  readonly fetch?: typeof fetch;
 }
 
 /**

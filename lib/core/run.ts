@@ -50,6 +50,13 @@ export interface Step {
   readonly progress?: StepProgress;
 }
 
+/** An interrupt that came while a step ran: the step says which phase was under way. */
+export class StepInterrupted extends InterruptedError {
+  constructor(readonly step: Step) {
+    super(`interrupted during: ${step.title}`);
+  }
+}
+
 /** Seconds of silence after which a running step says it is still at work. */
 export const QUIET_SECONDS = 5;
 
@@ -201,7 +208,7 @@ export function createRunner(opts: {
       }
       const r = await p.finally(() => quiet && clearInterval(quiet));
       signal?.removeEventListener("abort", kill);
-      if (signal?.aborted) throw new InterruptedError(`interrupted during: ${step.title}`);
+      if (signal?.aborted) throw new StepInterrupted(step);
       // a process that never started has no exit code, only a cause (127: "command not found")
       const cause = r.exitCode === null && !r.signal ? r.cause : undefined;
       const res = {
@@ -214,6 +221,14 @@ export function createRunner(opts: {
       };
       if (res.code === 0) return res;
       const why = opts.diagnose?.(step, res, { ...opts.env, ...step.env });
+      // Ctrl-C at a terminal signals the whole process group: a child it ended (docker says
+      // "error during connect: … context canceled") failed because of the interrupt, not of the
+      // machine; its exit may be seen before fleet's own handler ran, so give that a moment
+      if (why && !opts.signal?.aborted) await new Promise((ok) => setTimeout(ok, 150));
+      if (r.signal === "SIGINT" || r.signal === "SIGTERM" || opts.signal?.aborted) {
+        if (ro.check !== false) throw new StepInterrupted(step);
+        return res; // the caller reads the code (a cleanup step, a query polled again)
+      }
       if (why) throw why;
       if (cause) {
         throw new SetupError(`cannot start ${step.argv[0]}: ${cause.message}`, [], "", {

@@ -156,7 +156,12 @@ export function planOf(args: readonly string[]): ApiPlan | undefined {
     if (!names.every((n) => SAFE.test(n))) return undefined;
     return {
       requests: names.map((n) => ({ method: "DELETE", path: `/containers/${n}?force=1` })),
-      result: perName(names, "container", (_, name) => name), // the CLI prints each name removed
+      // the CLI prints each name removed; one that is missing it names, and exits 0 (--force)
+      result: (answers) => {
+        const r = perName(names, "container", (_, name) => name)(answers);
+        const gone = answers.every((a) => a.status === 404 || (a.status >= 200 && a.status < 300));
+        return gone ? { ...r, code: 0 } : r;
+      },
     };
   }
   if (a0 === "create" && a1 === "--name") return createPlan(args);

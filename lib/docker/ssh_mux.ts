@@ -6,6 +6,7 @@
  */
 import { join } from "node:path";
 import type { Deps } from "../core/deps.ts";
+import { shQuote } from "../core/run.ts";
 import type { Target } from "./target.ts";
 
 /** A target whose docker calls share one SSH connection, and how to close it. */
@@ -25,11 +26,35 @@ const unshared = (target: Target): Mux => ({
   close: () => Promise.resolve(),
 });
 
-/** The wrapper script: the real ssh, plus connection sharing through a socket in `dir`. */
-export function wrapperScript(realSsh: string, dir: string): string {
+/** What the wrapper's watch needs: fleet's process, and the argv that closes the connection. */
+export interface Watch {
+  readonly pid: number;
+  readonly exit: readonly string[];
+}
+
+/**
+ * The wrapper script: the real ssh, plus connection sharing through a socket in `dir`. With
+ * `watch`, its first call also starts a watch (a shell loop, once a second) that, when fleet's
+ * process is gone however it ended (SIGKILL too), closes the shared connection and removes `dir`;
+ * it ends by itself once `dir` is gone (fleet closed the connection as usual).
+ */
+export function wrapperScript(realSsh: string, dir: string, watch?: Watch): string {
+  const d = shQuote(dir);
+  const w = shQuote(`${dir}/watch`);
   return [
     "#!/bin/sh",
     "# written by fleet for one command: share one SSH connection between docker's calls",
+    ...(watch
+      ? [
+        `if mkdir ${w} 2>/dev/null; then`,
+        "  (",
+        "    trap '' INT TERM HUP",
+        `    while kill -0 ${watch.pid} 2>/dev/null && [ -d ${w} ]; do sleep 1; done`,
+        `    if [ -d ${w} ]; then ${watch.exit.map(shQuote).join(" ")}; rm -rf ${d}; fi`,
+        "  ) </dev/null >/dev/null 2>&1 &",
+        "fi",
+      ]
+      : []),
     `exec "${realSsh}" -o ControlMaster=auto -o "ControlPath=${dir}/%C" -o ControlPersist=30 "$@"`,
     "",
   ].join("\n");
@@ -47,18 +72,16 @@ export async function shareSsh(deps: Deps, target: Target): Promise<Mux> {
   if (!real) return unshared(target);
   // a short path: unix socket paths are limited to ~100 bytes (macOS's TMPDIR is long)
   const dir = await Deno.makeTempDir({ dir: "/tmp", prefix: "fleet-ssh-" });
-  await Deno.writeTextFile(join(dir, "ssh"), wrapperScript(real, dir), { mode: 0o700 });
   const dest = host.replace(/^ssh:\/\//, "").replace(/:\d+$/, "").replace(/\/.*$/, "");
   const port = host.match(/:(\d+)(\/|$)/)?.[1];
+  const argv = (op: string) => [join(dir, "ssh"), ...(port ? ["-p", port] : []), "-O", op, dest];
+  const watch = { pid: Deno.pid, exit: argv("exit") };
+  await Deno.writeTextFile(join(dir, "ssh"), wrapperScript(real, dir, watch), { mode: 0o700 });
   const control = (op: string, title: string) =>
-    deps.runner.run(
-      {
-        kind: "query",
-        title,
-        argv: [join(dir, "ssh"), ...(port ? ["-p", port] : []), "-O", op, dest],
-      },
-      { check: false, uninterruptible: true },
-    );
+    deps.runner.run({ kind: "query", title, argv: argv(op) }, {
+      check: false,
+      uninterruptible: true,
+    });
   return {
     target: { ...target, env: { ...target.env, PATH: `${dir}:${path}` } },
     shared: true,

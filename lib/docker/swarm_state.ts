@@ -175,3 +175,21 @@ export function parseNodes(stdout: string): SwarmNode[] {
     ready: state === "ready" && availability === "active",
   }));
 }
+
+/** The host names of the swarm's nodes that are not ready (down, unknown, disconnected). */
+export async function downNodes(deps: Deps, target: Target): Promise<string[]> {
+  const r = await deps.runner.run(
+    dockerStep(target, "list nodes", ["node", "ls", "--format", "{{.Hostname}} {{.Status}}"]),
+    { check: false, uninterruptible: true },
+  );
+  return parseDownNodes(r.stdout);
+}
+
+/**
+ * The nodes whose status is not Ready, from `docker node ls --format '{{.Hostname}} {{.Status}}'`.
+ * @example parseDownNodes("n1 Ready\nn2 Down\n") // ["n2"]
+ */
+export function parseDownNodes(stdout: string): string[] {
+  return stdout.split("\n").map((l) => l.trim().split(" ")).filter((f) => f.length === 2)
+    .filter(([, status]) => status.toLowerCase() !== "ready").map(([host]) => host);
+}

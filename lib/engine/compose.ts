@@ -178,11 +178,11 @@ export const compose: Engine = {
   ],
   strategy: () => "stop → rm → up: a short outage",
   beforeTask: () => Promise.resolve(),
-  taskStep: (ctx, service, command) =>
+  taskStep: (ctx, service, command, name) =>
     composeStep(
       ctx,
       "task",
-      ["run", "--rm", "--no-deps", "-T", service, ...command],
+      ["run", "--rm", "--no-deps", "-T", ...(name ? ["--name", name] : []), service, ...command],
       `release task: ${service} ${command.join(" ")}`,
     ),
   containers: composeContainers,

@@ -177,8 +177,12 @@ export interface Engine {
   strategy(ctx: EngineContext, service: string): string;
   /** Ready the engine for the release task (Swarm: the stack's attachable network exists). */
   beforeTask(deps: Deps, ctx: EngineContext): Promise<void>;
-  /** A one-off run of `service` with the context's (new) image, env and networks; removed after. */
-  taskStep(ctx: EngineContext, service: string, command: readonly string[]): Step;
+  /**
+   * A one-off run of `service` with the context's (new) image, env and networks; removed after.
+   * `name`: its container's name on the context's target, so an interrupt can remove it (which
+   * ends the run, whatever its command does with signals).
+   */
+  taskStep(ctx: EngineContext, service: string, command: readonly string[], name?: string): Step;
   /** The running containers of `service` on the target that exec can enter, sorted by name. */
   containers(deps: Deps, ctx: EngineContext, service: string): Promise<string[]>;
   /**

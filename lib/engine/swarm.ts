@@ -142,10 +142,11 @@ export const swarm: Engine = {
   ],
   strategy: swarmStrategy,
   beforeTask: ensureNetwork,
-  taskStep: (ctx, service, command) =>
+  taskStep: (ctx, service, command, name) =>
     oneOffStep(ctx, service, command, {
       kind: "task",
       title: `release task: ${service} ${command.join(" ")}`,
+      ...(name ? { name } : {}),
     }),
   containers: async (deps, ctx, service) => {
     const r = await deps.runner.run(dockerStep(ctx.target, "list task containers", [

@@ -9,6 +9,7 @@ import { CommandError } from "../core/errors.ts";
 import type { Step } from "../core/run.ts";
 import { runStep } from "../core/steps.ts";
 import {
+  downNodes,
   serviceTasks,
   STACK_LABEL,
   stackServiceNames,
@@ -24,11 +25,18 @@ export const DOWN_WAIT = 120;
 
 /**
  * What `fleet ps` shows of a stack: each service with its running/desired replicas, image and
- * update state; the tasks that run or should, by node.
+ * update state; the tasks that run or should, by node. A task on a node that is `down` is not
+ * counted as running: the manager only remembers its last state (`running (node down)`).
  */
-export function psView(stack: string, services: SwarmService[], tasks: SwarmTask[]): PsView {
+export function psView(
+  stack: string,
+  services: SwarmService[],
+  tasks: SwarmTask[],
+  down: readonly string[] = [],
+): PsView {
   const short = (n: string) => n.slice(stack.length + 1);
-  const live = tasks.filter((t) => t.desired === "running" || t.state === "running");
+  const live = tasks.filter((t) => t.desired === "running" || t.state === "running")
+    .map((t) => down.includes(t.node) ? { ...t, state: `${t.state} (node down)` } : t);
   return {
     containers: [],
     services: services.map((s) => ({
@@ -54,11 +62,12 @@ export function psView(stack: string, services: SwarmService[], tasks: SwarmTask
 export async function stackPs(deps: Deps, ctx: EngineContext): Promise<PsView> {
   const names = await stackServiceNames(deps, ctx.target, ctx.project);
   if (names.length === 0) return { containers: [], services: [], tasks: [] };
-  const [{ services }, { tasks }] = await Promise.all([
+  const [{ services }, { tasks }, down] = await Promise.all([
     stackServices(deps, ctx.target, names),
     serviceTasks(deps, ctx.target, names),
+    downNodes(deps, ctx.target),
   ]);
-  return psView(ctx.project, services, tasks);
+  return psView(ctx.project, services, tasks, down);
 }
 
 /** `docker service logs` of each service (all of the stage's when none is named). */

@@ -96,13 +96,21 @@ export function oneOffStep(
   ctx: EngineContext,
   service: string,
   command: readonly string[],
-  o: { kind: StepKind; title?: string; image?: string; tty?: boolean; stdin?: boolean },
+  o: {
+    kind: StepKind;
+    title?: string;
+    image?: string;
+    tty?: boolean;
+    stdin?: boolean;
+    name?: string;
+  },
 ): Step {
   const env = envArgs(ctx, service);
   const image = o.image ?? imagesOfModel(ctx.model)[service];
   const step = dockerStep(ctx.target, o.title ?? `run ${service}`, [
     "run",
     "--rm",
+    ...(o.name ? ["--name", o.name] : []),
     "--network",
     stackNetwork(ctx),
     "--label",

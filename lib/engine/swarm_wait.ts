@@ -84,9 +84,14 @@ async function verdict(
     stackServices(deps, ctx.target, names),
     serviceTasks(deps, ctx.target, names),
   ]);
-  if (s.services.length === 0 && s.result.code !== 0) {
-    // the manager did not answer (a leader election, a node going away): ask again
-    const why = tail(s.result.stderr, 1) || `exit ${s.result.code}`;
+  const failed = s.result.code !== 0 && s.services.length === 0 ? s.result : t.result;
+  if (
+    (s.services.length === 0 && s.result.code !== 0) ||
+    (t.tasks.length === 0 && t.result.code !== 0)
+  ) {
+    // the manager did not answer (a leader election, a node going away, a Ctrl-C that ended the
+    // query): ask again; no verdict from half an answer
+    const why = tail(failed.stderr, 1) || `exit ${failed.code}`;
     return { kind: "waiting", service: names[0], why: `the manager did not answer: ${why}` };
   }
   const v = judgeStack(s.services, t.tasks, names, elapsed, earlier);

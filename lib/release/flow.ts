@@ -8,10 +8,11 @@
 import type { Deps } from "../core/deps.ts";
 import { CommandError, InterruptedError, withResult } from "../core/errors.ts";
 import { SetupError } from "../core/errors.ts";
-import { showStep, type Step } from "../core/run.ts";
+import { showStep, type Step, StepInterrupted } from "../core/run.ts";
+import { dockerStep } from "../docker/target.ts";
 import { runStep } from "../core/steps.ts";
 import { confirmOrCancel } from "../core/ui.ts";
-import { withDigests } from "../docker/queries.ts";
+import { listContainers, withDigests } from "../docker/queries.ts";
 import {
   type Engine,
   type EngineContext,
@@ -20,14 +21,14 @@ import {
 } from "../engine/engine.ts";
 import { releaseId } from "./history.ts";
 import { keep, protect } from "./kept_images.ts";
-import { takeLock, unlock } from "./lock.ts";
-import { record } from "./record.ts";
+import { holderProcess, releaseLock, takeLock } from "./lock.ts";
+import { record, recordOrWarn } from "./record.ts";
 import { autoRollback, rollbackTarget } from "./rollback.ts";
 import type { Attempt, FlowOptions, Images, ReleaseResult, Selection } from "./types.ts";
 import { refuseWithoutTerminal } from "./confirm.ts";
 import { showPlan, showState } from "./view.ts";
 import { gitCommit, whoAmI } from "./who.ts";
-import { hookSteps, runHooks } from "./hooks.ts";
+import { HookError, hookSteps, runHooks } from "./hooks.ts";
 import { pruneHistory } from "./retention.ts";
 
 /** The engine's release steps for `services` (a pull first when `toPull` has some). */
@@ -59,15 +60,18 @@ export async function runRelease(
   const id = releaseId(now);
   const base = { ...baseResult(ctx, sel), release: id };
   const hooks = (which: "pre" | "post", result: string) =>
-    hookSteps(ctx.stage, which, { release: id, result, services: sel.services });
+    hookSteps(ctx.stage, which, { release: id, result, services: sel.services }, ctx.secretEnv);
   let steps = planSteps(engine, ctx, sel.services, sel.toPull, o, true);
-  const task = sel.kind === "deploy" ? taskOf(engine, ctx) : undefined;
+  const task = sel.kind === "deploy" ? taskOf(engine, ctx, id) : undefined;
   if (o.dryRun) {
     // a dry run starts no process (start-up stays fast); the deploy itself checks the model first
+    // in the order they run: the task after the pull, before anything stops
+    const pulls = steps.filter((s) => s.kind === "pull");
     const all = [
       ...hooks("pre", "pending"),
-      ...steps,
+      ...pulls,
       ...(task ? [task] : []),
+      ...steps.filter((s) => s.kind !== "pull"),
       ...hooks("post", "ok"),
     ];
     const how = base.services.map((s) => ({ ...s, strategy: engine.strategy(ctx, s.name) }));
@@ -84,7 +88,7 @@ export async function runRelease(
     release: id,
     result: "pending",
     services: sel.services,
-  });
+  }, ctx.secretEnv);
   let result: ReleaseResult = base;
   try {
     result = await locked(deps, engine, ctx, sel, steps, o, { id, now, local });
@@ -97,29 +101,32 @@ export async function runRelease(
   return result;
 }
 
-/** The release's task step (`tasks.pre_deploy`), if the stage has one. */
-function taskOf(engine: Engine, ctx: EngineContext): Step | undefined {
+/** The release's task step (`tasks.pre_deploy`), if the stage has one; its container named by release. */
+function taskOf(engine: Engine, ctx: EngineContext, release: string): Step | undefined {
   const t = ctx.stage.task;
-  return t ? engine.taskStep(ctx, t.service, t.command) : undefined;
+  return t ? engine.taskStep(ctx, t.service, t.command, taskContainer(ctx, release)) : undefined;
 }
 
+const taskContainer = (ctx: EngineContext, release: string) => `${ctx.project}-task-${release}`;
+
 /**
- * post_deploy hooks with the result. One that fails after a good release is an error (exit 1)
- * though the release stands; after a failed one it is a warning beside the release's error.
+ * post_deploy hooks with the result. One that fails after a good release is a HookError (exit 1)
+ * whose result is still the release's, the hook's failure beside it; after a failed one, a warning.
  */
 async function postHooks(deps: Deps, ctx: EngineContext, r: ReleaseResult, failed?: unknown) {
   const v = { release: r.release ?? "", result: r.result, services: r.services.map((s) => s.name) };
   try {
-    await runHooks(deps, ctx.stage, "post", v);
+    await runHooks(deps, ctx.stage, "post", v, ctx.secretEnv);
   } catch (e) {
     if (failed) return deps.ui.warn(`post_deploy hook failed too: ${(e as Error).message}`);
+    const error = (e as Error).message; // "post_deploy hook: <argv> failed (exit 3)"
     throw withResult(
-      new CommandError(
-        `post_deploy hook failed: ${(e as Error).message}; release ${r.release} stands`,
+      new HookError(
+        `${error}; release ${r.release} stands (${r.result})`,
         [],
         e instanceof CommandError ? e.stderrTail : "",
       ),
-      r,
+      { ...r, hook: { which: "post_deploy", error } },
     );
   }
 }
@@ -134,25 +141,33 @@ async function locked(
   o: FlowOptions,
   r: { id: string; now: Date; local: Promise<[string, string]> },
 ): Promise<ReleaseResult> {
-  const base = { ...baseResult(ctx, sel), release: r.id };
   const now = r.now;
   const pull = steps.find((s) => s.kind === "pull");
   const pulled = pull ? runStep(deps, pull) : Promise.resolve();
   // before the lock: a missing or unfit image changes nothing; Swarm pins the model to digests
   const resolved = await engine.resolve(deps, ctx, sel, o.pull, pulled);
-  const fresh = resolved.images;
+  let fresh = resolved.images;
   ctx = resolved.ctx;
-  const task = sel.kind === "deploy" ? taskOf(engine, ctx) : undefined;
+  const task = sel.kind === "deploy" ? taskOf(engine, ctx, r.id) : undefined;
   const [who, commit] = await r.local;
-  const info = { holder: who, since: now.toISOString(), command: sel.kind };
+  // the machine and process: `fleet unlock` there refuses while this process still runs
+  const info = { holder: who, since: now.toISOString(), command: sel.kind, ...holderProcess() };
   // what runs now is read while the lock is taken; read again if the lock had to be waited for
   const early = engine.running(deps, ctx, sel.services);
   early.catch(() => {});
-  const waited = await takeLock(deps, ctx, fresh[sel.services[0]].id, info, o.lockWait);
+  const lock = await takeLock(deps, ctx, fresh[sel.services[0]].id, info, o.lockWait);
+  const waited = lock.waited;
   let recorded = false;
   let pruned = false;
   try {
-    const running = waited ? await engine.running(deps, ctx, sel.services) : await early;
+    const next = sel.reselect ? await sel.reselect() : undefined;
+    const changed = next !== undefined && !sameTarget(next.sel, sel);
+    if (changed) {
+      // what runs changed while this rollback waited for the lock: its target is chosen again
+      sel = next.sel;
+      ({ images: fresh, ctx } = await engine.resolve(deps, next.ctx, sel, false));
+    }
+    const running = waited || changed ? await engine.running(deps, ctx, sel.services) : await early;
     // an image that is the one deployed has its digest already, as has one the engine names by
     // digest (Swarm); only the others are inspected
     const same = (s: string) => running[s].id === fresh[s]?.id;
@@ -169,7 +184,11 @@ async function locked(
     const services = o.changedOnly
       ? sel.services.filter((s) => before[s]?.id !== fresh[s].id)
       : [...sel.services];
-    const result: ReleaseResult = { ...base, services: outcomes(sel, before, fresh, services) };
+    const result: ReleaseResult = {
+      ...baseResult(ctx, sel),
+      release: r.id,
+      services: outcomes(sel, before, fresh, services),
+    };
     showPlan(deps.ui, engine, ctx, sel, before, fresh, services);
     if (task) deps.ui.info(`    then, before anything stops: ${task.title}`);
     if (services.length === 0) {
@@ -193,9 +212,13 @@ async function locked(
     return done;
   } finally {
     if (recorded && !pruned) await pruneHistory(deps, ctx).catch(() => 0);
-    await unlock(deps, ctx.target, ctx.project);
+    await releaseLock(deps, ctx.target, lock.id); // ours only: never a lock taken after an unlock
   }
 }
+
+/** Whether two selections deploy the same images (a rollback's target chosen again). */
+const sameTarget = (a: Selection, b: Selection) =>
+  a.note === b.note && JSON.stringify(a.images) === JSON.stringify(b.images);
 
 function baseResult(ctx: EngineContext, sel: Selection): ReleaseResult {
   return {
@@ -237,7 +260,7 @@ async function release(
     await a.engine.apply(deps, ctx, steps, services, o.timeout);
   } catch (e) {
     if (e instanceof InterruptedError) {
-      throw await interrupted(a, e, result, "interrupted (Ctrl-C)");
+      throw await interrupted(a, e, result, interruptNote(a.deps));
     }
     return await failed(a, e as Error, result);
   }
@@ -249,11 +272,33 @@ async function release(
   return { ...result, result: "ok" };
 }
 
-/** After an interrupt: show which release each service is on, record it, pass the error on. */
+/**
+ * After an interrupt: finish a stop that was under way (the engine completes it anyway, so the
+ * state reported is the one that lasts), show which release each service is on (or that it is
+ * stopped), and record it with the images that really run; then pass the error on.
+ */
 async function interrupted(a: Attempt, e: Error, result: ReleaseResult, note: string) {
-  const now = await a.engine.running(a.deps, a.ctx, a.services);
-  showState(a.deps.ui, a.ctx.stage.name, a.services, now, a.before, a.fresh);
-  await record(a, { kind: a.sel.kind, result: "interrupted", images: a.fresh, note });
+  const { deps, ctx } = a;
+  let why = note;
+  if (e instanceof StepInterrupted && e.step.kind === "stop") {
+    deps.ui.warn("interrupted while stopping: finishing the stop (the engine completes it anyway)");
+    await deps.runner.run(e.step, { uninterruptible: true, check: false }).catch(() => undefined);
+    why = `${note} during stop`;
+  }
+  const [now, all] = await Promise.all([
+    a.engine.running(deps, ctx, a.services),
+    listContainers(deps, ctx.target, ctx.project).catch(() => []), // a Compose project's
+  ]);
+  const stopped = a.services.filter((s) =>
+    all.some((c) => c.service === s) && !all.some((c) => c.service === s && c.state === "running")
+  );
+  showState(deps.ui, ctx.stage.name, a.services, now, a.before, a.fresh, stopped);
+  const images = Object.fromEntries(a.services.flatMap((s) => {
+    if (!now[s] || stopped.includes(s)) return []; // nothing of it runs
+    return [[s, now[s].id === a.before[s]?.id ? a.before[s] : a.fresh[s] ?? now[s]]];
+  }));
+  const down = stopped.length ? `; stopped: ${stopped.join(", ")}` : "";
+  await record(a, { kind: a.sel.kind, result: "interrupted", images, note: why + down });
   return withResult(e, { ...result, result: "interrupted", error: e.message });
 }
 
@@ -264,8 +309,9 @@ async function interrupted(a: Attempt, e: Error, result: ReleaseResult, note: st
 async function failed(a: Attempt, e: Error, result: ReleaseResult): Promise<never> {
   const { ctx, sel, o } = a;
   const stage = ctx.stage.name;
+  // a record that cannot be written is a warning: it must not hide what happened, nor stop a rollback
   const rec = (r: "failed" | "rolled-back", note = e.message) =>
-    record(a, { kind: sel.kind, result: r, images: a.fresh, note });
+    recordOrWarn(a, { kind: sel.kind, result: r, images: a.fresh, note });
   if (e instanceof RolledBackByEngine) {
     // Swarm put the previous version back by itself: fleet records that, and rolls back nothing
     await rec("rolled-back");
@@ -288,7 +334,7 @@ async function failed(a: Attempt, e: Error, result: ReleaseResult): Promise<neve
   }
   if (e instanceof SetupError) {
     // the machine cannot run a release (no compose, the engine gone): nor a rollback; say so
-    await rec("failed").catch(() => {});
+    await rec("failed");
     throw withResult(e, { ...result, result: "failed", error: e.message });
   }
   const to = o.rollback ? await rollbackTarget(a) : { services: [] };
@@ -311,7 +357,12 @@ async function failed(a: Attempt, e: Error, result: ReleaseResult): Promise<neve
     await autoRollback(a, to, rb);
   } catch (err) {
     if (err instanceof InterruptedError) {
-      throw await interrupted(a, err, result, "interrupted during the automatic rollback");
+      throw await interrupted(
+        a,
+        err,
+        result,
+        `${interruptNote(a.deps)} during the automatic rollback`,
+      );
     }
     await rec("failed", `${e.message}; the rollback failed too`);
     throw withResult(err, {
@@ -335,13 +386,33 @@ async function failed(a: Attempt, e: Error, result: ReleaseResult): Promise<neve
   );
 }
 
-/** The release task: a non-zero exit stops the deploy with nothing stopped, recorded as failed. */
+/**
+ * The release task: a non-zero exit stops the deploy with nothing stopped, recorded as failed.
+ * An interrupt removes the task's container (so the run ends whatever its command does with
+ * signals) and is recorded as interrupted.
+ */
 async function releaseTask(a: Attempt, task: Step, result: ReleaseResult): Promise<void> {
+  const { deps, ctx } = a;
+  const name = taskContainer(ctx, a.meta.id);
+  const remove = () =>
+    deps.runner.run(dockerStep(ctx.target, "stop the release task", ["rm", "--force", name]), {
+      check: false,
+      uninterruptible: true,
+    }).catch(() => undefined);
+  let removed: Promise<unknown> = Promise.resolve();
+  const onAbort = () => (removed = remove());
+  deps.signal?.addEventListener("abort", onAbort, { once: true });
   try {
-    await a.engine.beforeTask(a.deps, a.ctx);
-    await runStep(a.deps, task);
+    await a.engine.beforeTask(deps, ctx);
+    await runStep(deps, task);
   } catch (e) {
-    if (e instanceof InterruptedError) throw withResult(e, { ...result, result: "interrupted" });
+    if (e instanceof InterruptedError) {
+      await removed;
+      const note = `${interruptNote(deps)} during the release task; nothing was stopped`;
+      deps.ui.warn(`${note}; the deploy lock is released`);
+      await recordOrWarn(a, { kind: a.sel.kind, result: "interrupted", images: a.before, note });
+      throw withResult(e, { ...result, result: "interrupted", error: note });
+    }
     const why = `release task failed: ${(e as Error).message}`;
     await record(a, { kind: a.sel.kind, result: "failed", images: a.fresh, note: why });
     throw withResult(
@@ -350,7 +421,15 @@ async function releaseTask(a: Attempt, task: Step, result: ReleaseResult): Promi
       }),
       { ...result, result: "failed", error: why },
     );
+  } finally {
+    deps.signal?.removeEventListener("abort", onAbort);
   }
+}
+
+/** How the run was interrupted: Ctrl-C (SIGINT) or SIGTERM, as the signal's reason says. */
+function interruptNote(deps: Deps): string {
+  const reason = deps.signal?.reason;
+  return reason instanceof InterruptedError ? reason.message : "interrupted";
 }
 
 const tailOf = (e: unknown) => (e instanceof CommandError ? e.stderrTail : "");

@@ -60,35 +60,80 @@ export function releaseLabels(r: Release, modelAside?: string): string[] {
   return Object.entries(l).flatMap(([k, v]) => ["--label", `${P}${k}=${v}`]);
 }
 
+/** A record on the host that fleet cannot read: listed as such, never used (rollback, pruning). */
+export interface UnreadableRelease {
+  readonly id: string;
+  readonly project: string;
+  /** What is wrong with it: `services: not an object (null)`. */
+  readonly problem: string;
+}
+
+const KINDS: readonly string[] = ["deploy", "rollback", "auto-rollback"];
+const RESULTS: readonly string[] = ["ok", "failed", "rolled-back", "interrupted"];
+
+/** The services of a record, or what is wrong with them (each one `{ ref, id[, digest] }`). */
+function servicesOf(json: string | undefined): Record<string, ReleaseImage> | string {
+  if (json === undefined) return "services: missing";
+  let v: unknown;
+  try {
+    v = JSON.parse(json);
+  } catch {
+    return "services: not JSON";
+  }
+  if (typeof v !== "object" || v === null || Array.isArray(v)) {
+    return `services: not an object (${JSON.stringify(v)})`;
+  }
+  for (const [name, i] of Object.entries(v)) {
+    const ok = typeof i === "object" && i !== null && typeof i.ref === "string" &&
+      typeof i.id === "string" && (i.digest === undefined || typeof i.digest === "string");
+    if (!ok) return `services.${name}: not { ref, id } (${JSON.stringify(i)})`;
+  }
+  return v as Record<string, ReleaseImage>;
+}
+
 /**
- * Decode a release from volume labels (undefined when they are not fleet's); `models: false`
- * leaves its model out (pruning needs none, and each one is a gunzip).
+ * Decode a release from volume labels, strictly: undefined when they are not fleet's, an
+ * UnreadableRelease when they are but do not parse (a hand-made or damaged record); `models:
+ * false` leaves its model out (pruning needs none, and each one is a gunzip).
+ * @example parseRelease({ "dev.fleet.release.id": "r1", "dev.fleet.release.project": "a-dev", "dev.fleet.release.services": "null" }) // { id: "r1", project: "a-dev", problem: "services: not an object (null)" }
  */
 export function parseRelease(
   labels: Record<string, string>,
   opts: { models?: boolean } = {},
-): Release | undefined {
+): Release | UnreadableRelease | undefined {
   const g = (k: string) => labels[P + k];
-  const model = opts.models === false ? undefined : modelOf(labels, P);
   if (!g("id") || !g("project")) return undefined;
-  let services = {};
+  const bad = (problem: string) => ({ id: g("id"), project: g("project"), problem });
+  const services = servicesOf(g("services"));
+  if (typeof services === "string") return bad(services);
+  const kind = g("kind") ?? "deploy";
+  if (!KINDS.includes(kind)) return bad(`kind: ${JSON.stringify(kind)}`);
+  const result = g("result") ?? "ok";
+  if (!RESULTS.includes(result)) return bad(`result: ${JSON.stringify(result)}`);
+  let model: string | undefined;
   try {
-    services = JSON.parse(g("services") ?? "{}");
-  } catch { /* an unreadable record still lists */ }
+    model = opts.models === false ? undefined : modelOf(labels, P);
+  } catch {
+    return bad("model: unreadable");
+  }
   return {
     id: g("id"),
     project: g("project"),
     time: g("time") ?? "",
     who: g("who") ?? "",
     commit: g("commit") ?? "",
-    kind: (g("kind") ?? "deploy") as Release["kind"],
-    result: (g("result") ?? "ok") as Release["result"],
+    kind: kind as Release["kind"],
+    result: result as Release["result"],
     services,
     ...(g("note") ? { note: g("note") } : {}),
     ...(model ? { model } : {}),
     ...(g("model.in") ? { modelIn: g("model.in") } : {}),
   };
 }
+
+/** Whether a parsed record is unreadable. */
+export const isUnreadable = (r: Release | UnreadableRelease): r is UnreadableRelease =>
+  "problem" in r;
 
 /**
  * Write a release record on the host. A model too large for labels on argv is kept aside in a
@@ -124,6 +169,19 @@ export async function listReleases(
   project: string,
   opts: { models?: boolean } = {},
 ): Promise<Release[]> {
+  return (await readHistory(deps, target, project, opts)).releases;
+}
+
+/**
+ * The history of a Compose project on the host, newest first: the releases, and the records
+ * that do not parse (listed apart, so one damaged record hides nothing and disables nothing).
+ */
+export async function readHistory(
+  deps: Deps,
+  target: Target,
+  project: string,
+  opts: { models?: boolean } = {},
+): Promise<{ releases: Release[]; unreadable: UnreadableRelease[] }> {
   const names = (await deps.runner.run(
     dockerStep(target, "list releases", [
       "volume",
@@ -134,7 +192,7 @@ export async function listReleases(
     ]),
     { uninterruptible: true },
   )).stdout.split("\n").map((s) => s.trim()).filter(Boolean);
-  if (names.length === 0) return [];
+  if (names.length === 0) return { releases: [], unreadable: [] };
   const r = await deps.runner.run(
     dockerStep(target, "read releases", [
       "volume",
@@ -145,9 +203,19 @@ export async function listReleases(
     ]),
     { uninterruptible: true },
   );
-  const releases = r.stdout.split("\n").filter((l) => l.startsWith("{"))
-    .map((l) => parseRelease(JSON.parse(l), opts))
-    .filter((x): x is Release => x !== undefined && x.project === project)
+  const all = r.stdout.split("\n").filter((l) => l.startsWith("{"))
+    .map((l) => parseRelease(labelsOf(l), opts))
+    .filter((x): x is Release | UnreadableRelease => x !== undefined && x.project === project)
     .sort((a, b) => b.id.localeCompare(a.id));
-  return opts.models === false ? releases : await withModelsAside(deps, target, releases);
+  const releases = all.filter((x): x is Release => !isUnreadable(x));
+  return {
+    releases: opts.models === false ? releases : await withModelsAside(deps, target, releases),
+    unreadable: all.filter(isUnreadable),
+  };
+}
+
+/** A volume's labels from its `{{json .Labels}}` line (`null` when it has none). */
+function labelsOf(line: string): Record<string, string> {
+  const v = JSON.parse(line);
+  return typeof v === "object" && v !== null ? v : {};
 }

@@ -4,6 +4,7 @@
  * FLEET_SERVICES in their environment.
  */
 import type { Deps } from "../core/deps.ts";
+import { CommandError } from "../core/errors.ts";
 import type { Step } from "../core/run.ts";
 import { runStep } from "../core/steps.ts";
 import type { Stage } from "../config/stage.ts";
@@ -17,10 +18,17 @@ export interface HookVars {
 }
 
 /**
- * The steps of a stage's `pre_deploy` or `post_deploy` hooks.
+ * The steps of a stage's `pre_deploy` or `post_deploy` hooks. `secrets` are the stage's resolved
+ * variables (the release's secretEnv): a hook inherits them from fleet's environment anyway, and
+ * as the step's secretEnv its output and error tail show them masked, like every other output.
  * @example hookSteps(stage, "post", v)[0].env // { FLEET_STAGE: "live", FLEET_RELEASE: "r…", … }
  */
-export function hookSteps(stage: Stage, which: "pre" | "post", v: HookVars): Step[] {
+export function hookSteps(
+  stage: Stage,
+  which: "pre" | "post",
+  v: HookVars,
+  secrets: Readonly<Record<string, string>> = {},
+): Step[] {
   return stage.hooks[which].map((argv) => ({
     kind: "hook",
     title: `${which}_deploy hook: ${argv.join(" ")}`,
@@ -32,6 +40,7 @@ export function hookSteps(stage: Stage, which: "pre" | "post", v: HookVars): Ste
       FLEET_RESULT: v.result,
       FLEET_SERVICES: v.services.join(","),
     },
+    ...(Object.keys(secrets).length ? { secretEnv: secrets } : {}),
   }));
 }
 
@@ -41,6 +50,13 @@ export async function runHooks(
   stage: Stage,
   which: "pre" | "post",
   v: HookVars,
+  secrets: Readonly<Record<string, string>> = {},
 ): Promise<void> {
-  for (const step of hookSteps(stage, which, v)) await runStep(deps, step);
+  for (const step of hookSteps(stage, which, v, secrets)) await runStep(deps, step);
 }
+
+/**
+ * A post_deploy hook failed after the release was done: the release's own result stands (the
+ * result this error carries says it, with the hook's failure beside it); the exit code is 1.
+ */
+export class HookError extends CommandError {}

@@ -1,8 +1,9 @@
 /**
  * The deploy lock of a stage, on its host: a container that is created but never started.
  * Container names are unique per engine, so `docker create --name` is an atomic test-and-set;
- * its labels say who holds it and since when. It is never taken over silently: a stale one is
- * removed with `fleet unlock`.
+ * its labels say who holds it and since when, and from which machine and process. It is never
+ * taken over silently: a stale one is removed with `fleet unlock`. A release removes only the
+ * lock it took (by container ID), never one another deploy took after an unlock.
  */
 import type { Deps } from "../core/deps.ts";
 import { CommandError, FleetError } from "../core/errors.ts";
@@ -15,6 +16,9 @@ export interface LockInfo {
   readonly holder: string;
   readonly since: string;
   readonly command: string;
+  /** The machine (host name) and process ID of the fleet that holds it, where recorded. */
+  readonly machine?: string;
+  readonly pid?: number;
 }
 
 const L = "dev.fleet.lock.";
@@ -22,14 +26,17 @@ const L = "dev.fleet.lock.";
 /** The lock container's name for a Compose project. */
 export const lockName = (project: string) => `fleet-lock-${project}`;
 
-/** Try to take the lock once: true when taken, "free" when it was released meanwhile (try again), else who holds it. */
+/**
+ * Try to take the lock once: `{ taken: <its container ID> }`, "free" when it was released
+ * meanwhile (try again), else who holds it.
+ */
 export async function tryLock(
   deps: Deps,
   target: Target,
   project: string,
   image: string,
   info: LockInfo,
-): Promise<true | "free" | LockInfo> {
+): Promise<{ taken: string } | "free" | LockInfo> {
   const r = await deps.runner.run(
     dockerStep(target, "take deploy lock", [
       "create",
@@ -43,6 +50,8 @@ export async function tryLock(
       `${L}since=${info.since}`,
       "--label",
       `${L}command=${info.command}`,
+      ...(info.machine ? ["--label", `${L}machine=${info.machine}`] : []),
+      ...(info.pid ? ["--label", `${L}pid=${info.pid}`] : []),
       "--network",
       "none",
       "--entrypoint",
@@ -51,7 +60,8 @@ export async function tryLock(
     ], "lock"),
     { check: false },
   );
-  if (r.code === 0) return true;
+  // `docker create` prints the container's ID: what this process releases, and nothing else
+  if (r.code === 0) return { taken: r.stdout.trim() || lockName(project) };
   const held = await readLock(deps, target, project);
   if (held) return held;
   // the name was taken, and is free again: its holder let go between our two calls
@@ -86,24 +96,37 @@ export async function readLock(
     );
   }
   const labels = JSON.parse(r.stdout.trim() || "{}") as Record<string, string>;
+  const pid = Number(labels[L + "pid"]);
   return {
     holder: labels[L + "holder"] ?? "unknown",
     since: labels[L + "since"] ?? "unknown",
     command: labels[L + "command"] ?? "",
+    ...(labels[L + "machine"] ? { machine: labels[L + "machine"] } : {}),
+    ...(Number.isSafeInteger(pid) && pid > 0 ? { pid } : {}),
   };
 }
 
-/** Release the lock (runs even after an interrupt). */
+/** Remove the stage's lock, whoever holds it (`fleet unlock`; runs even after an interrupt). */
 export async function unlock(deps: Deps, target: Target, project: string): Promise<void> {
+  await releaseLock(deps, target, lockName(project));
+}
+
+/**
+ * Release the lock this process took: `id` is its container ID (tryLock), so a lock that was
+ * removed meanwhile (`fleet unlock`) and taken by another deploy stays theirs. Runs even after an
+ * interrupt.
+ */
+export async function releaseLock(deps: Deps, target: Target, id: string): Promise<void> {
   await deps.runner.run(
-    dockerStep(target, "release deploy lock", ["rm", "--force", lockName(project)], "lock"),
+    dockerStep(target, "release deploy lock", ["rm", "--force", id], "lock"),
     { check: false, uninterruptible: true },
   );
 }
 
 /**
  * Take the stage's lock, waiting up to `waitSec` for another deploy's; a lock still held then is
- * a FleetError naming its holder, command and time. Resolves to whether it had to wait.
+ * a FleetError naming its holder, command and time. Resolves to the lock's container ID (what to
+ * release) and whether it had to wait.
  */
 export async function takeLock(
   deps: Deps,
@@ -111,12 +134,12 @@ export async function takeLock(
   image: string,
   info: LockInfo,
   waitSec: number,
-): Promise<boolean> {
+): Promise<{ id: string; waited: boolean }> {
   const deadline = deps.now().getTime() + waitSec * 1000;
   for (let announced = false;;) {
     const r = await tryLock(deps, ctx.target, ctx.project, image, info);
-    if (r === true) return announced;
     if (r === "free") continue;
+    if ("taken" in r) return { id: r.taken, waited: announced };
     const msg = `${ctx.stage.name} is locked by ${r.holder} (${
       r.command || "deploy"
     }) since ${r.since}`;
@@ -130,4 +153,34 @@ export async function takeLock(
     announced = true;
     await deps.sleep(1000, deps.signal);
   }
+}
+
+/** This process as a lock's holder: its machine (host name) and process ID, where readable. */
+export function holderProcess(): { machine?: string; pid?: number } {
+  try {
+    return { machine: Deno.hostname(), pid: Deno.pid };
+  } catch {
+    return {}; // no --allow-sys (a library user's choice): the lock says who, not which process
+  }
+}
+
+/**
+ * Whether a lock's holder is evidently still at work: it was taken on this machine by a process
+ * that still runs, and that process is a fleet (deno or fleet in its command line, so a reused
+ * process ID does not count). Anything unknown is "not evidently alive".
+ */
+export async function holderAlive(deps: Deps, held: LockInfo): Promise<boolean> {
+  const me = holderProcess();
+  if (!held.pid || !held.machine || held.machine !== me.machine || held.pid === me.pid) {
+    return false;
+  }
+  const r = await deps.runner.run(
+    {
+      kind: "query",
+      title: "is the lock's holder running",
+      argv: ["ps", "-p", String(held.pid), "-o", "args="],
+    },
+    { check: false },
+  ).catch(() => undefined);
+  return r?.code === 0 && /\b(deno|fleet)/.test(r.stdout);
 }

@@ -26,3 +26,12 @@ export function record(a: Attempt, r: RecordInput): Promise<void> {
     model: r.model ?? a.ctx.model,
   });
 }
+
+/** Write a record where failing to must not change what happens next (a rollback): a warning. */
+export async function recordOrWarn(a: Attempt, r: RecordInput): Promise<void> {
+  try {
+    await record(a, r);
+  } catch (e) {
+    a.deps.ui.warn(`could not record ${r.id ?? a.meta.id} as ${r.result}: ${(e as Error).message}`);
+  }
+}

@@ -5,7 +5,7 @@
 import type { PsContainer } from "../docker/compose_ps.ts";
 import type { PsService, PsTask } from "../docker/swarm_state.ts";
 import type { ProxyRoute } from "../engine/proxy_caddy.ts";
-import type { Release } from "./history.ts";
+import type { Release, UnreadableRelease } from "./history.ts";
 import type { LockInfo } from "./lock.ts";
 
 /** What `fleet ps` returns: the stage's containers; a Swarm stage's services and tasks. */
@@ -29,6 +29,8 @@ export interface HistoryResult {
   /** How many releases the host keeps (the stage's `keep:`). */
   readonly keep: number;
   readonly releases: readonly Release[];
+  /** Records on the host that do not parse: listed apart, never a rollback target. */
+  readonly unreadable: readonly UnreadableRelease[];
 }
 
 /** What `fleet down` returns: the project whose containers were removed (volumes are kept). */

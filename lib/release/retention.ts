@@ -5,13 +5,16 @@
 import type { Deps } from "../core/deps.ts";
 import { dockerStep } from "../docker/target.ts";
 import type { EngineContext } from "../engine/engine.ts";
-import { keepTag, listReleases, type Release } from "./history.ts";
+import { isUnreadable, keepTag, readHistory, type Release } from "./history.ts";
 
 /**
  * The records beyond the newest `keep` (releases are listed newest first).
  * @example excess([r3, r2, r1], 2) // [r1]
  */
-export function excess(releases: readonly Release[], keep: number): Release[] {
+export function excess<R extends { readonly id: string }>(
+  releases: readonly R[],
+  keep: number,
+): R[] {
   return releases.slice(Math.max(0, keep));
 }
 
@@ -24,11 +27,13 @@ export async function pruneHistory(
   ctx: EngineContext,
   writing?: string,
 ): Promise<number> {
-  const listed = (await listReleases(deps, ctx.target, ctx.project, { models: false })).filter((
-    r,
-  ) => r.id !== writing);
-  const old = excess(listed, writing ? ctx.stage.keep - 1 : ctx.stage.keep);
-  if (old.length === 0) return 0;
+  const h = await readHistory(deps, ctx.target, ctx.project, { models: false });
+  // an unreadable record counts, and goes in its turn (it has no kept tags to find)
+  const listed = [...h.releases, ...h.unreadable].filter((r) => r.id !== writing)
+    .sort((a, b) => b.id.localeCompare(a.id));
+  const gone = excess(listed, writing ? ctx.stage.keep - 1 : ctx.stage.keep);
+  const old = gone.filter((r): r is Release => !isUnreadable(r));
+  if (gone.length === 0) return 0;
   const run = (title: string, args: string[]) =>
     deps.runner.run(dockerStep(ctx.target, title, args, "record"), {
       check: false,
@@ -43,11 +48,11 @@ export async function pruneHistory(
       "volume",
       "rm",
       "--force",
-      ...old.map((r) => `fleet-release-${r.project}-${r.id}`),
+      ...gone.map((r) => `fleet-release-${r.project}-${r.id}`),
     ]),
     aside.length ? run("drop old release models", ["rm", "--force", ...aside]) : undefined,
   ]);
   // a tag is only a name: the image goes when nothing else (a container, a tag) uses it
   if (tags.length) await run("drop old kept images", ["rmi", ...tags]);
-  return old.length;
+  return gone.length;
 }

@@ -10,7 +10,7 @@ import { inspectImages } from "../docker/queries.ts";
 import type { Engine, EngineContext } from "../engine/engine.ts";
 import { keepTag, listReleases, type Release } from "./history.ts";
 import { prevTag } from "./kept_images.ts";
-import { record } from "./record.ts";
+import { recordOrWarn } from "./record.ts";
 import type { Attempt } from "./types.ts";
 
 /** What an automatic rollback can go back to: services with a good recorded release, its model. */
@@ -28,7 +28,17 @@ export interface RollbackTarget {
  * never succeeded (a failed first deploy left its containers) is no rollback target.
  */
 export async function rollbackTarget(a: Attempt): Promise<RollbackTarget> {
-  const releases = await listReleases(a.deps, a.ctx.target, a.ctx.project);
+  let releases: Release[];
+  try {
+    releases = await listReleases(a.deps, a.ctx.target, a.ctx.project);
+  } catch (e) {
+    if (e instanceof InterruptedError) throw e;
+    // bookkeeping never stops a rollback: what ran before is put back, with the stage file's model
+    a.deps.ui.warn(
+      `cannot read the history (${(e as Error).message}): rolling back to what ran before`,
+    );
+    return { services: a.services.filter((s) => a.before[s]) };
+  }
   const good = releases.filter((r) => r.result === "ok");
   const services = a.services.filter((s) =>
     a.before[s] && good.some((r) => r.services[s]?.id === a.before[s].id)
@@ -56,7 +66,7 @@ export async function autoRollback(a: Attempt, to: RollbackTarget, id: string): 
   }));
   const rb = previousContext(a, to, images);
   const rec = (result: Release["result"], note: string) =>
-    record(a, { kind: "auto-rollback", result, images: a.before, note, model: rb.model, id });
+    recordOrWarn(a, { kind: "auto-rollback", result, images: a.before, note, model: rb.model, id });
   try {
     if (gone.length) {
       for (const step of engine.removeSteps(rb, gone)) await runStep(deps, step);

@@ -32,6 +32,11 @@ export interface Selection {
   readonly toPull: readonly string[];
   readonly unpullable: readonly string[];
   readonly note?: string;
+  /**
+   * A rollback to "the previous release": chooses its target again once the lock is held, since
+   * a release it waited for (`--lock-wait`) or that ended meanwhile changed what runs.
+   */
+  readonly reselect?: () => Promise<{ sel: Selection; ctx: EngineContext }>;
 }
 
 /** Who and what a release is: its id, time, who deployed, and the commit. */
@@ -96,6 +101,8 @@ export interface ReleaseResult {
   /** The automatic rollback after a failed release. */
   readonly rollback?: { readonly result: "ok" | "failed"; readonly release: string };
   readonly error?: string;
+  /** A post_deploy hook that failed after the release, beside the release's own result. */
+  readonly hook?: { readonly which: "post_deploy"; readonly error: string };
   /** Dry run: the commands that would run, as shell lines. */
   readonly commands?: readonly string[];
   readonly note?: string;

@@ -36,7 +36,7 @@ export function showPlan(
   }
 }
 
-/** After an interrupt: which release each service is on now. */
+/** After an interrupt: which release each service is on now (`stopped`: its container is not running). */
 export function showState(
   ui: Ui,
   stage: string,
@@ -44,6 +44,7 @@ export function showState(
   now: Images,
   before: Images,
   fresh: Images,
+  stopped: readonly string[] = [],
 ) {
   ui.warn(`interrupted: the deploy lock is released; state of ${stage}:`);
   for (const s of services) {
@@ -54,6 +55,7 @@ export function showState(
       : now[s].id === before[s]?.id
       ? "previous release"
       : "another image";
-    ui.warn(`  ${s}: ${which} (${short(now[s]?.id)})`);
+    const down = stopped.includes(s) ? "stopped, not serving: " : "";
+    ui.warn(`  ${s}: ${down}${which} (${short(now[s]?.id)})`);
   }
 }

@@ -16,7 +16,8 @@ import type { PromoteResult } from "../images/promotion.ts";
 import type { PsContainer } from "../docker/compose_ps.ts";
 import type { PsService, PsTask } from "../docker/swarm_state.ts";
 import type { ProxyRoute } from "../engine/proxy_caddy.ts";
-import type { Release } from "../release/history.ts";
+import type { Release, UnreadableRelease } from "../release/history.ts";
+import { HookError } from "../release/hooks.ts";
 import type { ReleaseResult } from "../release/types.ts";
 import { resolvedConfig, type StageSummary } from "./stage_text.ts";
 import type { Built } from "../images/build_run.ts";
@@ -93,6 +94,7 @@ export function releaseJson(r: ReleaseResult): Json {
       redeployed: s.redeployed,
     })),
     rollback: r.rollback ?? null,
+    hook: r.hook ?? null,
     note: r.note ?? null,
     commands: r.commands ?? null,
     error: null,
@@ -101,7 +103,12 @@ export function releaseJson(r: ReleaseResult): Json {
 
 /** `fleet history --json`: the releases, newest first (without their recorded models). */
 export function historyJson(
-  h: { stage: string; host: string; releases: readonly Release[] },
+  h: {
+    stage: string;
+    host: string;
+    releases: readonly Release[];
+    unreadable?: readonly UnreadableRelease[];
+  },
 ): Json {
   return {
     command: "history",
@@ -123,6 +130,7 @@ export function historyJson(
       ),
       note: r.note ?? null,
     })),
+    unreadable: (h.unreadable ?? []).map((u) => ({ id: u.id, problem: u.problem })),
     error: null,
   };
 }
@@ -235,7 +243,9 @@ export function errorJson(err: unknown): Json {
  */
 export function failureJson(command: string, err: unknown, partial?: Json): Json {
   const own = partial?.result;
-  const kept = typeof own === "string" && !["ok", "dry-run", "unchanged"].includes(own);
+  // a hook that failed after the release leaves the release's own result (ok, unchanged) standing
+  const kept = typeof own === "string" &&
+    (!["ok", "dry-run", "unchanged"].includes(own) || err instanceof HookError);
   const result = kept ? own : err instanceof InterruptedError ? "interrupted" : "failed";
   return { command, ...partial, result, error: errorJson(err) };
 }

@@ -64,6 +64,8 @@ export interface Rendering<R> {
 
 const release: Rendering<ReleaseResult> = {
   text: (r) => text.releaseText(r),
+  // the release's own lines when it stands though the command failed (a post_deploy hook)
+  textOnFailure: true,
   json: (r) => json.releaseJson(r),
   github: (r, _o, e) => ({
     summary: releaseSummary(r, e),
@@ -93,7 +95,7 @@ export const RENDER: { readonly [K in CommandName]: Rendering<CommandResults[K]>
   deploy: release,
   rollback: release,
   history: {
-    text: (r) => text.historyText(r.stage, r.host, r.releases, r.keep),
+    text: (r) => text.historyText(r.stage, r.host, r.releases, r.keep, r.unreadable),
     json: (r) => json.historyJson(r),
   },
   ps: { text: (r) => text.psText(r), json: (r) => json.psJson(r) },

@@ -8,7 +8,7 @@ import type { PromoteResult } from "../images/promotion.ts";
 import type { PsContainer } from "../docker/compose_ps.ts";
 import type { PsService, PsTask } from "../docker/swarm_state.ts";
 import type { ProxyRoute } from "../engine/proxy_caddy.ts";
-import type { Release } from "../release/history.ts";
+import type { Release, UnreadableRelease } from "../release/history.ts";
 import type { ReleaseResult } from "../release/types.ts";
 import { table } from "./table.ts";
 
@@ -39,8 +39,12 @@ export function historyText(
   host: string,
   releases: readonly Release[],
   keep?: number,
+  unreadable: readonly UnreadableRelease[] = [],
 ): string {
-  if (releases.length === 0) return `no releases of ${stage} recorded on ${host}`;
+  const bad = unreadable.map((u) => `unreadable record ${u.id}: ${u.problem} (left out)`);
+  if (releases.length === 0) {
+    return [`no releases of ${stage} recorded on ${host}`, ...bad].join("\n");
+  }
   const rows = [["RELEASE", "WHEN", "WHO", "COMMIT", "KIND", "RESULT", "SERVICES", "NOTE"]];
   for (const r of releases) {
     const svcs = Object.entries(r.services).map(([s, i]) =>
@@ -58,9 +62,8 @@ export function historyText(
     ]);
   }
   const kept = keep === undefined ? "" : ` (the newest ${keep} are kept: history.keep)`;
-  return `${table(rows)}\n${releases.length} release${
-    releases.length === 1 ? "" : "s"
-  } on ${host}${kept}`;
+  const count = `${releases.length} release${releases.length === 1 ? "" : "s"} on ${host}${kept}`;
+  return [table(rows), ...bad, count].join("\n");
 }
 
 /**

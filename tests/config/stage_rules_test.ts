@@ -145,3 +145,19 @@ Deno.test("a file whose name is not a stage name: one message, from stages and f
     "a stage's name is its file's name and must match [a-z0-9][a-z0-9_-]*: rename the file",
   );
 });
+
+Deno.test("a nested environment value is named where it is, not as the union that did not match", () => {
+  assert.equal(
+    problem("    image: x\n    environment:\n      A:\n        nested: 1\n"),
+    "stages/dev.yaml:7:9: services.web.environment.A: expected (string | number | boolean), got Object",
+  );
+  assert.equal(
+    problem("    image: x\n    environment: [ok, { a: 2 }]\n"),
+    "stages/dev.yaml:5:23: services.web.environment.1: expected string, got Object",
+  );
+  // a value of the wrong kind altogether still says what the key takes
+  assert.equal(
+    problem("    image: x\n    environment: 5\n"),
+    "stages/dev.yaml:5:18: services.web.environment: expected (Array | Object), got 5",
+  );
+});

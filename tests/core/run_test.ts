@@ -211,3 +211,59 @@ Deno.test("stripAnsi removes what node:util's stripVTControlCharacters removes",
     ]
   ) assert.equal(stripAnsi(t), stripVTControlCharacters(t), JSON.stringify(t));
 });
+
+Deno.test("a child ended by Ctrl-C (SIGINT to the process group) is an interrupt, never the machine's fault", async () => {
+  // the terminal signals fleet's children too: one may end before fleet's own handler runs
+  const r = createRunner({
+    env,
+    cwd: "/",
+    diagnose: () => new SetupError("no Docker engine answers"),
+  });
+  const killed = ["sh", "-c", "echo 'error during connect' >&2; kill -INT $$; sleep 5"];
+  const q = { kind: "query" as const, title: "list tasks", argv: killed };
+  const answer = await r.run(q, { check: false, uninterruptible: true });
+  assert.notEqual(answer.code, 0, "a query polled again reads the failed answer");
+  await assert.rejects(r.run(q), (e: Error) => {
+    assert.ok(e instanceof InterruptedError && !(e instanceof SetupError), String(e));
+    assert.equal(e.message, "interrupted during: list tasks");
+    return true;
+  });
+});
+
+Deno.test("after an abort, a failed uninterruptible step is not diagnosed either", async () => {
+  const ctl = new AbortController();
+  ctl.abort();
+  const r = createRunner({
+    env,
+    cwd: "/",
+    signal: ctl.signal,
+    diagnose: () => new SetupError("no Docker engine answers"),
+  });
+  const res = await r.run({ kind: "lock", title: "release deploy lock", argv: fail }, {
+    check: false,
+    uninterruptible: true,
+  });
+  assert.equal(res.code, 3);
+});
+
+Deno.test("a child that fails of the interrupt before fleet's handler ran is still an interrupt", async () => {
+  const ctl = new AbortController();
+  const r = createRunner({
+    env,
+    cwd: "/",
+    signal: ctl.signal,
+    diagnose: () => new SetupError("no Docker engine answers"),
+  });
+  // the child sees the Ctrl-C first and says so the docker way; fleet's abort comes 30 ms later
+  const step = {
+    kind: "query" as const,
+    title: "inspect services",
+    argv: ["sh", "-c", "echo 'error during connect: context canceled' >&2; exit 1"],
+  };
+  const res = await r.run(step, {
+    check: false,
+    uninterruptible: true,
+    onLine: () => setTimeout(() => ctl.abort(), 30),
+  });
+  assert.equal(res.code, 1, "an answer to poll again, not a SetupError");
+});

@@ -63,7 +63,11 @@ Deno.test("shareSsh: an ssh:// target gets the wrapper first on PATH; close ends
   const dir = mux.target.env.PATH!.split(":")[0];
   assert.equal(mux.target.env.PATH, `${dir}:${real}:/usr/bin`);
   assert.equal(mux.target.env.DOCKER_HOST, sshTarget.env.DOCKER_HOST);
-  assert.equal(Deno.readTextFileSync(join(dir, "ssh")), wrapperScript(join(real, "ssh"), dir));
+  const exit = [`${dir}/ssh`, "-p", "2222", "-O", "exit", "deploy@host.example"];
+  assert.equal(
+    Deno.readTextFileSync(join(dir, "ssh")),
+    wrapperScript(join(real, "ssh"), dir, { pid: Deno.pid, exit }),
+  );
   assert.equal(Deno.statSync(join(dir, "ssh")).mode! & 0o777, 0o700);
   assert.deepEqual(deps.runner.steps, [], "the first docker call opens the connection");
   await mux.close();
@@ -112,5 +116,50 @@ Deno.test("withSharedSsh: the work sees the shared target, and the connection cl
   // a dry run shares nothing
   await withSharedSsh(deps, ctx, (c) => Promise.resolve(assert.equal(c, ctx)), false);
   assert.equal(deps.runner.steps.length, 1);
+  Deno.removeSync(real, { recursive: true });
+});
+
+Deno.test("fleet killed with SIGKILL: the wrapper's watch closes the shared connection and removes its dir", async () => {
+  // an ssh that logs its arguments, standing in for OpenSSH (and its master)
+  const real = Deno.makeTempDirSync({ prefix: "fleet-fake-ssh-" });
+  const log = join(real, "calls.log");
+  Deno.writeTextFileSync(join(real, "ssh"), `#!/bin/sh\necho "$*" >> '${log}'\n`, { mode: 0o755 });
+  const mod = new URL("../../lib/docker/ssh_mux.ts", import.meta.url).href;
+  // a fleet that shares a connection, makes one docker call through it, then hangs
+  const code = `
+    import { shareSsh } from "${mod}";
+    const runner = { run: () => Promise.resolve({ code: 0, stdout: "", stderr: "" }) };
+    const deps = { env: { PATH: "${real}:/usr/bin:/bin" }, runner };
+    const target = { env: { DOCKER_HOST: "ssh://deploy@host.example:2222" }, dockerArgv: ["docker"], label: "x" };
+    const mux = await shareSsh(deps, target);
+    const dir = mux.target.env.PATH.split(":")[0];
+    await new Deno.Command(dir + "/ssh", { args: ["-p", "2222", "deploy@host.example", "docker system dial-stdio"] }).output();
+    console.log(dir);
+    setInterval(() => {}, 1000);
+  `;
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["eval", code],
+    stdout: "piped",
+    stderr: "inherit",
+  }).spawn();
+  const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
+  const dir = (await reader.read()).value!.trim();
+  assert.match(dir, /^\/tmp\/fleet-ssh-/);
+  assert.ok(Deno.statSync(join(dir, "watch")).isDirectory, "the first call started the watch");
+  child.kill("SIGKILL");
+  await child.status;
+  await reader.cancel();
+  let gone = false;
+  for (let i = 0; i < 50 && !gone; i++) {
+    await new Promise((r) => setTimeout(r, 100));
+    try {
+      Deno.statSync(dir);
+    } catch {
+      gone = true;
+    }
+  }
+  assert.ok(gone, "the dir is removed");
+  const calls = Deno.readTextFileSync(log).trim().split("\n");
+  assert.match(calls.at(-1)!, /-O exit deploy@host\.example$/, calls.join("\n"));
   Deno.removeSync(real, { recursive: true });
 });

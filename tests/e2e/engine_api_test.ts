@@ -135,6 +135,9 @@ matrix("the engine API answers as the docker CLI does", async (tb) => {
     await same(host, psLock, "ps");
     const gone = await write(host, ["rm", "--force", lock]);
     assert.deepEqual([gone.code, gone.stdout], [0, `${lock}\n`], gone.stderr);
+    // the CLI says "No such container" and exits 0: --force asks for it gone, and it is
+    const again = await same(host, ["rm", "--force", lock], "rm --force, missing");
+    assert.equal(again.code, 0, again.stderr);
     await same(host, lockLabels, "no lock");
     await same(host, psLock, "ps, none");
     // release records: volumes with labels, listed and read

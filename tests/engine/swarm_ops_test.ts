@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { CommandError, UsageError } from "../../lib/core/errors.ts";
 import type { Step } from "../../lib/core/run.ts";
 import { loadStage } from "../../lib/config/stage.ts";
-import { parseServices, parseTasks } from "../../lib/docker/swarm_state.ts";
+import { parseDownNodes, parseServices, parseTasks } from "../../lib/docker/swarm_state.ts";
 import { swarm, swarmContext } from "../../lib/engine/swarm.ts";
 import { psView, stackDown, stackLogsSteps } from "../../lib/engine/swarm_ops.ts";
 import { psJson } from "../../lib/report/json.ts";
@@ -71,6 +71,41 @@ Deno.test("ps: services with running/desired replicas, image (digest short) and 
       "web.2  n2    running",
     ].join("\n"),
   );
+});
+
+Deno.test("ps with a node down: its stale task is not counted as running (2/2, not 3/2)", () => {
+  const services = parseServices(JSON.stringify({
+    Spec: {
+      Name: "app-live_web",
+      TaskTemplate: { ContainerSpec: { Image: "reg.test/web:1" } },
+      Mode: { Replicated: { Replicas: 2 } },
+    },
+    UpdateStatus: { State: "completed" },
+  }));
+  const task = (slot: number, node: string, id: string) =>
+    JSON.stringify({
+      ID: id,
+      Name: `app-live_web.${slot}`,
+      Image: "i",
+      Node: node,
+      DesiredState: "Running",
+      CurrentState: "Running 1 minute ago",
+      Error: "",
+    });
+  // n3 went down: Swarm started web.1 again on n1, and still remembers the old one as running
+  const tasks = parseTasks(
+    [task(1, "n3", "old"), task(1, "n1", "new"), task(2, "n2", "b")].join("\n"),
+  );
+  const down = parseDownNodes("n1 Ready\nn2 Ready\nn3 Down\n");
+  assert.deepEqual(down, ["n3"]);
+  const view = psView("app-live", services, tasks, down);
+  assert.equal(view.services?.[0].running, 2);
+  assert.deepEqual(view.tasks?.map((t) => `${t.name}@${t.node} ${t.state}`), [
+    "web.1@n1 running",
+    "web.2@n2 running",
+    "web.1@n3 running (node down)",
+  ]);
+  assert.match(psText({ stage: "live", project: "app-live", ...view }), /web {6}2\/2 /);
 });
 
 Deno.test("ps --json of a Swarm stage: services and tasks, no containers", () => {

@@ -78,3 +78,30 @@ Deno.test("a 1 MiB model is kept aside: stdin lines under 64 KiB, a short argv, 
   );
   assert.equal(modelOf(labels), model);
 });
+
+Deno.test("records are parsed strictly: what does not parse is unreadable, with the reason", () => {
+  const base = {
+    "dev.fleet.release.id": "r1",
+    "dev.fleet.release.project": "a-dev",
+    "dev.fleet.release.result": "ok",
+  };
+  const bad = (over: Record<string, string>) =>
+    parseRelease({ ...base, ...over }) as { problem?: string };
+  const svc = "dev.fleet.release.services";
+  assert.equal(bad({ [svc]: "null" }).problem, "services: not an object (null)");
+  assert.equal(bad({ [svc]: "[1]" }).problem, "services: not an object ([1])");
+  assert.equal(bad({ [svc]: "{" }).problem, "services: not JSON");
+  assert.equal(bad({}).problem, "services: missing");
+  assert.equal(bad({ [svc]: '{"web":null}' }).problem, "services.web: not { ref, id } (null)");
+  assert.equal(
+    bad({ [svc]: '{"web":{"ref":"x"}}' }).problem,
+    'services.web: not { ref, id } ({"ref":"x"})',
+  );
+  assert.equal(
+    bad({ [svc]: "{}", "dev.fleet.release.result": "great" }).problem,
+    'result: "great"',
+  );
+  assert.equal(bad({ [svc]: "{}", "dev.fleet.release.kind": "x" }).problem, 'kind: "x"');
+  const good = parseRelease({ ...base, [svc]: '{"web":{"ref":"x","id":"sha256:1"}}' });
+  assert.deepEqual((good as Release).services, { web: { ref: "x", id: "sha256:1" } });
+});

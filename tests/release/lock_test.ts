@@ -15,7 +15,10 @@ const ann = { holder: "Ann Lee", since: "2026-01-02T03:04:05.000Z", command: "ro
 const L = "dev.fleet.lock.";
 
 /** Deps whose runner answers `docker create` with `create` and `docker inspect` with `held`. */
-function host(create: { code?: number; stderr?: string }, held?: Record<string, string>) {
+function host(
+  create: { code?: number; stdout?: string; stderr?: string },
+  held?: Record<string, string>,
+) {
   const runner = recordingRunner((s: Step) => {
     if (s.argv[1] === "create") return create;
     if (s.argv[1] === "inspect") {
@@ -28,9 +31,9 @@ function host(create: { code?: number; stderr?: string }, held?: Record<string, 
   return testDeps("/", { runner });
 }
 
-Deno.test("tryLock: one `docker create` whose labels say who, since when, what; true when taken", async () => {
-  const deps = host({});
-  assert.equal(await tryLock(deps, target, "app-dev", "sha256:img", ann), true);
+Deno.test("tryLock: one `docker create` whose labels say who, since when, what; its ID when taken", async () => {
+  const deps = host({ stdout: "4f9a0c\n" });
+  assert.deepEqual(await tryLock(deps, target, "app-dev", "sha256:img", ann), { taken: "4f9a0c" });
   assert.equal(lockName("app-dev"), "fleet-lock-app-dev");
   assert.deepEqual(deps.runner.steps.map((s) => [s.argv, s.env]), [[
     [
@@ -123,4 +126,23 @@ Deno.test("unlock and readLock still run after an interrupt (Ctrl-C must not lea
   assert.equal((await readLock(deps, target, "app-dev"))?.holder, "Bo");
   await unlock(deps, target, "app-dev");
   assert.equal(runner.argvs().at(-1), "docker rm --force fleet-lock-app-dev");
+});
+
+Deno.test("tryLock records the holder's machine and process; readLock reads them back", async () => {
+  const deps = host({ stdout: "id1\n" });
+  await tryLock(deps, target, "app-dev", "img", { ...ann, machine: "box1", pid: 4242 });
+  const argv = deps.runner.steps[0].argv;
+  assert.ok(argv.includes(`${L}machine=box1`) && argv.includes(`${L}pid=4242`), argv.join(" "));
+  const labels = { [`${L}holder`]: "Bo", [`${L}machine`]: "box1", [`${L}pid`]: "4242" };
+  const held = await readLock(host({}, labels), target, "app-dev");
+  assert.deepEqual([held?.machine, held?.pid], ["box1", 4242]);
+  const bad = await readLock(host({}, { ...labels, [`${L}pid`]: "x" }), target, "app-dev");
+  assert.equal(bad?.pid, undefined);
+});
+
+Deno.test("releaseLock removes the lock by the ID this process took, never by name", async () => {
+  const { releaseLock } = await import("../../lib/release/lock.ts");
+  const deps = host({});
+  await releaseLock(deps, target, "4f9a0c");
+  assert.deepEqual(deps.runner.argvs(), ["docker rm --force 4f9a0c"]);
 });

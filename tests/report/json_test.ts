@@ -47,6 +47,7 @@ Deno.test("deploy: stage, release, result, services with image and digest", () =
     "result",
     "services",
     "rollback",
+    "hook",
     "note",
     "commands",
     "error",

@@ -7,6 +7,11 @@ import { CommandError, FleetError, InterruptedError, UsageError } from "../../li
 import { SetupError } from "../../lib/core/errors.ts";
 import { interruptible, recordingRunner, tempProject, testDeps } from "../helpers.ts";
 import { releaseText } from "../../lib/report/text.ts";
+import { createRunner, type RunOptions } from "../../lib/core/run.ts";
+import { HookError } from "../../lib/release/hooks.ts";
+import type { ReleaseResult } from "../../lib/release/types.ts";
+import { failureJson, releaseJson } from "../../lib/report/json.ts";
+import { releaseOutputs, releaseSummary } from "../../lib/report/github_summary.ts";
 
 /** Just enough of a Docker host: images, containers per service, a lock, release volumes. */
 class FakeHost {
@@ -17,6 +22,8 @@ class FakeHost {
   failPull = false;
   lock?: string;
   lockLabels?: Record<string, string>; // of the lock container fleet created
+  lockId?: string; // its container ID
+  locks = 0;
   volumes: string[][] = [];
   constructor(readonly project: string) {}
 
@@ -71,10 +78,15 @@ class FakeHost {
       this.lockLabels = Object.fromEntries(
         labels.map((l) => [l.split("=", 1)[0], l.slice(l.indexOf("=") + 1)]),
       );
-      return {};
+      this.lockId = `lock${++this.locks}`;
+      return { stdout: `${this.lockId}\n` };
     }
-    if (a[0] === "rm" && a.at(-1)!.startsWith("fleet-lock")) {
-      return (this.lock = this.lockLabels = undefined, {});
+    // by name (fleet unlock), or by the ID of the lock container that exists now
+    if (a[0] === "rm" && (a.at(-1)!.startsWith("fleet-lock") || a.at(-1) === this.lockId)) {
+      return (this.lock = this.lockLabels = this.lockId = undefined, {});
+    }
+    if (a[0] === "rm" && a.at(-1)!.startsWith("lock")) {
+      return { stderr: `Error response from daemon: No such container: ${a.at(-1)}` };
     }
     if (a[0] === "volume" && a[1] === "create") return (this.volumes.push(a), {});
     if (a[0] === "volume" && a[1] === "ls") {
@@ -506,7 +518,7 @@ Deno.test("a refused deploy names the real holder of the lock: who, since when, 
   // the first deploy's process dies holding the lock: its `docker rm` of the lock never happens
   const reply = host.reply;
   const dies = recordingRunner((s: Step) =>
-    s.argv.at(-1)!.startsWith("fleet-lock") && s.argv[1] === "rm" ? {} : reply(s)
+    s.kind === "lock" && s.argv[1] === "rm" ? {} : reply(s)
   );
   const ann = { USER: "ann", HOSTNAME: "box1" };
   await deploy("dev", opts, { ...deps, runner: dies, env: ann });
@@ -576,4 +588,272 @@ Deno.test("Ctrl-C during up: the lock is released, the attempt recorded as inter
   assert.equal(host.lock, undefined, "the lock is released");
   assert.deepEqual(host.results(), ["interrupted"]);
   assert.match(deps.ui.text(), /interrupted: the deploy lock is released; state of dev:/);
+});
+
+/** A damaged record on the host: a fleet release volume whose `services` label is `services`. */
+function damaged(host: FakeHost, id: string, services: string) {
+  const labels = { id, project: host.project, result: "ok", services };
+  host.seeded.push([
+    "volume",
+    "create",
+    ...Object.entries(labels).flatMap(([k, v]) => ["--label", `dev.fleet.release.${k}=${v}`]),
+    `fleet-release-${host.project}-${id}`,
+  ]);
+  host.volumes.push(host.seeded.at(-1)!);
+}
+
+for (const services of ["null", '{"web":null}']) {
+  Deno.test(`a record with services ${services} does not stop the automatic rollback`, async () => {
+    const { host, deps } = setup();
+    damaged(host, "r20260101T000001Z-bad0", services);
+    host.unhealthy.add("sha256:new");
+    await assert.rejects(deploy("dev", opts, deps), /failed and was rolled back/);
+    assert.equal(host.running.get("web"), "sha256:old", "the previous release serves again");
+    assert.deepEqual(host.results(), ["ok", "rolled-back"]);
+    assert.equal(host.lock, undefined);
+  });
+
+  Deno.test(`fleet history lists a record with services ${services} as unreadable`, async () => {
+    const { host, deps } = setup();
+    damaged(host, "r20260101T000001Z-bad0", services);
+    const { history } = await import("../../scripts/ops.ts");
+    const h = await history("dev", {}, deps);
+    assert.deepEqual(h.releases.map((r) => r.id), ["r20260101T000000Z-0000"]);
+    assert.deepEqual(h.unreadable.map((u) => u.id), ["r20260101T000001Z-bad0"]);
+    const { historyText } = await import("../../lib/report/text.ts");
+    const { historyJson } = await import("../../lib/report/json.ts");
+    const t = historyText(h.stage, h.host, h.releases, h.keep, h.unreadable);
+    assert.match(
+      t,
+      /unreadable record r20260101T000001Z-bad0: services(\.web)?: not .* \(left out\)/,
+    );
+    assert.match(t, /r20260101T000000Z-0000 /);
+    const j = historyJson(h) as { releases: unknown[]; unreadable: { id: string }[] };
+    assert.equal(j.releases.length, 1);
+    assert.equal(j.unreadable[0].id, "r20260101T000001Z-bad0");
+  });
+}
+
+Deno.test("a history that cannot be read does not stop the automatic rollback", async () => {
+  const { host, deps } = setup();
+  host.unhealthy.add("sha256:new");
+  const reply = host.reply;
+  let lists = 0;
+  host.reply = (s: Step) =>
+    s.argv.includes("volume") && s.argv.includes("ls") && ++lists === 1
+      ? { code: 1, stderr: "Error response from daemon: something broke" }
+      : reply(s);
+  const d = { ...deps, runner: recordingRunner(host.reply) };
+  await assert.rejects(deploy("dev", opts, d), /failed and was rolled back/);
+  assert.equal(host.running.get("web"), "sha256:old");
+  assert.match(d.ui.text(), /cannot read the history .*: rolling back to what ran before/);
+});
+
+/** The FakeHost's project with hooks, a `${SECRET}` in web's environment, hooks run for real. */
+function withHooks(hooks: string) {
+  const root = tempProject({
+    "stages/dev.yaml": `project: app
+registry: reg.test
+${hooks}
+services:
+  web: { build: {}, healthcheck: { test: ["CMD", "true"] }, environment: { TOKEN: "\${SECRET}" } }
+  db: { image: "postgres:16" }
+`,
+  });
+  const { host } = setup();
+  const env = { SECRET: "s3cret-value-42", PATH: Deno.env.get("PATH")! };
+  const real = createRunner({ env, cwd: root });
+  const fake = recordingRunner(host.reply);
+  const runner = {
+    ...fake,
+    run: (s: Step, o?: RunOptions) => (s.kind === "hook" ? real.run(s, o) : fake.run(s, o)),
+  };
+  return { host, deps: testDeps(root, { runner: runner as typeof fake, env }) };
+}
+
+Deno.test("hook output and a failing hook's error tail mask the stage's secrets", async () => {
+  const { deps } = withHooks(
+    `hooks:\n  post_deploy: [["sh", "-c", "echo token=$SECRET; echo err=$SECRET >&2; exit 3"]]`,
+  );
+  const e = await deploy("dev", opts, deps).then(() => undefined, (e) => e);
+  assert.ok(e instanceof CommandError, String(e));
+  const shown = [deps.ui.text(), e.message, e.stderrTail].join("\n");
+  assert.ok(!shown.includes("s3cret-value-42"), shown);
+  assert.match(deps.ui.text(), /hook \| token=\*\*\*/);
+  assert.match(e.stderrTail, /err=\*\*\*/);
+});
+
+Deno.test("a failing post_deploy hook leaves the release's result: ok, the hook's failure beside it", async () => {
+  const { host, deps } = withHooks(`hooks:\n  post_deploy: [["sh", "-c", "exit 3"]]`);
+  const e = await deploy("dev", opts, deps).then(() => undefined, (e) => e);
+  assert.ok(e instanceof HookError, String(e));
+  assert.equal(e.exitCode, 1);
+  assert.match(
+    e.message,
+    /^post_deploy hook: sh -c exit 3 failed \(exit 3\); release r\S+ stands \(ok\)$/,
+  );
+  const r = e.result as ReleaseResult;
+  assert.equal(r.result, "ok");
+  assert.equal(r.hook!.error, "post_deploy hook: sh -c exit 3 failed (exit 3)");
+  assert.deepEqual(host.results(), ["ok"], "history says ok");
+  assert.equal(host.running.get("web"), "sha256:new", "the release serves");
+  // the three renderings of that one result
+  const doc = failureJson("deploy", e, releaseJson(r));
+  assert.equal(doc.result, "ok");
+  assert.deepEqual(doc.hook, r.hook);
+  assert.match(String((doc.error as { message: string }).message), /post_deploy hook: .* failed/);
+  assert.match(releaseText(r), /^deployed app to dev: release r/);
+  assert.equal(releaseOutputs(r, String(doc.result)).result, "ok");
+  assert.match(releaseSummary(r, { result: "ok", error: e.message, seconds: 1 }), /\*\*ok\*\*/);
+});
+
+Deno.test("--dry-run lists the steps in the order they run: pull, the release task, stop, rm, up", async () => {
+  const root = tempProject({
+    "stages/dev.yaml": `project: app
+registry: reg.test
+tasks: { pre_deploy: { service: web, command: ["bin/migrate"] } }
+hooks: { pre_deploy: ["./check"], post_deploy: ["./notify"] }
+services:
+  web: { build: {} }
+`,
+  });
+  const r = await deploy("dev", { dryRun: true }, testDeps(root));
+  const words = r.commands!.map((c) =>
+    / \.\/\w+$/.test(c) ? c.split(" ").at(-1) : c.replace(/^.* -f - (\w+) .*$/, "$1")
+  );
+  assert.deepEqual(words, ["./check", "pull", "run", "stop", "rm", "up", "./notify"]);
+});
+
+Deno.test("rollback --lock-wait chooses its target after the lock: the release before the one that serves then", async () => {
+  const { host, deps } = setup();
+  host.seed("r20251231T000000Z-0000", { web: "sha256:a", db: "sha256:pg" });
+  for (const id of ["sha256:a", "sha256:old", "sha256:new"]) host.images.set(id, id);
+  host.lock = "Ann"; // a deploy of sha256:new runs
+  const d = {
+    ...deps,
+    sleep: () => {
+      // that deploy ends while the rollback waits: new serves, recorded, the lock released
+      host.running.set("web", "sha256:new");
+      host.seed("r20260101T000002Z-0000", { web: "sha256:new", db: "sha256:pg" });
+      host.lock = host.lockLabels = undefined;
+      return Promise.resolve();
+    },
+  };
+  const r = await rollback("dev", { ...opts, lockWait: 30 }, d);
+  assert.equal(r.note, "rollback to r20260101T000000Z-0000");
+  assert.equal(host.running.get("web"), "sha256:old", "back to what served before the deploy");
+  const up = deps.runner.steps.filter((s) => s.kind === "up").at(-1)!;
+  assert.match(up.input!, /image: sha256:old/);
+});
+
+Deno.test("rollback --to keeps its target whatever ran meanwhile", async () => {
+  const { host, deps } = setup();
+  host.seed("r20251231T000000Z-0000", { web: "sha256:a", db: "sha256:pg" });
+  for (const id of ["sha256:a", "sha256:old", "sha256:new"]) host.images.set(id, id);
+  const r = await rollback("dev", { ...opts, to: "r20251231T000000Z-0000" }, deps);
+  assert.equal(r.note, "rollback to r20251231T000000Z-0000");
+  assert.equal(host.running.get("web"), "sha256:a");
+});
+
+Deno.test("a deploy releases only its own lock: not one another deploy took after an unlock", async () => {
+  const { host, deps } = setup();
+  const reply = host.reply;
+  host.reply = (s: Step) => {
+    if (s.kind === "up") {
+      // while A waits: someone runs fleet unlock, and B takes the lock
+      host.lock = host.lockLabels = host.lockId = undefined;
+      host.lock = "Bo";
+      host.lockId = "lockB";
+    }
+    return reply(s);
+  };
+  const d = { ...deps, runner: recordingRunner(host.reply) };
+  await deploy("dev", opts, d);
+  assert.equal(host.lock, "Bo", "B's lock is still B's");
+  const rm = d.runner.steps.filter((s) => s.kind === "lock" && s.argv[1] === "rm");
+  assert.deepEqual(rm.map((s) => s.argv.slice(1)), [["rm", "--force", "lock1"]]);
+});
+
+Deno.test("the lock records the machine and process of its holder", async () => {
+  const { host, deps } = setup();
+  const reply = host.reply;
+  let labels: Record<string, string> | undefined;
+  host.reply = (s: Step) => (s.kind === "stop" && (labels = host.lockLabels), reply(s));
+  await deploy("dev", opts, { ...deps, runner: recordingRunner(host.reply) });
+  assert.equal(labels!["dev.fleet.lock.machine"], Deno.hostname());
+  assert.equal(labels!["dev.fleet.lock.pid"], String(Deno.pid));
+});
+
+/** A process that looks like a fleet (deno in its command line), for the unlock checks. */
+function aliveFleet(): Deno.ChildProcess {
+  return new Deno.Command(Deno.execPath(), {
+    args: ["eval", "setTimeout(() => {}, 60000)"],
+    stdout: "null",
+    stderr: "null",
+  }).spawn();
+}
+
+Deno.test("fleet unlock refuses while the holder still runs on this machine; --force removes it", async () => {
+  const { host, deps } = setup();
+  const { unlock } = await import("../../scripts/ops.ts");
+  const child = aliveFleet();
+  try {
+    host.lock = "ann";
+    host.lockLabels = {
+      "dev.fleet.lock.holder": "ann",
+      "dev.fleet.lock.since": "t0",
+      "dev.fleet.lock.machine": Deno.hostname(),
+      "dev.fleet.lock.pid": String(child.pid),
+    };
+    const real = createRunner({ env: { PATH: Deno.env.get("PATH")! }, cwd: deps.cwd });
+    const fake = recordingRunner(host.reply);
+    const runner = {
+      ...fake,
+      run: (s: Step, o?: RunOptions) => (s.argv[0] === "ps" ? real.run(s, o) : fake.run(s, o)),
+    };
+    const d = { ...deps, runner: runner as typeof fake };
+    await assert.rejects(unlock("dev", { yes: true }, d), (e: Error) => {
+      assert.match(
+        e.message,
+        /^dev is locked by ann \(deploy\) since t0, and that fleet is still running \(process \d+ here\)$/,
+      );
+      assert.match((e as FleetError).hint!, /--force removes the lock anyway/);
+      return true;
+    });
+    assert.equal(host.lock, "ann", "still held");
+    await unlock("dev", { yes: true, force: true }, d);
+    assert.equal(host.lock, undefined, "--force removed it");
+    // a holder that is gone (or on another machine) is unlocked as before
+    host.lock = "ann";
+    host.lockLabels = { ...host.lockLabels!, "dev.fleet.lock.machine": "elsewhere" };
+    await unlock("dev", { yes: true }, d);
+    assert.equal(host.lock, undefined);
+  } finally {
+    child.kill();
+    await child.status;
+  }
+});
+
+Deno.test("SIGTERM during stop: recorded as interrupted (SIGTERM), with the images that still run", async () => {
+  const { host, deps } = setup();
+  const ctl = new AbortController();
+  const reply = host.reply;
+  const term = new InterruptedError("interrupted (SIGTERM)");
+  const runner = interruptible(
+    recordingRunner((s: Step) => (s.kind === "stop" && ctl.abort(term), reply(s))),
+    ctl.signal,
+  );
+  await assert.rejects(
+    deploy("dev", opts, { ...deps, runner, signal: ctl.signal }),
+    InterruptedError,
+  );
+  const rec = host.volumes.at(-1)!;
+  const label = (k: string) =>
+    rec.find((x) => x.startsWith(`dev.fleet.release.${k}=`))!.slice(
+      `dev.fleet.release.${k}=`.length,
+    );
+  assert.equal(label("result"), "interrupted");
+  assert.equal(label("note"), "interrupted (SIGTERM)");
+  // the stop was interrupted before rm: the previous release still runs, and the record says so
+  assert.equal(JSON.parse(label("services")).web.id, "sha256:old");
 });
