@@ -24,6 +24,12 @@ import {
   swarmReason,
   UpdateSchema,
 } from "./swarm_settings.ts";
+import {
+  HOSTS_SERVICE_KEYS,
+  HOSTS_STAGE_KEYS,
+  hostsProblems,
+  RolloutSchema,
+} from "./hosts_settings.ts";
 
 export const NAME_RE = /^[a-z0-9][a-z0-9_-]*$/;
 const NAME_RULE = "[a-z0-9][a-z0-9_-]*";
@@ -212,6 +218,7 @@ const SERVICE_ENTRIES = {
   container_name: v.optional(v.string()),
   compose: v.optional(ComposeSchema),
   ...SWARM_SERVICE_KEYS,
+  ...HOSTS_SERVICE_KEYS,
 };
 /** A service: fleet's keys checked, Compose's other keys passed through (see unknownKeys). */
 export const ServiceSchema = v.objectWithRest(SERVICE_ENTRIES, v.unknown());
@@ -273,6 +280,7 @@ export const StageFileSchema = v.objectWithRest({
   hooks: v.optional(HooksSchema),
   history: v.optional(HistorySchema),
   orchestrator: v.optional(Orchestrator),
+  ...HOSTS_STAGE_KEYS,
 }, v.unknown());
 
 export type StageFile = v.InferOutput<typeof StageFileSchema>;
@@ -286,6 +294,7 @@ export function keysAt(path: readonly string[]): string[] {
   if (p.length === 1 && p[0] === "tasks") return Object.keys(TasksSchema.entries);
   if (p.length === 1 && p[0] === "hooks") return Object.keys(HooksSchema.entries);
   if (p.length === 1 && p[0] === "history") return Object.keys(HistorySchema.entries);
+  if (p.length === 1 && p[0] === "rollout") return Object.keys(RolloutSchema.entries);
   if (p.length === 2 && p[0] === "tasks") return ["service", "command"];
   if (p[0] !== "services") return [];
   if (p.length === 2) return Object.keys(ServiceSchema.entries);
@@ -339,7 +348,10 @@ export function validateStageFile(
   const unknown = unknownKeys(doc);
   if (r.success && unknown.length) return { ok: false, problems: unknown };
   // keys that do not fit the stage's orchestrator (Swarm settings on Compose, and the reverse)
-  const misfits = orchestratorProblems((doc ?? {}) as Parameters<typeof orchestratorProblems>[0]);
+  const misfits = [
+    ...orchestratorProblems((doc ?? {}) as Parameters<typeof orchestratorProblems>[0]),
+    ...hostsProblems((doc ?? {}) as Parameters<typeof hostsProblems>[0]),
+  ];
   if (r.success && misfits.length) return { ok: false, problems: misfits };
   if (r.success) return { ok: true, value: r.output };
   const swarm = (doc as { orchestrator?: unknown } | null)?.orchestrator === "swarm";
