@@ -18,6 +18,7 @@ import { withSharedSsh } from "../lib/docker/ssh_mux.ts";
 import { engineFor } from "../lib/engine/engines.ts";
 import { refuseWithoutTerminal } from "../lib/release/confirm.ts";
 import { runRelease } from "../lib/release/flow.ts";
+import { deployHosts } from "../lib/release/hosts.ts";
 import { pickRollback } from "../lib/release/rollback.ts";
 import {
   type DeployOptions,
@@ -42,6 +43,8 @@ export async function deploy(
   const services = pickServices(stage, named, named.length ? undefined : activeServices(stage));
   if (opts.tag !== undefined) checkTags([opts.tag]);
   const engine = engineFor(stage);
+  // several hosts (hosts:): one release across them, host by host
+  if (stage.hosts) return await deployHosts(deps, engine, stage, services.map((s) => s.name), opts);
   const fo = flowOptions(engine, opts);
   const ctx = engine.context(stage, deps.env, { tag: opts.tag, rollback: fo.rollback });
   const sel = deploySelection(stage, services, { tag: opts.tag }, fo.pull);

@@ -92,6 +92,7 @@ export function releaseJson(r: ReleaseResult): Json {
       redeployed: s.redeployed,
     })),
     rollback: r.rollback ?? null,
+    ...(r.hosts ? { hosts: r.hosts.map((h) => ({ ...h, error: h.error ?? null })) } : {}),
     note: r.note ?? null,
     commands: r.commands ?? null,
     error: null,

@@ -29,6 +29,9 @@ export function releaseText(r: ReleaseResult): string {
     ...r.services.filter((s) => s.redeployed).map((s) =>
       `  ${s.name}  ${s.image}  ${short(s.id)}  ready`
     ),
+    ...(r.hosts ?? []).map((h) =>
+      `  host ${h.name} (${h.host}): ${h.services.join(", ")}  ${h.result}`
+    ),
   ].join("\n");
 }
 
