@@ -36,6 +36,8 @@ export interface Testbed {
   readonly hostsSockets?: string[];
   /** Their IPs on the bed's bridge (published ports answer there, from the root namespace). */
   readonly hostsIps?: string[];
+  /** Put first on PATH: an `ssh` that reaches the third host (ssh://fleet-host3). */
+  readonly hostsSshBin?: string;
   /** The bed's registry as the hosts (and engine 1) name it: 127.0.0.1:port. */
   readonly hostsRegistry?: string;
   readonly unavailable?: Partial<Record<TestbedPart, string>>;
@@ -129,6 +131,7 @@ function optionalParts(kv: Record<string, string>): Partial<Testbed> {
     hostsSockets: list(kv.FLEET_TESTBED_HOSTS_SOCKETS),
     hostsIps: list(kv.FLEET_TESTBED_HOSTS_IPS),
     hostsRegistry: kv.FLEET_TESTBED_HOSTS_REGISTRY || undefined,
+    hostsSshBin: kv.FLEET_TESTBED_HOSTS_SSH_BIN || undefined,
     unavailable,
   };
 }

@@ -57,7 +57,8 @@ export async function reachHosts(
         "{{.Server.Version}}",
       ]),
       { check: false },
-    ).then((r) => r.code === 0 ? undefined : lastLine(r.stderr || r.stdout), (e) => String(e))
+    ).then((r) => r.code === 0 ? undefined : lastLine(r.stderr || r.stdout), (e) =>
+      (e as Error).message)
   ));
   const silent = hosts.flatMap((h, i) =>
     answers[i] === undefined

@@ -35,7 +35,7 @@ function makeHostsApp(tb: Testbed): HostsApp {
   const image = `${reg}/${project}/web`;
   const [h1, h2, h3] = tb.hosts!;
   const sockets = tb.hostsSockets!;
-  const env = { PATH: `${tb.sshBin}:${Deno.env.get("PATH")}`, DOCKER_HOST: "" };
+  const env = { PATH: `${tb.hostsSshBin}:${Deno.env.get("PATH")}`, DOCKER_HOST: "" };
   const stack = `${project}-live`;
   return {
     dir,

@@ -746,7 +746,8 @@ part_arm64() {
 # ---- optional part: several Docker hosts (SPEC §15) ----
 # Three plain dockerds (no swarm), each in its own namespace <p>h1..3 on the bed's bridge
 # ($SW_SUBNET.31-33), with the bed's registry on 127.0.0.1:$BED_REG_PORT inside each; host 3 is
-# reached over ssh:// too (an sshd in its namespace on $SW_SUBNET.33:22, ssh config name fleet-host3).
+# reached over ssh:// too (an sshd in its namespace on $SW_SUBNET.33:22, ssh config name fleet-host3,
+# in $DIR/hosts/ssh_config, used by the `ssh` in $DIR/hosts/bin: put that first on PATH).
 HS_N=3
 hs_dir() { echo "$DIR/hosts/host$1"; }
 hs_sock() { echo "unix://$DIR/hosts/host$1/docker.sock"; }
@@ -776,8 +777,10 @@ MaxSessions 100
 SetEnv DOCKER_HOST=$(hs_sock 3)
 SSHD
   mv -f "$conf.new" "$conf"
-  if ! grep -q '^Host fleet-host3$' "$DIR/ssh/ssh_config"; then
-    cat >>"$DIR/ssh/ssh_config" <<SSHC
+  # the client side: its own ssh config and an `ssh` that uses it (the base bed's are rewritten
+  # by every `up`), for the hosts part only
+  mkdir -p "$DIR/hosts/bin"
+  cat >"$DIR/hosts/ssh_config" <<SSHC
 Host fleet-host3
   HostName $ip
   Port 22
@@ -789,14 +792,16 @@ Host fleet-host3
   BatchMode yes
   LogLevel ERROR
 SSHC
-  fi
+  printf '#!/bin/sh\nexec /usr/bin/ssh -F "%s" "$@"\n' "$DIR/hosts/ssh_config" >"$DIR/hosts/bin/ssh.new"
+  chmod +x "$DIR/hosts/bin/ssh.new"
+  mv -f "$DIR/hosts/bin/ssh.new" "$DIR/hosts/bin/ssh"
   if pid_is "$d/sshd.pid" "sshd"; then
     kill -HUP "$(cat "$d/sshd.pid")" # re-read the config written above
   else
     say "starting sshd in $(hs_ns 3) on $ip:22 (host 3 behind it)"
     ip netns exec "$(hs_ns 3)" /usr/sbin/sshd -f "$conf" -E "$d/sshd.log"
   fi
-  wait_for 20 "sshd of host 3" "$DIR/bin/ssh" fleet-host3 docker version
+  wait_for 20 "sshd of host 3" "$DIR/hosts/bin/ssh" fleet-host3 docker version
 }
 
 part_hosts() {
@@ -818,6 +823,7 @@ part_hosts() {
     echo "FLEET_TESTBED_HOSTS_SOCKETS=$(for n in $(seq 1 "$HS_N"); do hs_sock "$n"; done | paste -sd' ')"
     echo "FLEET_TESTBED_HOSTS_IPS=$(for n in $(seq 1 "$HS_N"); do hs_ip "$n"; done | paste -sd' ')"
     echo "FLEET_TESTBED_HOSTS_REGISTRY=$BED_REG_LOCAL"
+    echo "FLEET_TESTBED_HOSTS_SSH_BIN=$DIR/hosts/bin"
   } >"$PART_ENV"
 }
 
