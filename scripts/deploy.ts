@@ -19,6 +19,7 @@ import { engineFor } from "../lib/engine/engines.ts";
 import { refuseWithoutTerminal } from "../lib/release/confirm.ts";
 import { runRelease } from "../lib/release/flow.ts";
 import { deployHosts } from "../lib/release/hosts.ts";
+import { oneHost } from "../lib/release/host_stages.ts";
 import { pickRollback } from "../lib/release/rollback.ts";
 import {
   type DeployOptions,
@@ -57,10 +58,15 @@ export async function deploy(
 /** Go back to the previous successful release (or `--to <id>`), through the same flow. */
 export async function rollback(
   name: string,
-  opts: DeployOptions & { to?: string },
+  opts: DeployOptions & { to?: string; host?: string[] },
   deps: Deps,
 ): Promise<ReleaseResult> {
-  const stage = withProfiles(loadStage(findRoot(deps.cwd, opts.dir), name, deps.env), opts.profile);
+  const loaded = withProfiles(
+    loadStage(findRoot(deps.cwd, opts.dir), name, deps.env),
+    opts.profile,
+  );
+  // a stage with several hosts: one host at a time (--host)
+  const stage = oneHost(loaded, opts.host, "rollback");
   const services = pickServices(stage, opts.service ?? []).map((s) => s.name);
   const engine = engineFor(stage);
   // a rollback touches only the services it restores, with the images it names

@@ -35,7 +35,8 @@ export async function lockHosts<T>(
       } catch (e) {
         if (!(e instanceof FleetError)) throw e;
         throw new FleetError(`${e.message} (host ${p.host.name}); nothing was changed`, {
-          hint: e.hint,
+          hint: `wait for it (--lock-wait <seconds>), or if that process is gone: ` +
+            `fleet unlock ${p.ctx.stage.name} --host ${p.host.name}`,
         });
       }
       held.push(p);

@@ -52,3 +52,21 @@ export function checkHostOption(stage: Stage, host: readonly string[] | undefine
     throw new UsageError(`--host: ${stage.name} has one Docker host (no hosts: in ${stage.file})`);
   }
 }
+
+/**
+ * The stage a one-host command works on: the stage itself, or on a stage with `hosts:` the one
+ * host `--host` names; without it such a command is a UsageError listing the hosts.
+ * @example oneHost(stage, ["web1"], "exec").host // the Docker host of web1
+ */
+export function oneHost(stage: Stage, host: readonly string[] | undefined, command: string): Stage {
+  checkHostOption(stage, host);
+  if (!stage.hosts) return stage;
+  const names = stage.hosts.map((h) => h.name);
+  if (host?.length !== 1) {
+    throw new UsageError(
+      `${command} works on one host, and ${stage.name} has several (hosts: ${names.join(", ")})`,
+      { hint: `name one: --host ${names[0]}` },
+    );
+  }
+  return hostStages(stage, host)[0].stage;
+}

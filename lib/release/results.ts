@@ -26,12 +26,20 @@ export interface HistoryResult {
   /** How many releases the host keeps (the stage's `keep:`). */
   readonly keep: number;
   readonly releases: readonly Release[];
+  /** A stage with several hosts: the releases recorded on each (then `releases` is empty). */
+  readonly hosts?: readonly {
+    readonly name: string;
+    readonly host: string;
+    readonly releases: readonly Release[];
+  }[];
 }
 
 /** What `fleet down` returns: the project whose containers were removed (volumes are kept). */
 export interface DownResult {
   readonly stage: string;
   readonly project: string;
+  /** A stage with several hosts: the hosts taken down. */
+  readonly hosts?: readonly string[];
 }
 
 /** What `fleet unlock` returns: whose lock was removed (absent: there was none). */

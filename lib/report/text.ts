@@ -85,8 +85,9 @@ export function buildText(built: readonly Built[]): string {
 }
 
 /** `fleet down`. */
-export function downText(r: { project: string }): string {
-  return `${r.project}: containers removed (volumes kept)`;
+export function downText(r: { project: string; hosts?: readonly string[] }): string {
+  const on = r.hosts ? ` on ${r.hosts.join(", ")}` : "";
+  return `${r.project}: containers removed${on} (volumes kept)`;
 }
 
 /** `fleet unlock`: whose lock was removed, or that there was none. */
@@ -110,9 +111,20 @@ export function psText(r: {
   if (r.containers.length === 0) return `no containers of ${r.project}`;
   const port = (p: PsContainer["ports"][number]) =>
     p.published ? `${p.url ? `${p.url}:` : ""}${p.published}->${p.target}/${p.protocol}` : "";
+  // a stage with several hosts: which host each container runs on
+  const host = r.containers.some((c) => c.host) ? (c: PsContainer) => [c.host ?? ""] : () => [];
   return table([
-    ["NAME", "SERVICE", "IMAGE", "STATE", "STATUS", "PORTS"],
+    [
+      ...(r.containers.some((c) => c.host) ? ["HOST"] : []),
+      "NAME",
+      "SERVICE",
+      "IMAGE",
+      "STATE",
+      "STATUS",
+      "PORTS",
+    ],
     ...r.containers.map((c) => [
+      ...host(c),
       c.name,
       c.service,
       c.image,

@@ -183,6 +183,37 @@ e2e(
       for (const s of app.sockets) {
         assert.ok((await app.releases(s)).some((r) => r.id === id && r.result === "ok"), s);
       }
+      // fleet history says so host by host
+      const hist = await app.run(["history", "live", "--json"]);
+      assert.equal(hist.code, 0, hist.stderr);
+      const hosts = JSON.parse(hist.stdout).hosts as { name: string; releases: { id: string }[] }[];
+      assert.deepEqual(hosts.map((h) => [h.name, h.releases[0].id]), [
+        ["jobs", id],
+        ["web1", id],
+        ["web2", id],
+      ]);
+      // ps: a host column; --host picks one
+      const ps = await app.run(["ps", "live", "--json"]);
+      assert.equal(ps.code, 0, ps.stderr);
+      const rows = JSON.parse(ps.stdout).containers.map((c: { host: string; service: string }) =>
+        `${c.host}:${c.service}`
+      ).sort();
+      assert.deepEqual(rows, ["jobs:worker", "web1:web", "web2:web"]);
+      const one = await app.run(["ps", "live", "--host", "web2"]);
+      assert.equal(one.code, 0, one.stderr);
+      assert.match(one.stdout, /^HOST\s+NAME/);
+      assert.match(one.stdout, /web2\s+\S+web/);
+      assert.doesNotMatch(one.stdout, /worker|web1/);
+      // exec needs one host; down takes every host down
+      const ex = await app.run(["exec", "live", "-n", "web", "--", "true"]);
+      assert.equal(ex.code, 2, ex.stderr);
+      assert.match(
+        ex.stderr,
+        /exec works on one host, and live has several \(hosts: jobs, web1, web2\)/,
+      );
+      const down = await app.run(["down", "live", "--yes"]);
+      assert.equal(down.code, 0, down.stderr);
+      for (const s of app.sockets) assert.deepEqual(await app.services(s), []);
     } finally {
       await app.cleanup();
     }
@@ -288,6 +319,9 @@ e2e(
         /hint: start its Docker engine, or fix its address under hosts: in stages\/live\.yaml/,
       );
       for (const s of app.sockets) assert.deepEqual(await app.services(s), []);
+      const ps = await app.run(["ps", "live"]);
+      assert.equal(ps.code, 1, ps.stderr);
+      assert.match(ps.stderr, /host web2 \(.*\) does not answer/);
     } finally {
       await app.cleanup();
     }
