@@ -136,6 +136,11 @@ async function rollOut(
       outcomes.set(p.host.name, outcomeOf(p, r, d.status === "rejected" ? d.reason : undefined));
       if (d.status === "rejected" && !failure) failure = { plan: p, error: d.reason as Error };
     });
+    if (failure?.error instanceof InterruptedError) {
+      // Ctrl-C: each host's flow recorded where it stands; nothing more runs
+      const r = combined(stage, plans, outcomes, results, o.release, "interrupted");
+      throw withResult(failure.error, { ...r, error: failure.error.message });
+    }
     if (failure) {
       return await undo(deps, engine, plans, outcomes, results, o, failure);
     }

@@ -110,3 +110,23 @@ Deno.test("the rollout lock is taken in name order; a held one is named, the tak
   assert.deepEqual(locks.filter((l) => !l.endsWith("inspect")), ["a create", "b create", "a rm"]);
   assert.deepEqual(changes(runner.steps), []);
 });
+
+Deno.test("a dry run shows each host's commands under its name and runs nothing", async () => {
+  const dir = tempProject({ "stages/live.yaml": STAGE });
+  const deps = testDeps(dir);
+  const r = await deploy("live", { dryRun: true }, deps);
+  assert.equal(r.result, "dry-run");
+  assert.deepEqual(deps.runner.steps, []);
+  const heads = (r.commands ?? []).filter((c) => c.startsWith("# host"));
+  assert.deepEqual(heads, [
+    "# host a (unix:///a.sock)",
+    "# host b (unix:///b.sock)",
+    "# host c (unix:///c.sock)",
+  ]);
+  assert.deepEqual(r.hosts?.map((h) => [h.name, h.services]), [
+    ["a", ["web"]],
+    ["b", ["web"]],
+    ["c", ["worker"]],
+  ]);
+  assert.deepEqual(r.services.map((s) => s.name), ["web", "worker"]);
+});
