@@ -20,6 +20,7 @@ import { refuseWithoutTerminal } from "../lib/release/confirm.ts";
 import { runRelease } from "../lib/release/flow.ts";
 import { deployHosts } from "../lib/release/hosts.ts";
 import { oneHost } from "../lib/release/host_stages.ts";
+import { rollbackHosts } from "../lib/release/host_rollback.ts";
 import { pickRollback } from "../lib/release/rollback.ts";
 import {
   type DeployOptions,
@@ -65,7 +66,11 @@ export async function rollback(
     loadStage(findRoot(deps.cwd, opts.dir), name, deps.env),
     opts.profile,
   );
-  // a stage with several hosts: one host at a time (--host)
+  // a stage with several hosts: host by host (every host, or those --host names)
+  if (loaded.hosts && (opts.host?.length ?? 0) !== 1) {
+    const names = pickServices(loaded, opts.service ?? []).map((s) => s.name);
+    return await rollbackHosts(deps, engineFor(loaded), loaded, names, opts);
+  }
   const stage = oneHost(loaded, opts.host, "rollback");
   const services = pickServices(stage, opts.service ?? []).map((s) => s.name);
   const engine = engineFor(stage);

@@ -21,6 +21,7 @@ import { pickRollback } from "./rollback.ts";
 import { type DeployOptions, flowOptions, rollbackSelection } from "./selection.ts";
 import type { FlowOptions, HostOutcome, ReleaseResult } from "./types.ts";
 import { whoAmI } from "./who.ts";
+import { combined, outcomeOf } from "./host_results.ts";
 
 /** `fleet deploy` of a stage with `hosts:`: one release, host by host. */
 export async function deployHosts(
@@ -148,17 +149,6 @@ async function rollOut(
   return combined(stage, plans, outcomes, results, o.release, "ok");
 }
 
-function outcomeOf(p: HostPlan, r: ReleaseResult | undefined, e?: unknown): HostOutcome {
-  return {
-    name: p.host.name,
-    host: p.ctx.target.label,
-    result: r?.result ?? "failed",
-    services: p.sel.services,
-    ...(e ? { error: (e as Error).message } : {}),
-    ...(r?.rollback ? { rollback: r.rollback } : {}),
-  };
-}
-
 /**
  * A host failed (its own flow rolled it back where it could): every host updated in this release
  * goes back to the release it ran before, and the deploy fails naming the host.
@@ -237,32 +227,6 @@ async function undo(
     }),
     { ...result, error: msg },
   );
-}
-
-/** One result for the release: the stage's services and what happened on each host. */
-function combined(
-  stage: Stage,
-  plans: readonly HostPlan[],
-  outcomes: ReadonlyMap<string, HostOutcome>,
-  results: readonly ReleaseResult[],
-  release: string,
-  result: ReleaseResult["result"],
-): ReleaseResult {
-  const seen = new Set<string>();
-  const services = results.flatMap((r) => r.services).filter((s) =>
-    seen.has(s.name) ? false : (seen.add(s.name), true)
-  );
-  return {
-    command: "deploy",
-    stage: stage.name,
-    app: stage.project,
-    project: plans[0]?.ctx.project ?? `${stage.project}-${stage.name}`,
-    host: plans.map((p) => p.host.name).join(", "),
-    release,
-    result,
-    services,
-    hosts: plans.map((p) => outcomes.get(p.host.name)!).filter(Boolean),
-  };
 }
 
 /** A dry run: each host's commands under its name; nothing runs. */

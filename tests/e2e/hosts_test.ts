@@ -204,6 +204,21 @@ e2e(
       assert.match(one.stdout, /^HOST\s+NAME/);
       assert.match(one.stdout, /web2\s+\S+web/);
       assert.doesNotMatch(one.stdout, /worker|web1/);
+      // rollback across hosts: every host back to v1, host by host, under one new release id
+      const rb = await app.run(["rollback", "live", "--yes", "--json", "--timeout", "60"]);
+      assert.equal(rb.code, 0, rb.stderr);
+      const rdoc = JSON.parse(rb.stdout);
+      assert.deepEqual(rdoc.hosts.map((h: { name: string; result: string }) => h.result), [
+        "ok",
+        "ok",
+        "ok",
+      ]);
+      assert.deepEqual(await Promise.all(app.urls.map(get)), ["v1", "v1"]);
+      for (const s of app.sockets) {
+        assert.ok(
+          (await app.releases(s)).some((r) => r.id === rdoc.release && r.kind === "rollback"),
+        );
+      }
       // exec needs one host; down takes every host down
       const ex = await app.run(["exec", "live", "-n", "web", "--", "true"]);
       assert.equal(ex.code, 2, ex.stderr);
