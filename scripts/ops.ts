@@ -16,7 +16,7 @@ import type { Engine, EngineContext } from "../lib/engine/engine.ts";
 import { engineFor } from "../lib/engine/engines.ts";
 import { refuseWithoutTerminal } from "../lib/release/confirm.ts";
 import { listReleases } from "../lib/release/history.ts";
-import { downHosts, historyHosts, psHosts } from "../lib/release/host_ops.ts";
+import { downHosts, historyHosts, logsHosts, psHosts } from "../lib/release/host_ops.ts";
 import { rolloutProject } from "../lib/release/host_locks.ts";
 import { checkHostOption, oneHost } from "../lib/release/host_stages.ts";
 import { readLock, unlock as removeLock } from "../lib/release/lock.ts";
@@ -65,6 +65,14 @@ export async function logs(
   opts: OpsOptions & { service?: string[]; follow?: boolean; tail?: string },
   deps: Deps,
 ): Promise<void> {
+  const several = load(stage, opts, deps);
+  if (several.hosts && (opts.host?.length ?? 0) !== 1) {
+    // every host (or those --host names), each line after its host's name
+    const names = pickServices(several, opts.service ?? []).map((s) => s.name);
+    const o = { follow: opts.follow, tail: opts.tail ?? DEFAULTS.tail };
+    const picked = opts.service?.length ? names : [];
+    return await logsHosts(deps, engineFor(several), several, opts.host, picked, o);
+  }
   const [engine, ctx] = open(stage, opts, deps);
   const names = opts.service?.length
     ? pickServices(ctx.stage, opts.service).map((s) => s.name)

@@ -1,12 +1,12 @@
 /**
- * `ps`, `history` and `down` of a stage with several hosts (SPEC §15): every host (or those
+ * `ps`, `history`, `down` and `logs` of a stage with several hosts (SPEC §15): every host (or those
  * `--host` names), asked side by side once each one answers; a host that does not is named with
  * its fix before anything changes.
  */
 import type { Deps } from "../core/deps.ts";
 import type { Stage } from "../config/stage.ts";
 import { withSharedSsh } from "../docker/ssh_mux.ts";
-import type { Engine, EngineContext } from "../engine/engine.ts";
+import type { Engine, EngineContext, LogsOptions } from "../engine/engine.ts";
 import { listReleases } from "./history.ts";
 import { reachHosts } from "./host_plans.ts";
 import { hostStages } from "./host_stages.ts";
@@ -91,4 +91,23 @@ export async function downHosts(
     project: hosts[0]?.ctx.project ?? "",
     hosts: hosts.map((h) => h.host.name),
   };
+}
+
+/** `fleet logs` across hosts: every host's logs side by side, each line after its host's name. */
+export async function logsHosts(
+  deps: Deps,
+  engine: Engine,
+  stage: Stage,
+  only: readonly string[] | undefined,
+  services: readonly string[],
+  opts: LogsOptions,
+): Promise<void> {
+  const hosts = await onHosts(deps, engine, stage, only);
+  await eachHost(deps, hosts, async (h) => {
+    const mine = services.filter((n) => h.ctx.stage.services.some((s) => s.name === n));
+    if (services.length && !mine.length) return;
+    const steps = engine.logsSteps(h.ctx, mine, opts);
+    const onLine = (l: string) => deps.ui.out(`${h.host.name} | ${l}`);
+    await Promise.all(steps.map((step) => deps.runner.run(step, { onLine })));
+  });
 }

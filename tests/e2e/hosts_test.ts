@@ -51,7 +51,7 @@ function makeHostsApp(tb: Testbed): HostsApp {
           `services:\n  web:\n    image: ${image}:live\n    on: [web1, web2]\n` +
           `    ports: ["${port}:8080"]\n    volumes: ["data:/data"]\n${extra}` +
           `  worker:\n    image: ${image}:worker\n    on: [jobs]\n` +
-          `    command: ["sh", "-c", "trap 'exit 0' TERM; sleep 100000 & wait"]\n`,
+          `    command: ["sh", "-c", "echo worker up; trap 'exit 0' TERM; sleep 100000 & wait"]\n`,
       );
     },
     async push(content) {
@@ -219,6 +219,10 @@ e2e(
           (await app.releases(s)).some((r) => r.id === rdoc.release && r.kind === "rollback"),
         );
       }
+      // logs of every host, each line after its host's name
+      const logs = await app.run(["logs", "live", "--tail", "5"]);
+      assert.equal(logs.code, 0, logs.stderr);
+      assert.match(logs.stdout, /^jobs \| .*worker up$/m);
       // exec needs one host; down takes every host down
       const ex = await app.run(["exec", "live", "-n", "web", "--", "true"]);
       assert.equal(ex.code, 2, ex.stderr);
