@@ -36,6 +36,8 @@ export async function deployHosts(
   const plans = hostPlans(deps, engine, stage, services, opts, fo.pull);
   if (fo.dryRun) return await dryRun(deps, engine, stage, plans, fo, id);
   refuseWithoutTerminal(deps.ui, stage, "deploy", fo);
+  // what Compose would reject on any host: exit 2 before anything runs anywhere
+  for (const p of plans) await engine.check(deps, p.ctx);
   return await withSharedHosts(deps, plans, async (plans) => {
     await reachHosts(deps, plans);
     await pullEverywhere(deps, engine, plans, fo);
