@@ -346,3 +346,24 @@ e2e(
     }
   },
 );
+
+e2e(
+  "test bed: three plain Docker hosts in their own namespaces, the third also over ssh",
+  async (tb) => {
+    if (!part(tb, "hosts")) return;
+    assert.equal(tb.hosts?.length, 3);
+    assert.match(tb.hosts![2], /^ssh:\/\//);
+    const path = { PATH: `${tb.hostsSshBin}:${Deno.env.get("PATH")}` };
+    const names = await Promise.all(
+      tb.hosts!.map((h) => docker(h, ["info", "-f", "{{.Name}} {{.Swarm.LocalNodeState}}"], path)),
+    );
+    assert.deepEqual(names.map((n) => n.trim()), [
+      "fleeth1 inactive",
+      "fleeth2 inactive",
+      "fleeth3 inactive",
+    ]);
+    // over ssh and over its socket: the same engine
+    const id = (h: string) => docker(h, ["info", "-f", "{{.ID}}"], path);
+    assert.equal(await id(tb.hosts![2]), await id(tb.hostsSockets![2]));
+  },
+);
