@@ -308,6 +308,29 @@ e2e("several hosts: two deploys at once — one runs, the other names the holder
     const loser = a.code === 0 ? b : a;
     assert.match(loser.stderr, /is locked by .* since .*\(host jobs\); nothing was changed/);
     assert.deepEqual(await Promise.all(app.urls.map(get)), ["v1", "v1"]);
+    // a rollout lock left on host jobs by a process that died: named, and unlocked with --host
+    const jobs = app.sockets[2];
+    const lock = `fleet-lock-${app.project}-live.rollout`;
+    await docker(jobs, [
+      "create",
+      "--name",
+      lock,
+      "--label",
+      "dev.fleet.lock.holder=ghost",
+      "--label",
+      "dev.fleet.lock.since=t0",
+      "--network",
+      "none",
+      `${tb.hostsRegistry}/${app.project}/web:worker`,
+    ]);
+    const stuck = await app.run(["deploy", "live", "--lock-wait", "0"]);
+    assert.equal(stuck.code, 1, stuck.stderr);
+    assert.match(stuck.stderr, /live is locked by ghost \(deploy\) since t0 \(host jobs\)/);
+    assert.match(stuck.stderr, /fleet unlock live --host jobs/);
+    const un = await app.run(["unlock", "live", "--host", "jobs", "--yes"]);
+    assert.equal(un.code, 0, un.stderr);
+    assert.match(un.stdout, /lock of ghost removed/);
+    await assert.rejects(docker(jobs, ["inspect", lock]));
   } finally {
     await app.cleanup();
   }
