@@ -125,6 +125,10 @@ function makeHostsApp(tb: Testbed): HostsApp {
           .catch(() => "")).split("\n").filter(Boolean);
         if (imgs.length) await docker(s, ["rmi", "-f", ...new Set(imgs)]).catch(() => {});
       }
+      // the images built on engine 1
+      const built = (await docker(tb.engine1, ["images", "-q", "--filter", `reference=${image}`])
+        .catch(() => "")).split("\n").filter(Boolean);
+      if (built.length) await docker(tb.engine1, ["rmi", "-f", ...new Set(built)]).catch(() => {});
       await Deno.remove(dir, { recursive: true }).catch(() => {});
     },
   };
