@@ -25,6 +25,7 @@ import {
   collect,
   deployCommand,
   doctorCommand,
+  HOST_HELP,
   interactiveCommand,
   JSON_HELP,
   logsCommand,
@@ -358,6 +359,7 @@ for (
     .argument("[stage]", "stage name (or FLEET_STAGE)")
     .option("-y, --yes", "do not ask for confirmation (down, unlock)")
     .option("--profile <name>", `${PROFILE_HELP} (ps, down)`, collect, [] as string[])
+    .option("--host <name>", HOST_HELP, collect, [] as string[])
     .option("--json", JSON_HELP)
     .action((stage, opts, cmd) => {
       const o = { ...cmd.optsWithGlobals(), ...opts, stage: stage ?? env().FLEET_STAGE };

@@ -19,6 +19,9 @@ import type { EngineContext } from "../lib/engine/engine.ts";
 import { engineFor } from "../lib/engine/engines.ts";
 import { refuseWithoutTerminal } from "../lib/release/confirm.ts";
 import { runRelease } from "../lib/release/flow.ts";
+import { deployHosts } from "../lib/release/hosts.ts";
+import { oneHost } from "../lib/release/host_stages.ts";
+import { rollbackHosts } from "../lib/release/host_rollback.ts";
 import { pickRollback } from "../lib/release/rollback.ts";
 import {
   type DeployOptions,
@@ -43,6 +46,8 @@ export async function deploy(
   const services = pickServices(stage, named, named.length ? undefined : activeServices(stage));
   if (opts.tag !== undefined) checkTags([opts.tag]);
   const engine = engineFor(stage);
+  // several hosts (hosts:): one release across them, host by host
+  if (stage.hosts) return await deployHosts(deps, engine, stage, services.map((s) => s.name), opts);
   const fo = flowOptions(engine, opts);
   const ctx = engine.context(stage, deps.env, { tag: opts.tag, rollback: fo.rollback });
   const sel = deploySelection(stage, services, { tag: opts.tag }, fo.pull);
@@ -55,10 +60,19 @@ export async function deploy(
 /** Go back to the previous successful release (or `--to <id>`), through the same flow. */
 export async function rollback(
   name: string,
-  opts: DeployOptions & { to?: string },
+  opts: DeployOptions & { to?: string; host?: string[] },
   deps: Deps,
 ): Promise<ReleaseResult> {
-  const stage = withProfiles(loadStage(findRoot(deps.cwd, opts.dir), name, deps.env), opts.profile);
+  const loaded = withProfiles(
+    loadStage(findRoot(deps.cwd, opts.dir), name, deps.env),
+    opts.profile,
+  );
+  // a stage with several hosts: host by host (every host, or those --host names)
+  if (loaded.hosts && (opts.host?.length ?? 0) !== 1) {
+    const names = pickServices(loaded, opts.service ?? []).map((s) => s.name);
+    return await rollbackHosts(deps, engineFor(loaded), loaded, names, opts);
+  }
+  const stage = oneHost(loaded, opts.host, "rollback");
   const services = pickServices(stage, opts.service ?? []).map((s) => s.name);
   const engine = engineFor(stage);
   // a rollback touches only the services it restores, with the images it names

@@ -13,6 +13,7 @@ import type { Deps } from "../lib/core/deps.ts";
 import { UsageError } from "../lib/core/errors.ts";
 import { pickServices } from "../lib/config/services.ts";
 import { findRoot, loadStage } from "../lib/config/stage.ts";
+import { oneHost } from "../lib/release/host_stages.ts";
 import { withSharedSsh } from "../lib/docker/ssh_mux.ts";
 import type { Engine, EngineContext } from "../lib/engine/engine.ts";
 import { engineFor } from "../lib/engine/engines.ts";
@@ -21,6 +22,8 @@ export interface ExecOptions {
   readonly dir?: string;
   readonly service?: string[];
   readonly index?: number;
+  /** A stage with several hosts (hosts:): the host to run on. */
+  readonly host?: string[];
 }
 
 /** Run `command` in the service (`mode` exec or run); resolves to the command's exit code. */
@@ -31,7 +34,7 @@ export async function interactive(
   opts: ExecOptions,
   deps: Deps,
 ): Promise<number> {
-  const stage = loadStage(findRoot(deps.cwd, opts.dir), stageName);
+  const stage = oneHost(loadStage(findRoot(deps.cwd, opts.dir), stageName), opts.host, mode);
   if ((opts.service ?? []).length !== 1) {
     throw new UsageError(`${mode} needs one service: -n <service>`, {
       hint: `services: ${stage.services.map((s) => s.name).join(", ")}`,

@@ -16,6 +16,9 @@ import type { Engine, EngineContext } from "../lib/engine/engine.ts";
 import { engineFor } from "../lib/engine/engines.ts";
 import { refuseWithoutTerminal } from "../lib/release/confirm.ts";
 import { readHistory } from "../lib/release/history.ts";
+import { downHosts, historyHosts, logsHosts, psHosts } from "../lib/release/host_ops.ts";
+import { rolloutProject } from "../lib/release/host_locks.ts";
+import { checkHostOption, oneHost } from "../lib/release/host_stages.ts";
 import { holderAlive, readLock, unlock as removeLock } from "../lib/release/lock.ts";
 import type { DownResult, HistoryResult, PsResult, UnlockResult } from "../lib/release/results.ts";
 import { FleetError } from "../lib/core/errors.ts";
@@ -28,11 +31,19 @@ export interface OpsOptions {
   readonly yes?: boolean;
   /** Compose profiles to activate besides the stage's own. */
   readonly profile?: string[];
+  /** A stage with several hosts: only these (`--host`; logs and unlock take one). */
+  readonly host?: string[];
+}
+
+function load(stageName: string, opts: OpsOptions, deps: Deps) {
+  const root = findRoot(deps.cwd, opts.dir);
+  const stage = withProfiles(loadStage(root, stageName, deps.env), opts.profile);
+  checkHostOption(stage, opts.host);
+  return stage;
 }
 
 function open(stageName: string, opts: OpsOptions, deps: Deps): [Engine, EngineContext] {
-  const root = findRoot(deps.cwd, opts.dir);
-  const stage = withProfiles(loadStage(root, stageName, deps.env), opts.profile);
+  const stage = oneHost(load(stageName, opts, deps), opts.host, "this command");
   const engine = engineFor(stage);
   return [engine, engine.context(stage, deps.env, { readOnly: true })];
 }
@@ -42,6 +53,8 @@ function open(stageName: string, opts: OpsOptions, deps: Deps): [Engine, EngineC
  * running/desired replicas, image and update state, and their tasks by node.
  */
 export async function ps(stage: string, opts: OpsOptions, deps: Deps): Promise<PsResult> {
+  const several = load(stage, opts, deps);
+  if (several.hosts) return await psHosts(deps, engineFor(several), several, opts.host);
   const [engine, ctx] = open(stage, opts, deps);
   const view = await withSharedSsh(deps, ctx, (c) => engine.ps(deps, c));
   return { stage, project: ctx.project, host: ctx.target.label, ...view };
@@ -53,6 +66,14 @@ export async function logs(
   opts: OpsOptions & { service?: string[]; follow?: boolean; tail?: string },
   deps: Deps,
 ): Promise<void> {
+  const several = load(stage, opts, deps);
+  if (several.hosts && (opts.host?.length ?? 0) !== 1) {
+    // every host (or those --host names), each line after its host's name
+    const names = pickServices(several, opts.service ?? []).map((s) => s.name);
+    const o = { follow: opts.follow, tail: opts.tail ?? DEFAULTS.tail };
+    const picked = opts.service?.length ? names : [];
+    return await logsHosts(deps, engineFor(several), several, opts.host, picked, o);
+  }
   const [engine, ctx] = open(stage, opts, deps);
   const names = opts.service?.length
     ? pickServices(ctx.stage, opts.service).map((s) => s.name)
@@ -71,6 +92,17 @@ export async function down(
   opts: OpsOptions,
   deps: Deps,
 ): Promise<DownResult> {
+  const several = load(stage, opts, deps);
+  if (several.hosts) {
+    refuseWithoutTerminal(deps.ui, several, "take down", opts);
+    await confirmOrCancel(
+      deps.ui,
+      `stop and remove every container of ${stage} on ${opts.host?.join(", ") || "every host"}?`,
+      "down cancelled: nothing was changed",
+      opts.yes === true || !several.confirm,
+    );
+    return await downHosts(deps, engineFor(several), several, opts.host);
+  }
   const [engine, ctx] = open(stage, opts, deps);
   refuseWithoutTerminal(deps.ui, ctx.stage, "take down", opts);
   await confirmOrCancel(
@@ -89,6 +121,8 @@ export async function history(
   opts: OpsOptions,
   deps: Deps,
 ): Promise<HistoryResult> {
+  const several = load(stage, opts, deps);
+  if (several.hosts) return await historyHosts(deps, engineFor(several), several, opts.host);
   const [, ctx] = open(stage, opts, deps);
   const h = await withSharedSsh(deps, ctx, (c) => readHistory(deps, c.target, c.project));
   return { stage, host: ctx.target.label, keep: ctx.stage.keep, ...h };
@@ -106,7 +140,10 @@ export async function unlock(
   const [, ctx] = open(stage, opts, deps);
   // taking away someone's lock is always asked (or --yes), whatever the stage's confirm:
   refuseWithoutTerminal(deps.ui, ctx.stage, "unlock", { ...opts, always: true });
-  const held = await readLock(deps, ctx.target, ctx.project);
+  // on a host of a stage with several hosts: the release's rollout lock, else the host's own
+  const rollout = opts.host?.length ? rolloutProject(ctx.project) : undefined;
+  const project = rollout && await readLock(deps, ctx.target, rollout) ? rollout : ctx.project;
+  const held = await readLock(deps, ctx.target, project);
   if (!held) return { stage };
   const msg = `${stage} is locked by ${held.holder} (${
     held.command || "deploy"
@@ -123,6 +160,6 @@ export async function unlock(
     "unlock cancelled: the lock is still held",
     opts.yes === true,
   );
-  await removeLock(deps, ctx.target, ctx.project);
+  await removeLock(deps, ctx.target, project);
   return { stage, held };
 }

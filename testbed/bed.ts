@@ -30,11 +30,21 @@ export interface Testbed {
   /** busybox-amd64.tar, busybox-arm64.tar and a Dockerfile (FROM scratch + ADD) for them. */
   readonly multiarchDir?: string;
   readonly arm64?: true; // arm64 binaries run (qemu-user-static + binfmt_misc), in containers too
+  /** Three plain Docker hosts (no swarm): DOCKER_HOST of each, the third over ssh://. */
+  readonly hosts?: string[];
+  /** The same three hosts by their unix sockets (for checks beside fleet). */
+  readonly hostsSockets?: string[];
+  /** Their IPs on the bed's bridge (published ports answer there, from the root namespace). */
+  readonly hostsIps?: string[];
+  /** Put first on PATH: an `ssh` that reaches the third host (ssh://fleet-host3). */
+  readonly hostsSshBin?: string;
+  /** The bed's registry as the hosts (and engine 1) name it: 127.0.0.1:port. */
+  readonly hostsRegistry?: string;
   readonly unavailable?: Partial<Record<TestbedPart, string>>;
 }
 
 /** The optional parts of the test bed. */
-export type TestbedPart = "swarm" | "engine26" | "arm64";
+export type TestbedPart = "swarm" | "engine26" | "arm64" | "hosts";
 
 const ROOT = new URL("../", import.meta.url).pathname;
 let cached: Promise<Testbed | string> | undefined;
@@ -100,6 +110,9 @@ function optionalParts(kv: Record<string, string>): Partial<Testbed> {
   if (!kv.FLEET_TESTBED_ENGINE26) {
     unavailable.engine26 = kv.FLEET_TESTBED_ENGINE26_UNAVAILABLE || "not in the env file";
   }
+  if (!kv.FLEET_TESTBED_HOSTS_ENDPOINTS) {
+    unavailable.hosts = kv.FLEET_TESTBED_HOSTS_UNAVAILABLE || "not in the env file";
+  }
   if (kv.FLEET_TESTBED_ARM64 !== "1") {
     unavailable.arm64 = kv.FLEET_TESTBED_ARM64 || "not in the env file";
   }
@@ -114,6 +127,11 @@ function optionalParts(kv: Record<string, string>): Partial<Testbed> {
     engine26Registry: kv.FLEET_TESTBED_ENGINE26_REGISTRY || undefined,
     multiarchDir: kv.FLEET_TESTBED_MULTIARCH_DIR || undefined,
     arm64: kv.FLEET_TESTBED_ARM64 === "1" ? true : undefined,
+    hosts: list(kv.FLEET_TESTBED_HOSTS_ENDPOINTS),
+    hostsSockets: list(kv.FLEET_TESTBED_HOSTS_SOCKETS),
+    hostsIps: list(kv.FLEET_TESTBED_HOSTS_IPS),
+    hostsRegistry: kv.FLEET_TESTBED_HOSTS_REGISTRY || undefined,
+    hostsSshBin: kv.FLEET_TESTBED_HOSTS_SSH_BIN || undefined,
     unavailable,
   };
 }

@@ -20,6 +20,9 @@ export const collect = (v: string, prev: string[]) => [...prev, v];
 /** The help of --profile, the same on every command that has it. */
 export const PROFILE_HELP =
   "activate a Compose profile (repeatable; besides the stage's profiles:)";
+/** The help of --host, the same on every command that has it. */
+export const HOST_HELP =
+  "a stage with several hosts (hosts:): only this host (repeatable; default: every host)";
 /** The help of --json, the same on every command that has it. */
 export const JSON_HELP = "print the result as one JSON document on stdout (docs/json.md)";
 // commander reports an InvalidArgumentError as a usage error (exit 2, with the option's name and,
@@ -122,6 +125,12 @@ export function rollbackCommand() {
       .argument("[stage]", "stage name (or FLEET_STAGE)")
       .option("-n, --service <name>", "only this service (repeatable)", collect, [] as string[])
       .option("--to <release>", "release id from `fleet history`")
+      .option(
+        "--host <name>",
+        "a stage with several hosts (hosts:): the host",
+        collect,
+        [] as string[],
+      )
       .option("--json", JSON_HELP)
       .option("-y, --yes", "do not ask for confirmation")
       .option("--dry-run", "print the plan, change nothing")
@@ -161,7 +170,13 @@ export function logsCommand() {
       .argument("[stage]", "stage name (or FLEET_STAGE)")
       .option("-n, --service <name>", "only this service (repeatable)", collect, [] as string[])
       .option("-f, --follow", "follow the output")
-      .option("--tail <n>", "lines from the end of each log", DEFAULTS.tail),
+      .option("--tail <n>", "lines from the end of each log", DEFAULTS.tail)
+      .option(
+        "--host <name>",
+        "a stage with several hosts (hosts:): the host",
+        collect,
+        [] as string[],
+      ),
   );
 }
 
@@ -176,7 +191,13 @@ export function interactiveCommand(mode: "exec" | "run") {
       )
       .argument("[stage]", "stage name (or FLEET_STAGE)")
       .argument("[command...]", "the command (after --)")
-      .option("-n, --service <name>", "the service", collect, [] as string[]),
+      .option("-n, --service <name>", "the service", collect, [] as string[])
+      .option(
+        "--host <name>",
+        "a stage with several hosts (hosts:): the host",
+        collect,
+        [] as string[],
+      ),
   );
   return mode === "exec"
     ? cmd.option(

@@ -94,6 +94,12 @@ export const DESCRIPTIONS: Readonly<Record<string, string>> = withGeneric({
   orchestrator:
     "compose (default): one Docker host, stop → rm → up. swarm: the host is a Swarm manager; services roll without an outage across the nodes.",
   "services.*.replicas": "Swarm: tasks of this service (default 1).",
+  hosts:
+    "Several Docker hosts for this stage, instead of host/context: names → ssh://user@host, tcp://host:2376, unix:///path or a Docker context name. One release covers them all, host by host.",
+  rollout: "With hosts: how the release goes from host to host.",
+  "rollout.parallel":
+    "Hosts updated at a time (default 1): the others keep serving the previous release meanwhile.",
+  "services.*.on": "With hosts: the names of the hosts this service runs on (default: every host).",
   "services.*.update":
     "Swarm: the rolling update policy; a failed update is rolled back by Swarm (paused with --no-rollback).",
   "services.*.update.order":

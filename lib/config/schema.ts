@@ -25,6 +25,12 @@ import {
   UpdateSchema,
 } from "./swarm_settings.ts";
 import { proxyProblems, ProxyServiceSchema, ProxyStageSchema } from "./proxy_settings.ts";
+import {
+  HOSTS_SERVICE_KEYS,
+  HOSTS_STAGE_KEYS,
+  hostsProblems,
+  RolloutSchema,
+} from "./hosts_settings.ts";
 
 export const NAME_RE = /^[a-z0-9][a-z0-9_-]*$/;
 const NAME_RULE = "[a-z0-9][a-z0-9_-]*";
@@ -214,6 +220,7 @@ const SERVICE_ENTRIES = {
   compose: v.optional(ComposeSchema),
   proxy: v.optional(ProxyServiceSchema),
   ...SWARM_SERVICE_KEYS,
+  ...HOSTS_SERVICE_KEYS,
 };
 /** A service: fleet's keys checked, Compose's other keys passed through (see unknownKeys). */
 export const ServiceSchema = v.objectWithRest(SERVICE_ENTRIES, v.unknown());
@@ -276,6 +283,7 @@ export const StageFileSchema = v.objectWithRest({
   history: v.optional(HistorySchema),
   orchestrator: v.optional(Orchestrator),
   proxy: v.optional(ProxyStageSchema),
+  ...HOSTS_STAGE_KEYS,
 }, v.unknown());
 
 export type StageFile = v.InferOutput<typeof StageFileSchema>;
@@ -290,6 +298,7 @@ export function keysAt(path: readonly string[]): string[] {
   if (p.length === 1 && p[0] === "hooks") return Object.keys(HooksSchema.entries);
   if (p.length === 1 && p[0] === "history") return Object.keys(HistorySchema.entries);
   if (p.length === 1 && p[0] === "proxy") return Object.keys(ProxyStageSchema.entries);
+  if (p.length === 1 && p[0] === "rollout") return Object.keys(RolloutSchema.entries);
   if (p.length === 2 && p[0] === "tasks") return ["service", "command"];
   if (p[0] !== "services") return [];
   if (p.length === 2) return Object.keys(ServiceSchema.entries);
@@ -347,6 +356,7 @@ export function validateStageFile(
   const misfits = [
     ...orchestratorProblems((doc ?? {}) as Parameters<typeof orchestratorProblems>[0]),
     ...proxyProblems((doc ?? {}) as Parameters<typeof proxyProblems>[0]),
+    ...hostsProblems((doc ?? {}) as Parameters<typeof hostsProblems>[0]),
   ];
   if (r.success && misfits.length) return { ok: false, problems: misfits };
   if (r.success) return { ok: true, value: r.output };

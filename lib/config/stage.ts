@@ -19,6 +19,7 @@ import { readYamlFile, type YamlFile } from "./yaml_file.ts";
 import { mergeService, readComposeFiles } from "./compose_files.ts";
 import { COMPOSE_TOP_KEYS } from "./compose_spec.ts";
 import { readDotenv } from "./dotenv.ts";
+import { type StageHost, stageHosts } from "./hosts_settings.ts";
 import { interpolate, unsetVars } from "./vars.ts";
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -55,6 +56,10 @@ export interface Stage {
   readonly tag: string;
   readonly host?: string;
   readonly context?: string;
+  /** Several Docker hosts (SPEC §15), in name order; then host and context are unset. */
+  readonly hosts?: readonly StageHost[];
+  /** Hosts updated at a time in a release across `hosts` (default 1). */
+  readonly parallel?: number;
   readonly confirm: boolean;
   readonly services: readonly Service[];
   /** A release task run with the new image before anything stops (SPEC §11). */
@@ -353,6 +358,7 @@ function resolveStage(
     tag: f.tag ?? "latest",
     host: f.host,
     context: f.context,
+    ...(f.hosts ? { hosts: stageHosts(f.hosts), parallel: f.rollout?.parallel ?? 1 } : {}),
     confirm: f.confirm ?? !local,
     services,
     ...(task(at, f) ? { task: task(at, f) } : {}),

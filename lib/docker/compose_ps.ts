@@ -13,6 +13,8 @@ export interface PsContainer {
   readonly health: string;
   readonly exitCode: number;
   readonly ports: readonly PsPort[];
+  /** On a stage with several hosts: the name of the host it runs on. */
+  readonly host?: string;
 }
 
 /** A port of a container: published on the host (`url`:`published`) or only exposed. */

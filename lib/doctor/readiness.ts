@@ -25,6 +25,7 @@ import { type Answer, loginCheck, reachCheck, registryHosts } from "./registry_c
 import { shareSsh } from "../docker/ssh_mux.ts";
 import { readLock } from "../release/lock.ts";
 import { proxyName, proxyState, readRoutes } from "../engine/proxy_host.ts";
+import { hostStages } from "../release/host_stages.ts";
 
 /** What the stages' checks share: the docker CLI's check, the local engine's answer, … */
 export interface Shared {
@@ -40,16 +41,25 @@ export interface Shared {
 export async function stageChecks(stage: Stage, deps: Deps, sh: Shared): Promise<Check[]> {
   const p = `${stage.name}: `;
   const file: Check = { name: `${p}config`, ok: true, detail: `${stage.file} is valid` };
+  // a stage with several hosts: the host checks of each, named `<stage> <host>: …`
+  const hosts = stage.hosts
+    ? hostStages(stage).map((h) => hostGroup(h.stage, deps, sh, `${stage.name} ${h.host.name}`))
+    : [hostGroup(stage, deps, sh)];
   const [host, regs] = await Promise.all([
-    hostGroup(stage, deps, sh),
+    Promise.all(hosts),
     Promise.all(registryHosts(stage).map((h) => registryGroup(stage, h, deps, sh))),
   ]);
-  return [file, ...host, ...regs.flat()];
+  return [file, ...host.flat(), ...regs.flat()];
 }
 
 /** Host and engine, Swarm manager, lock and ssh sharing: all through one shared ssh connection. */
-async function hostGroup(stage: Stage, deps: Deps, sh: Shared): Promise<Check[]> {
-  const p = `${stage.name}: `;
+async function hostGroup(
+  stage: Stage,
+  deps: Deps,
+  sh: Shared,
+  label = stage.name,
+): Promise<Check[]> {
+  const p = `${label}: `;
   const missing = missingVars(stage.host ?? "", deps.env);
   const swarm = (stage as { orchestrator?: unknown }).orchestrator === "swarm";
   const names = [

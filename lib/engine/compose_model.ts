@@ -71,6 +71,7 @@ export function composeYaml(stage: Stage, opts: Parameters<typeof renderCompose>
 /** Keys of a stage file's service that are fleet's own: never in the Compose model. */
 const FLEET_KEYS = new Set([
   "name",
+  "on",
   "own",
   "build",
   "registry",

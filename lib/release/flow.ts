@@ -57,7 +57,7 @@ export async function runRelease(
   o: FlowOptions,
 ): Promise<ReleaseResult> {
   const now = deps.now();
-  const id = releaseId(now);
+  const id = o.release ?? releaseId(now);
   const base = { ...baseResult(ctx, sel), release: id };
   const hooks = (which: "pre" | "post", result: string) =>
     hookSteps(ctx.stage, which, { release: id, result, services: sel.services }, ctx.secretEnv);

@@ -31,12 +31,20 @@ export interface HistoryResult {
   readonly releases: readonly Release[];
   /** Records on the host that do not parse: listed apart, never a rollback target. */
   readonly unreadable: readonly UnreadableRelease[];
+  /** A stage with several hosts: the releases recorded on each (then `releases` is empty). */
+  readonly hosts?: readonly {
+    readonly name: string;
+    readonly host: string;
+    readonly releases: readonly Release[];
+  }[];
 }
 
 /** What `fleet down` returns: the project whose containers were removed (volumes are kept). */
 export interface DownResult {
   readonly stage: string;
   readonly project: string;
+  /** A stage with several hosts: the hosts taken down. */
+  readonly hosts?: readonly string[];
 }
 
 /** What `fleet unlock` returns: whose lock was removed (absent: there was none). */

@@ -22,6 +22,8 @@ export interface FlowOptions {
   readonly pull: boolean;
   /** Swarm: remove the stack's services the stage no longer has. */
   readonly prune?: boolean;
+  /** The release id to use (a release across several hosts shares one); default: a new one. */
+  readonly release?: string;
 }
 
 /** What a release deploys: services, the image reference of every service, what to pull. */
@@ -106,4 +108,19 @@ export interface ReleaseResult {
   /** Dry run: the commands that would run, as shell lines. */
   readonly commands?: readonly string[];
   readonly note?: string;
+  /** A release across several hosts (SPEC §15): what happened on each, in name order. */
+  readonly hosts?: readonly HostOutcome[];
+}
+
+/** One host of a release across several hosts. */
+export interface HostOutcome {
+  readonly name: string;
+  /** Its Docker host, for people (URL or context). */
+  readonly host: string;
+  readonly result: ReleaseResult["result"] | "not-started";
+  readonly services: readonly string[];
+  /** Why it failed, or why it went back. */
+  readonly error?: string;
+  /** The rollback that put the previous release back on it, when one ran. */
+  readonly rollback?: { readonly result: "ok" | "failed"; readonly release: string };
 }

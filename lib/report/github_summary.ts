@@ -84,10 +84,23 @@ export function releaseSummary(r: ReleaseResult, e: Ending): string {
       ])
     ),
     ...rb,
+    ...hostsTable(r),
     ...footer(e),
     "",
     "",
   ].join("\n");
+}
+
+/** A release across several hosts: each host, its services and what happened there. */
+function hostsTable(r: ReleaseResult): string[] {
+  if (!r.hosts) return [];
+  return [
+    "",
+    ...head(["host", "docker host", "services", "result", ""]),
+    ...r.hosts.map((h) =>
+      row([h.name, code(h.host), h.services.join(", "), `**${h.result}**`, cell(h.error ?? "")])
+    ),
+  ];
 }
 
 /** The summary of `fleet promote`. */

@@ -95,6 +95,7 @@ export function releaseJson(r: ReleaseResult): Json {
     })),
     rollback: r.rollback ?? null,
     hook: r.hook ?? null,
+    ...(r.hosts ? { hosts: r.hosts.map((h) => ({ ...h, error: h.error ?? null })) } : {}),
     note: r.note ?? null,
     commands: r.commands ?? null,
     error: null,
@@ -108,6 +109,7 @@ export function historyJson(
     host: string;
     releases: readonly Release[];
     unreadable?: readonly UnreadableRelease[];
+    hosts?: readonly { name: string; host: string; releases: readonly Release[] }[];
   },
 ): Json {
   return {
@@ -115,24 +117,37 @@ export function historyJson(
     stage: h.stage,
     host: h.host,
     result: "ok",
-    releases: h.releases.map((r) => ({
-      id: r.id,
-      time: r.time,
-      who: r.who,
-      commit: r.commit,
-      kind: r.kind,
-      result: r.result,
-      services: Object.fromEntries(
-        Object.entries(r.services).map(([s, i]) => [
-          s,
-          { image: i.ref, id: i.id, digest: i.digest ?? null },
-        ]),
-      ),
-      note: r.note ?? null,
-    })),
+    releases: releasesJson(h.releases),
     unreadable: (h.unreadable ?? []).map((u) => ({ id: u.id, problem: u.problem })),
+    ...(h.hosts
+      ? {
+        hosts: h.hosts.map((x) => ({
+          name: x.name,
+          host: x.host,
+          releases: releasesJson(x.releases),
+        })),
+      }
+      : {}),
     error: null,
   };
+}
+
+function releasesJson(releases: readonly Release[]): Json[] {
+  return releases.map((r) => ({
+    id: r.id,
+    time: r.time,
+    who: r.who,
+    commit: r.commit,
+    kind: r.kind,
+    result: r.result,
+    services: Object.fromEntries(
+      Object.entries(r.services).map(([s, i]) => [
+        s,
+        { image: i.ref, id: i.id, digest: i.digest ?? null },
+      ]),
+    ),
+    note: r.note ?? null,
+  }));
 }
 
 /** `fleet ps --json`: the stage's containers. */
@@ -155,6 +170,7 @@ export function psJson(
     host: r.host,
     result: "ok",
     containers: r.containers.map((c) => ({
+      ...(c.host ? { host: c.host } : {}),
       name: c.name,
       service: c.service,
       image: c.image,
@@ -199,10 +215,22 @@ export function promoteJson(r: PromoteResult): Json {
 /** `fleet down --json` and `fleet unlock --json`. */
 export function opJson(
   command: "down" | "unlock",
-  r: { stage: string; project?: string; held?: { holder: string; since: string; command: string } },
+  r: {
+    stage: string;
+    project?: string;
+    hosts?: readonly string[];
+    held?: { holder: string; since: string; command: string };
+  },
 ): Json {
   return command === "down"
-    ? { command, stage: r.stage, project: r.project ?? null, result: "ok", error: null }
+    ? {
+      command,
+      stage: r.stage,
+      project: r.project ?? null,
+      ...(r.hosts ? { hosts: [...r.hosts] } : {}),
+      result: "ok",
+      error: null,
+    }
     : { command, stage: r.stage, result: "ok", held: r.held ?? null, error: null };
 }
 

@@ -95,7 +95,12 @@ export const RENDER: { readonly [K in CommandName]: Rendering<CommandResults[K]>
   deploy: release,
   rollback: release,
   history: {
-    text: (r) => text.historyText(r.stage, r.host, r.releases, r.keep, r.unreadable),
+    text: (r) =>
+      r.hosts
+        ? r.hosts.map((h) =>
+          `host ${h.name}:\n${text.historyText(r.stage, h.host, h.releases, r.keep)}`
+        ).join("\n\n")
+        : text.historyText(r.stage, r.host, r.releases, r.keep, r.unreadable),
     json: (r) => json.historyJson(r),
   },
   ps: { text: (r) => text.psText(r), json: (r) => json.psJson(r) },

@@ -30,6 +30,9 @@ export function releaseText(r: ReleaseResult): string {
     ...r.services.filter((s) => s.redeployed).map((s) =>
       `  ${s.name}  ${s.image}  ${short(s.id)}  ready`
     ),
+    ...(r.hosts ?? []).map((h) =>
+      `  host ${h.name} (${h.host}): ${h.services.join(", ")}  ${h.result}`
+    ),
   ].join("\n");
 }
 
@@ -86,8 +89,9 @@ export function buildText(built: readonly Built[]): string {
 }
 
 /** `fleet down`. */
-export function downText(r: { project: string }): string {
-  return `${r.project}: containers removed (volumes kept)`;
+export function downText(r: { project: string; hosts?: readonly string[] }): string {
+  const on = r.hosts ? ` on ${r.hosts.join(", ")}` : "";
+  return `${r.project}: containers removed${on} (volumes kept)`;
 }
 
 /** `fleet unlock`: whose lock was removed, or that there was none. */
@@ -113,9 +117,20 @@ export function psText(r: {
   if (r.containers.length === 0) return `no containers of ${r.project}${routes}`;
   const port = (p: PsContainer["ports"][number]) =>
     p.published ? `${p.url ? `${p.url}:` : ""}${p.published}->${p.target}/${p.protocol}` : "";
+  // a stage with several hosts: which host each container runs on
+  const host = r.containers.some((c) => c.host) ? (c: PsContainer) => [c.host ?? ""] : () => [];
   return table([
-    ["NAME", "SERVICE", "IMAGE", "STATE", "STATUS", "PORTS"],
+    [
+      ...(r.containers.some((c) => c.host) ? ["HOST"] : []),
+      "NAME",
+      "SERVICE",
+      "IMAGE",
+      "STATE",
+      "STATUS",
+      "PORTS",
+    ],
     ...r.containers.map((c) => [
+      ...host(c),
       c.name,
       c.service,
       c.image,

@@ -48,6 +48,32 @@ Deno.test("a ready stage: host, engine, lock free, registry, login", async () =>
   assert.equal(c["dev: engine"].detail, "20.10.24 (≥ 20.10)");
 });
 
+Deno.test("a stage with several hosts: the host checks of each host, by name", async () => {
+  const stage = stageFixture([web], {
+    hosts: [{ name: "a", host: "unix:///run/a.sock" }, { name: "b", host: "unix:///run/b.sock" }],
+    parallel: 1,
+  });
+  const runner = recordingRunner((s: Step) =>
+    s.env?.DOCKER_HOST === "unix:///run/b.sock" && s.argv.includes("version")
+      ? { code: 1, stderr: "Cannot connect to the Docker daemon at unix:///run/b.sock" }
+      : s.argv.includes("version")
+      ? { stdout: "20.10.24\n" }
+      : { code: 1, stderr: "Error: No such object: fleet-lock-app-dev" }
+  );
+  const c = await run(stage, runner);
+  assert.deepEqual(Object.keys(c).filter((k) => / (a|b): /.test(k)), [
+    "dev a: host",
+    "dev a: engine",
+    "dev a: lock",
+    "dev b: host",
+    "dev b: engine",
+    "dev b: lock",
+  ]);
+  assert.ok(c["dev a: host"].ok && c["dev a: lock"].ok, JSON.stringify(c));
+  assert.equal(c["dev a: host"].detail, "unix:///run/a.sock answers");
+  assert.equal(c["dev b: host"].ok, false);
+});
+
 Deno.test("a held lock says whose, and how to clear it; an old engine says so", async () => {
   const lock = JSON.stringify({
     "dev.fleet.lock.holder": "alice",

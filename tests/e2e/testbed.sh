@@ -5,7 +5,7 @@
 #   tests/e2e/testbed.sh up              install what is missing (Debian, root), start everything, print it
 #   tests/e2e/testbed.sh env             print the env file path (after `up`)
 #   tests/e2e/testbed.sh down [part...]  stop what `up` started (images, volumes, swarm state are kept);
-#                                        parts: swarm engine26 (default: everything)
+#                                        parts: swarm engine26 hosts (default: everything)
 #
 # Idempotent: running `up` twice starts nothing twice (concurrent `up`s wait for each other). On a
 # machine that is not Debian or where we are not root, nothing is installed: it uses what is there,
@@ -31,6 +31,9 @@
 #   busybox-amd64.tar and busybox-arm64.tar (rootfs tars of Debian's busybox-static, the arm64 one
 #   downloaded with a private apt state), for `FROM scratch` + `ARG TARGETARCH` +
 #   `ADD busybox-${TARGETARCH}.tar /`.
+# - HOSTS: 3 plain dockerd 20.10 (no swarm) in namespaces fleeth1..3 (10.77.0.31-33 on the same
+#   bridge), sockets $DIR/hosts/hostN/docker.sock, the bed's registry on 127.0.0.1:5077 inside each;
+#   host 3 also reached over ssh (an sshd in its namespace; ssh://fleet-host3): several hosts per stage.
 # Their names and addresses can be moved (another copy of the parts beside these):
 # FLEET_TESTBED_SWARM_SUBNET (10.77.0), FLEET_TESTBED_SWARM_REGISTRY_PORT (5077),
 # FLEET_TESTBED_NETNS_PREFIX (fleet: bridge fleetsw0, namespaces fleetsw1..3 and fleete26).
@@ -774,7 +777,91 @@ part_arm64() {
   echo "FLEET_TESTBED_ARM64=1" >>"$PART_ENV"
 }
 
-part_var() { case $1 in swarm) echo FLEET_TESTBED_SWARM ;; engine26) echo FLEET_TESTBED_ENGINE26 ;; arm64) echo FLEET_TESTBED_ARM64 ;; esac; }
+# ---- optional part: several Docker hosts (SPEC §15) ----
+# Three plain dockerds (no swarm), each in its own namespace <p>h1..3 on the bed's bridge
+# ($SW_SUBNET.31-33), with the bed's registry on 127.0.0.1:$BED_REG_PORT inside each; host 3 is
+# reached over ssh:// too (an sshd in its namespace on $SW_SUBNET.33:22, ssh config name fleet-host3,
+# in $DIR/hosts/ssh_config, used by the `ssh` in $DIR/hosts/bin: put that first on PATH).
+HS_N=3
+hs_dir() { echo "$DIR/hosts/host$1"; }
+hs_sock() { echo "unix://$DIR/hosts/host$1/docker.sock"; }
+hs_ip() { echo "$SW_SUBNET.3$1"; }
+hs_ns() { echo "${NS_PREFIX}h$1"; }
+hs_veth() { echo "${NS_PREFIX}hv$1"; }
+
+# sshd in host 3's namespace, with the bed's keys and user; its DOCKER_HOST is host 3's engine
+hs_sshd() {
+  local d ip conf user
+  d=$(hs_dir 3) ip=$(hs_ip 3) conf="$(hs_dir 3)/sshd_config"
+  user=$(ssh_user)
+  [ -f "$DIR/ssh/host_key" ] || die "no $DIR/ssh/host_key (the base bed's sshd makes it)"
+  cat >"$conf.new" <<SSHD
+Port 22
+ListenAddress $ip
+HostKey $DIR/ssh/host_key
+PidFile $d/sshd.pid
+AuthorizedKeysFile $DIR/ssh/authorized_keys
+PasswordAuthentication no
+KbdInteractiveAuthentication no
+PermitRootLogin prohibit-password
+StrictModes no
+UsePAM no
+MaxStartups 100:30:200
+MaxSessions 100
+SetEnv DOCKER_HOST=$(hs_sock 3)
+SSHD
+  mv -f "$conf.new" "$conf"
+  # the client side: its own ssh config and an `ssh` that uses it (the base bed's are rewritten
+  # by every `up`), for the hosts part only
+  mkdir -p "$DIR/hosts/bin"
+  cat >"$DIR/hosts/ssh_config" <<SSHC
+Host fleet-host3
+  HostName $ip
+  Port 22
+  User $user
+  IdentityFile $DIR/ssh/client_key
+  IdentitiesOnly yes
+  UserKnownHostsFile $DIR/ssh/known_hosts
+  StrictHostKeyChecking accept-new
+  BatchMode yes
+  LogLevel ERROR
+SSHC
+  printf '#!/bin/sh\nexec /usr/bin/ssh -F "%s" "$@"\n' "$DIR/hosts/ssh_config" >"$DIR/hosts/bin/ssh.new"
+  chmod +x "$DIR/hosts/bin/ssh.new"
+  mv -f "$DIR/hosts/bin/ssh.new" "$DIR/hosts/bin/ssh"
+  if pid_is "$d/sshd.pid" "sshd"; then
+    kill -HUP "$(cat "$d/sshd.pid")" # re-read the config written above
+  else
+    say "starting sshd in $(hs_ns 3) on $ip:22 (host 3 behind it)"
+    ip netns exec "$(hs_ns 3)" /usr/sbin/sshd -f "$conf" -E "$d/sshd.log"
+  fi
+  wait_for 20 "sshd of host 3" "$DIR/hosts/bin/ssh" fleet-host3 docker version
+}
+
+part_hosts() {
+  local n json dockerd
+  dockerd=$(command -v dockerd) || die "no dockerd"
+  json="{ \"insecure-registries\": [\"$BED_REG\"], \"shutdown-timeout\": 3 }"
+  for n in $(seq 1 "$HS_N"); do
+    ns_up "$(hs_ns "$n")" "$(hs_ip "$n")" "$(hs_veth "$n")"
+    netns_dockerd "host $n" "$(hs_ns "$n")" "$(hs_dir "$n")" "$json" "$PATH" "$dockerd"
+    bed_registry "$(hs_ns "$n")" "$(hs_ns "$n")" "$BED_REG_LOCAL"
+  done
+  for n in $(seq 1 "$HS_N"); do
+    dockerd_wait "host $n" "$(hs_dir "$n")"
+    bed_registry_wait "$(hs_ns "$n")" "$(hs_ns "$n")" "$BED_REG_LOCAL"
+  done
+  hs_sshd
+  {
+    echo "FLEET_TESTBED_HOSTS_ENDPOINTS=$(hs_sock 1) $(hs_sock 2) ssh://fleet-host3"
+    echo "FLEET_TESTBED_HOSTS_SOCKETS=$(for n in $(seq 1 "$HS_N"); do hs_sock "$n"; done | paste -sd' ')"
+    echo "FLEET_TESTBED_HOSTS_IPS=$(for n in $(seq 1 "$HS_N"); do hs_ip "$n"; done | paste -sd' ')"
+    echo "FLEET_TESTBED_HOSTS_REGISTRY=$BED_REG_LOCAL"
+    echo "FLEET_TESTBED_HOSTS_SSH_BIN=$DIR/hosts/bin"
+  } >"$PART_ENV"
+}
+
+part_var() { case $1 in hosts) echo FLEET_TESTBED_HOSTS ;; swarm) echo FLEET_TESTBED_SWARM ;; engine26) echo FLEET_TESTBED_ENGINE26 ;; arm64) echo FLEET_TESTBED_ARM64 ;; esac; }
 
 # run_part <part>: in a child bash (its own `set -e`); on failure <part>.fail holds the reason
 run_part() {
@@ -796,17 +883,18 @@ part_main() { # the child
 up_parts() {
   local p v want=() pids=() failed=() r
   mkdir -p "$PARTS_DIR"
-  for p in swarm engine26 arm64; do
+  for p in swarm engine26 arm64 hosts; do
     v=$(part_var "$p")
     rm -f "$PARTS_DIR/$p.env" "$PARTS_DIR/$p.fail"
     if [ "${!v:-1}" = 0 ]; then echo "off ($v=0)" >"$PARTS_DIR/$p.fail"; else want+=("$p"); fi
   done
-  if [[ " ${want[*]} " == *" swarm "* || " ${want[*]} " == *" engine26 "* ]] && ! run_part net; then
+  if [[ " ${want[*]} " == *" swarm "* || " ${want[*]} " == *" engine26 "* ||
+    " ${want[*]} " == *" hosts "* ]] && ! run_part net; then
     r="bed network: $(head -n 1 "$PARTS_DIR/net.fail")"
-    for p in swarm engine26; do
+    for p in swarm engine26 hosts; do
       if [[ " ${want[*]} " == *" $p "* ]]; then echo "$r" >"$PARTS_DIR/$p.fail"; fi
     done
-    want=("${want[@]/swarm/}") want=("${want[@]/engine26/}")
+    want=("${want[@]/swarm/}") want=("${want[@]/engine26/}") want=("${want[@]/hosts/}")
   fi
   for p in ${want[@]+"${want[@]}"}; do
     [ -n "$p" ] || continue
@@ -817,7 +905,7 @@ up_parts() {
   if [ ! -f "$PARTS_DIR/arm64.env" ] && [ -f "$MULTIARCH/busybox-arm64.tar" ]; then
     echo "FLEET_TESTBED_MULTIARCH_DIR=$MULTIARCH" >"$PARTS_DIR/arm64.env"
   fi
-  for p in swarm engine26 arm64; do
+  for p in swarm engine26 arm64 hosts; do
     [ -s "$PARTS_DIR/$p.fail" ] || continue
     r=$(head -n 1 "$PARTS_DIR/$p.fail")
     case $r in "off ("*) ;; *) say "$p unavailable: $r"; failed+=("$p: $r") ;; esac
@@ -838,6 +926,8 @@ parts_summary() {
   s+=("engine 26: $r")
   r=$(head -n 1 "$PARTS_DIR/arm64.fail" 2>/dev/null) || r="qemu-aarch64"
   s+=("arm64: $r")
+  r=$(head -n 1 "$PARTS_DIR/hosts.fail" 2>/dev/null) || r="$HS_N hosts $(hs_ip 1)-$(hs_ip "$HS_N") (host 3 over ssh)"
+  s+=("hosts: $r")
   local IFS=';'
   echo "${s[*]}" | sed 's/;/; /g'
 }
@@ -854,7 +944,12 @@ down_parts() { # down_parts <part>...
         done
         ;;
       engine26) dirs+=("$E26") nss+=("$E26_NS") veths+=("$E26_VETH") ;;
-      *) die "down: no part $p (swarm, engine26)" ;;
+      hosts)
+        for n in $(seq 1 "$HS_N"); do
+          dirs+=("$(hs_dir "$n")") nss+=("$(hs_ns "$n")") veths+=("$(hs_veth "$n")")
+        done
+        ;;
+      *) die "down: no part $p (swarm, engine26, hosts)" ;;
     esac
   done
   stop_dockerds "${dirs[@]}"
@@ -870,6 +965,7 @@ down_net() { # when no namespace of the bed is left
   for n in $(seq 1 "$SW_NODES") e26; do
     case $n in e26) ns_exists "$E26_NS" && return 0 ;; *) ns_exists "$(sw_ns "$n")" && return 0 ;; esac
   done
+  for n in $(seq 1 "$HS_N"); do if ns_exists "$(hs_ns "$n")"; then return 0; fi; done
   for f in "$DIR/net/registry/"*.pid; do
     [ -f "$f" ] || continue
     if pid_is "$f" "$DIR/net/registry/"; then kill "$(cat "$f")" 2>/dev/null || true; fi
@@ -900,13 +996,14 @@ EOF
     else
       echo "FLEET_TESTBED_CADDY_UNAVAILABLE=no $CADDY_IMAGE on engine 1 (apt-get download caddy failed)"
     fi
-    for p in swarm engine26 arm64; do
+    for p in swarm engine26 arm64 hosts; do
       if [ -f "$PARTS_DIR/$p.env" ]; then cat "$PARTS_DIR/$p.env"; fi
       if [ -s "$PARTS_DIR/$p.fail" ]; then
         case $p in
           swarm) k=FLEET_TESTBED_SWARM_UNAVAILABLE ;;
           engine26) k=FLEET_TESTBED_ENGINE26_UNAVAILABLE ;;
           arm64) k=FLEET_TESTBED_ARM64 ;;
+          hosts) k=FLEET_TESTBED_HOSTS_UNAVAILABLE ;;
         esac
         echo "$k=$(head -n 1 "$PARTS_DIR/$p.fail")"
       fi
@@ -942,7 +1039,7 @@ up() {
 
 down() { # down [part...]: swarm, engine26; none: everything
   local p all=no
-  [ $# = 0 ] && { all=yes; set -- swarm engine26; }
+  [ $# = 0 ] && { all=yes; set -- swarm engine26 hosts; }
   down_parts "$@"
   down_net
   [ $all = yes ] || { say "down: $*"; return 0; }

@@ -160,6 +160,33 @@ Deno.test("deploy summary: stage, host, release, before → after, result, durat
   assert.match(md, /> \*\*error:\*\* unhealthy/);
 });
 
+Deno.test("deploy summary across hosts: a row per host with its services, result and error", () => {
+  const md = releaseSummary({
+    ...rolledBack,
+    host: "web1, web2",
+    hosts: [
+      {
+        name: "web1",
+        host: "ssh://a",
+        result: "rolled-back",
+        services: ["web"],
+        error: "host web2 failed",
+      },
+      {
+        name: "web2",
+        host: "ssh://b",
+        result: "rolled-back",
+        services: ["web", "w"],
+        error: "x | y",
+      },
+    ],
+  }, { result: "rolled-back", seconds: 1 });
+  assert.match(md, /\| host \| docker host \| services \| result \| {2}\|\n\| --- \|/);
+  assert.match(md, /\| web1 \| `ssh:\/\/a` \| web \| \*\*rolled-back\*\* \| host web2 failed \|/);
+  assert.match(md, /\| web2 \| `ssh:\/\/b` \| web, w \| \*\*rolled-back\*\* \| x \\\| y \|/);
+  assert.doesNotMatch(releaseSummary(rolledBack, { result: "ok", seconds: 1 }), /docker host/);
+});
+
 Deno.test("outputs: release, result, images as service → ref@digest, multiline-safe", () => {
   const o = releaseOutputs(rolledBack, "rolled-back");
   assert.deepEqual(o, {

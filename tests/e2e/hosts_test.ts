@@ -1,0 +1,396 @@
+/**
+ * Several hosts per stage (SPEC §15) on the test bed's three plain Docker hosts (the third over
+ * ssh://): web on two hosts and a worker on the third, one release host by host while a client
+ * tries web host A then B every 10 ms, a release that fails on the second web host, and two
+ * deploys at once.
+ */
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { docker, e2e, fleet, freePort, part, type Testbed, uniqueName } from "./harness.ts";
+import { startPoll } from "../../testbed/poll.ts";
+import { tempProject } from "../helpers.ts";
+import { DOCKERFILE } from "./app.ts";
+
+interface HostsApp {
+  readonly dir: string;
+  readonly project: string;
+  readonly port: number;
+  readonly sockets: string[]; // web1, web2, jobs
+  readonly urls: string[]; // web1, web2
+  stage(extra?: string): void;
+  push(content: string): Promise<void>;
+  run(args: string[]): ReturnType<typeof fleet>;
+  services(socket: string): Promise<string[]>;
+  releases(socket: string): Promise<{ id: string; kind: string; result: string }[]>;
+  cleanup(): Promise<void>;
+}
+
+const HEALTHY = `["CMD", "wget", "-qO-", "http://127.0.0.1:8080/"]`;
+
+function makeHostsApp(tb: Testbed): HostsApp {
+  const project = uniqueName("hosts");
+  const dir = tempProject({ Dockerfile: DOCKERFILE, "stages/_base.yaml": "{}\n" });
+  const port = freePort();
+  const reg = tb.hostsRegistry!;
+  const image = `${reg}/${project}/web`;
+  const [h1, h2, h3] = tb.hosts!;
+  const sockets = tb.hostsSockets!;
+  const env = { PATH: `${tb.hostsSshBin}:${Deno.env.get("PATH")}`, DOCKER_HOST: "" };
+  const stack = `${project}-live`;
+  return {
+    dir,
+    project,
+    port,
+    sockets,
+    urls: tb.hostsIps!.slice(0, 2).map((ip) => `http://${ip}:${port}/`),
+    stage(extra = `    healthcheck: { test: ${HEALTHY}, interval: 1s, retries: 3 }\n`) {
+      Deno.writeTextFileSync(
+        join(dir, "stages/live.yaml"),
+        `project: ${project}\nconfirm: false\n` +
+          `hosts:\n  web1: ${h1}\n  web2: ${h2}\n  jobs: ${h3}\nrollout: { parallel: 1 }\n` +
+          `services:\n  web:\n    image: ${image}:live\n    on: [web1, web2]\n` +
+          `    ports: ["${port}:8080"]\n    volumes: ["data:/data"]\n${extra}` +
+          `  worker:\n    image: ${image}:worker\n    on: [jobs]\n` +
+          `    command: ["sh", "-c", "echo worker up; trap 'exit 0' TERM; sleep 100000 & wait"]\n`,
+      );
+    },
+    async push(content) {
+      const e1 = tb.engine1;
+      await docker(e1, [
+        "build",
+        "-q",
+        "--build-arg",
+        `CONTENT=${content}`,
+        "-t",
+        `${image}:live`,
+        dir,
+      ]);
+      await docker(e1, ["push", "-q", `${image}:live`]);
+      await docker(e1, ["tag", `${image}:live`, `${image}:worker`]);
+      await docker(e1, ["push", "-q", `${image}:worker`]);
+    },
+    run: (args) => fleet(args, { cwd: dir, env }),
+    async services(socket) {
+      const out = await docker(socket, [
+        "ps",
+        "--filter",
+        `label=com.docker.compose.project=${stack}`,
+        "--format",
+        '{{.Label "com.docker.compose.service"}}',
+      ]);
+      return out.split("\n").filter(Boolean).sort();
+    },
+    async releases(socket) {
+      const names = (await docker(socket, [
+        "volume",
+        "ls",
+        "-q",
+        "--filter",
+        `label=dev.fleet.release.project=${stack}`,
+      ])).split("\n").filter(Boolean);
+      if (names.length === 0) return [];
+      const out = await docker(socket, [
+        "volume",
+        "inspect",
+        "--format",
+        "{{json .Labels}}",
+        ...names,
+      ]);
+      return out.split("\n").filter(Boolean).map((l) => JSON.parse(l)).map((x) => ({
+        id: x["dev.fleet.release.id"],
+        kind: x["dev.fleet.release.kind"],
+        result: x["dev.fleet.release.result"],
+      })).sort((a, b) => a.id.localeCompare(b.id));
+    },
+    async cleanup() {
+      for (const s of sockets) {
+        const ids =
+          (await docker(s, ["ps", "-aq", "--filter", `label=com.docker.compose.project=${stack}`])
+            .catch(() => "")).split("\n").filter(Boolean);
+        if (ids.length) await docker(s, ["rm", "-f", ...ids]).catch(() => {});
+        const gone = ["fleet-lock-" + stack, `fleet-lock-${stack}.rollout`];
+        await docker(s, ["rm", "-f", ...gone]).catch(() => {});
+        for (
+          const label of [
+            `com.docker.compose.project=${stack}`,
+            `dev.fleet.release.project=${stack}`,
+          ]
+        ) {
+          const vols = (await docker(s, ["volume", "ls", "-q", "--filter", `label=${label}`])
+            .catch(() => "")).split("\n").filter(Boolean);
+          if (vols.length) await docker(s, ["volume", "rm", "-f", ...vols]).catch(() => {});
+        }
+        await docker(s, ["network", "rm", `${stack}_default`]).catch(() => {});
+        const imgs = (await docker(s, ["images", "-q", "--filter", `reference=${image}`])
+          .catch(() => "")).split("\n").filter(Boolean);
+        if (imgs.length) await docker(s, ["rmi", "-f", ...new Set(imgs)]).catch(() => {});
+      }
+      // the images built on engine 1
+      const built = (await docker(tb.engine1, ["images", "-q", "--filter", `reference=${image}`])
+        .catch(() => "")).split("\n").filter(Boolean);
+      if (built.length) await docker(tb.engine1, ["rmi", "-f", ...new Set(built)]).catch(() => {});
+      await Deno.remove(dir, { recursive: true }).catch(() => {});
+    },
+  };
+}
+
+const get = async (url: string) => {
+  const r = await fetch(url, { signal: AbortSignal.timeout(2000) });
+  return (await r.text()).trim();
+};
+
+e2e(
+  "several hosts: each host runs exactly its services; v1 → v2 host by host with no round unanswered",
+  async (tb) => {
+    if (!part(tb, "hosts")) return;
+    const app = makeHostsApp(tb);
+    try {
+      app.stage();
+      await app.push("v1");
+      const first = await app.run(["deploy", "live", "--json", "--timeout", "60"]);
+      assert.equal(first.code, 0, first.stderr);
+      const doc = JSON.parse(first.stdout);
+      assert.deepEqual(doc.hosts.map((h: { name: string; result: string }) => [h.name, h.result]), [
+        ["jobs", "ok"],
+        ["web1", "ok"],
+        ["web2", "ok"],
+      ]);
+      const [s1, s2, s3] = app.sockets;
+      assert.deepEqual(await app.services(s1), ["web"]);
+      assert.deepEqual(await app.services(s2), ["web"]);
+      assert.deepEqual(await app.services(s3), ["worker"]);
+      assert.deepEqual(await Promise.all(app.urls.map(get)), ["v1", "v1"]);
+
+      await app.push("v2");
+      const poller = startPoll({
+        urls: app.urls,
+        intervalMs: 10,
+        durationMs: 180_000,
+        timeoutMs: 500,
+      });
+      const t0 = performance.now();
+      const second = await app.run(["deploy", "live", "--json", "--timeout", "60"]);
+      const took = performance.now() - t0;
+      // a few answers after the release, then stop
+      await new Promise((r) => setTimeout(r, 300));
+      const report = await poller.stop();
+      assert.equal(second.code, 0, second.stderr);
+      console.error(
+        `3-host rollout (parallel 1): ${Math.round(took)} ms; ${report.rounds} rounds, ` +
+          `${report.failures} without an answer, longest gap ${report.longestGapMs} ms`,
+      );
+      assert.equal(report.failures, 0, JSON.stringify(report));
+      assert.deepEqual(report.bodies.at(-1), "v2");
+      assert.deepEqual(await Promise.all(app.urls.map(get)), ["v2", "v2"]);
+      // one release id, recorded on every host
+      const id = JSON.parse(second.stdout).release;
+      for (const s of app.sockets) {
+        assert.ok((await app.releases(s)).some((r) => r.id === id && r.result === "ok"), s);
+      }
+      // fleet history says so host by host
+      const hist = await app.run(["history", "live", "--json"]);
+      assert.equal(hist.code, 0, hist.stderr);
+      const hosts = JSON.parse(hist.stdout).hosts as { name: string; releases: { id: string }[] }[];
+      assert.deepEqual(hosts.map((h) => [h.name, h.releases[0].id]), [
+        ["jobs", id],
+        ["web1", id],
+        ["web2", id],
+      ]);
+      // ps: a host column; --host picks one
+      const ps = await app.run(["ps", "live", "--json"]);
+      assert.equal(ps.code, 0, ps.stderr);
+      const rows = JSON.parse(ps.stdout).containers.map((c: { host: string; service: string }) =>
+        `${c.host}:${c.service}`
+      ).sort();
+      assert.deepEqual(rows, ["jobs:worker", "web1:web", "web2:web"]);
+      const one = await app.run(["ps", "live", "--host", "web2"]);
+      assert.equal(one.code, 0, one.stderr);
+      assert.match(one.stdout, /^HOST\s+NAME/);
+      assert.match(one.stdout, /web2\s+\S+web/);
+      assert.doesNotMatch(one.stdout, /worker|web1/);
+      // rollback across hosts: every host back to v1, host by host, under one new release id
+      const rb = await app.run(["rollback", "live", "--yes", "--json", "--timeout", "60"]);
+      assert.equal(rb.code, 0, rb.stderr);
+      const rdoc = JSON.parse(rb.stdout);
+      assert.deepEqual(rdoc.hosts.map((h: { name: string; result: string }) => h.result), [
+        "ok",
+        "ok",
+        "ok",
+      ]);
+      assert.deepEqual(await Promise.all(app.urls.map(get)), ["v1", "v1"]);
+      for (const s of app.sockets) {
+        assert.ok(
+          (await app.releases(s)).some((r) => r.id === rdoc.release && r.kind === "rollback"),
+        );
+      }
+      // logs of every host, each line after its host's name
+      const logs = await app.run(["logs", "live", "--tail", "5"]);
+      assert.equal(logs.code, 0, logs.stderr);
+      assert.match(logs.stdout, /^jobs \| .*worker up$/m);
+      // exec needs one host; down takes every host down
+      const ex = await app.run(["exec", "live", "-n", "web", "--", "true"]);
+      assert.equal(ex.code, 2, ex.stderr);
+      assert.match(
+        ex.stderr,
+        /exec works on one host, and live has several \(hosts: jobs, web1, web2\)/,
+      );
+      const down = await app.run(["down", "live", "--yes"]);
+      assert.equal(down.code, 0, down.stderr);
+      for (const s of app.sockets) assert.deepEqual(await app.services(s), []);
+    } finally {
+      await app.cleanup();
+    }
+  },
+);
+
+e2e(
+  "several hosts: a release unhealthy on the second web host goes back everywhere, one release id",
+  async (tb) => {
+    if (!part(tb, "hosts")) return;
+    const app = makeHostsApp(tb);
+    try {
+      app.stage();
+      await app.push("v1");
+      const first = await app.run(["deploy", "live", "--timeout", "60"]);
+      assert.equal(first.code, 0, first.stderr);
+      // host web2 only: a marker in its volume that the next release's healthcheck refuses
+      const [s1, s2, s3] = app.sockets;
+      await docker(s2, [
+        "run",
+        "--rm",
+        "-v",
+        `${app.project}-live_data:/data`,
+        `${tb.hostsRegistry}/${app.project}/web:live`,
+        "touch",
+        "/data/sick",
+      ]);
+      await app.push("v2");
+      app.stage(
+        `    healthcheck: { test: ["CMD-SHELL", "test ! -f /data/sick && wget -qO- http://127.0.0.1:8080/"], interval: 1s, retries: 2 }\n`,
+      );
+      const bad = await app.run(["deploy", "live", "--json", "--timeout", "20"]);
+      assert.equal(bad.code, 1, bad.stderr);
+      assert.match(bad.stderr, /failed on host web2/);
+      assert.match(bad.stderr, /went back to their previous release/);
+      const doc = JSON.parse(bad.stdout);
+      assert.equal(doc.result, "rolled-back");
+      assert.deepEqual(doc.hosts.map((h: { name: string; result: string }) => [h.name, h.result]), [
+        ["jobs", "rolled-back"],
+        ["web1", "rolled-back"],
+        ["web2", "rolled-back"],
+      ]);
+      assert.deepEqual(await Promise.all(app.urls.map(get)), ["v1", "v1"]);
+      const id = doc.release;
+      for (const s of [s1, s2, s3]) {
+        const mine = (await app.releases(s)).filter((r) => r.id.startsWith(id));
+        assert.ok(mine.length >= 2, JSON.stringify(mine));
+        // the release, and what put the previous one back (-rb), both under the release's id
+        assert.ok(
+          mine.some((r) => r.id === `${id}-rb` && r.result === "ok"),
+          `${s}: ${JSON.stringify(mine)}`,
+        );
+      }
+      assert.ok((await app.releases(s2)).some((r) => r.id === id && r.result === "rolled-back"));
+    } finally {
+      await app.cleanup();
+    }
+  },
+);
+
+e2e("several hosts: two deploys at once — one runs, the other names the holder", async (tb) => {
+  if (!part(tb, "hosts")) return;
+  const app = makeHostsApp(tb);
+  try {
+    app.stage();
+    await app.push("v1");
+    const [a, b] = await Promise.all([
+      app.run(["deploy", "live", "--lock-wait", "0", "--timeout", "60"]),
+      app.run(["deploy", "live", "--lock-wait", "0", "--timeout", "60"]),
+    ]);
+    const codes = [a.code, b.code].sort();
+    assert.deepEqual(codes, [0, 1], a.stderr + "\n----\n" + b.stderr);
+    const loser = a.code === 0 ? b : a;
+    assert.match(loser.stderr, /is locked by .* since .*\(host jobs\); nothing was changed/);
+    assert.deepEqual(await Promise.all(app.urls.map(get)), ["v1", "v1"]);
+    // a rollout lock left on host jobs by a process that died: named, and unlocked with --host
+    const jobs = app.sockets[2];
+    const lock = `fleet-lock-${app.project}-live.rollout`;
+    await docker(jobs, [
+      "create",
+      "--name",
+      lock,
+      "--label",
+      "dev.fleet.lock.holder=ghost",
+      "--label",
+      "dev.fleet.lock.since=t0",
+      "--network",
+      "none",
+      `${tb.hostsRegistry}/${app.project}/web:worker`,
+    ]);
+    const stuck = await app.run(["deploy", "live", "--lock-wait", "0"]);
+    assert.equal(stuck.code, 1, stuck.stderr);
+    assert.match(stuck.stderr, /live is locked by ghost \(deploy\) since t0 \(host jobs\)/);
+    assert.match(stuck.stderr, /fleet unlock live --host jobs/);
+    const un = await app.run(["unlock", "live", "--host", "jobs", "--yes"]);
+    assert.equal(un.code, 0, un.stderr);
+    assert.match(un.stdout, /lock of ghost removed/);
+    await assert.rejects(docker(jobs, ["inspect", lock]));
+  } finally {
+    await app.cleanup();
+  }
+});
+
+e2e(
+  "several hosts: a host that does not answer is named with its fix before anything changes",
+  async (tb) => {
+    if (!part(tb, "hosts")) return;
+    const app = makeHostsApp(tb);
+    try {
+      app.stage();
+      const file = join(app.dir, "stages/live.yaml");
+      const dead = `unix://${app.dir}/no-such-engine.sock`;
+      Deno.writeTextFileSync(
+        file,
+        Deno.readTextFileSync(file).replace(/ {2}web2: .*/, `  web2: ${dead}`),
+      );
+      const r = await app.run(["deploy", "live", "--timeout", "60"]);
+      assert.equal(r.code, 1, r.stderr);
+      assert.match(
+        r.stderr,
+        new RegExp(`host web2 \\(${dead.replace(/[/.]/g, "\\$&")}\\) does not answer`),
+      );
+      assert.match(r.stderr, /nothing was changed on any host/);
+      assert.match(
+        r.stderr,
+        /hint: start its Docker engine, or fix its address under hosts: in stages\/live\.yaml/,
+      );
+      for (const s of app.sockets) assert.deepEqual(await app.services(s), []);
+      const ps = await app.run(["ps", "live"]);
+      assert.equal(ps.code, 1, ps.stderr);
+      assert.match(ps.stderr, /host web2 \(.*\) does not answer/);
+    } finally {
+      await app.cleanup();
+    }
+  },
+);
+
+e2e(
+  "test bed: three plain Docker hosts in their own namespaces, the third also over ssh",
+  async (tb) => {
+    if (!part(tb, "hosts")) return;
+    assert.equal(tb.hosts?.length, 3);
+    assert.match(tb.hosts![2], /^ssh:\/\//);
+    const path = { PATH: `${tb.hostsSshBin}:${Deno.env.get("PATH")}` };
+    const names = await Promise.all(
+      tb.hosts!.map((h) => docker(h, ["info", "-f", "{{.Name}} {{.Swarm.LocalNodeState}}"], path)),
+    );
+    assert.deepEqual(names.map((n) => n.trim()), [
+      "fleeth1 inactive",
+      "fleeth2 inactive",
+      "fleeth3 inactive",
+    ]);
+    // over ssh and over its socket: the same engine
+    const id = (h: string) => docker(h, ["info", "-f", "{{.ID}}"], path);
+    assert.equal(await id(tb.hosts![2]), await id(tb.hostsSockets![2]));
+  },
+);

@@ -1,0 +1,132 @@
+/**
+ * Tier 3: a release across several hosts (lib/release/hosts.ts) on a recording runner — what
+ * happens before anything stops: every host answers, pulls everywhere, the rollout lock in name
+ * order; and the one-host stages each host gets.
+ */
+import assert from "node:assert/strict";
+import { deploy } from "../../scripts/deploy.ts";
+import { loadStage } from "../../lib/config/stage.ts";
+import { CommandError, FleetError, UsageError } from "../../lib/core/errors.ts";
+import type { Step } from "../../lib/core/run.ts";
+import { hostStages, oneHost } from "../../lib/release/host_stages.ts";
+import { errorOf, recordingRunner, tempProject, testDeps } from "../helpers.ts";
+
+const STAGE = `project: app
+confirm: false
+hosts: { b: "unix:///b.sock", a: "unix:///a.sock", c: "unix:///c.sock" }
+services:
+  web: { image: "reg.test/web:1", on: [a, b] }
+  worker: { image: "reg.test/worker:1", on: [c] }
+`;
+
+const hostOf = (s: Step) => s.env?.DOCKER_HOST?.replace(/^unix:\/\/\/(\w)\.sock$/, "$1") ?? "-";
+const changes = (steps: readonly Step[]) =>
+  steps.filter((s) => s.argv.includes("compose") && /\b(stop|rm|up)\b/.test(s.argv.join(" ")));
+
+function run(
+  reply: (s: Step, host: string) => { code?: number; stdout?: string; stderr?: string } | undefined,
+) {
+  const dir = tempProject({ "stages/live.yaml": STAGE });
+  const runner = recordingRunner((s) => reply(s, hostOf(s)));
+  const deps = testDeps(dir, { runner });
+  return { deps, runner, go: () => deploy("live", { yes: true }, deps) };
+}
+
+Deno.test("each host gets the stage with its own Docker host and the services on it", () => {
+  const stage = loadStage(tempProject({ "stages/live.yaml": STAGE }), "live");
+  const hs = hostStages(stage);
+  assert.deepEqual(
+    hs.map((h) => [h.host.name, h.stage.host, h.stage.services.map((s) => s.name)]),
+    [
+      ["a", "unix:///a.sock", ["web"]],
+      ["b", "unix:///b.sock", ["web"]],
+      ["c", "unix:///c.sock", ["worker"]],
+    ],
+  );
+  assert.ok(hs.every((h) => h.stage.hosts === undefined));
+  assert.equal(oneHost(stage, ["c"], "exec").host, "unix:///c.sock");
+  const e = errorOf(() => oneHost(stage, undefined, "exec"));
+  assert.ok(e instanceof UsageError);
+  assert.equal(e.message, "exec works on one host, and live has several (hosts: a, b, c)");
+  assert.match(
+    errorOf(() => hostStages(stage, ["d"])).message,
+    /unknown host "d" \(hosts of live: a, b, c\)/,
+  );
+});
+
+Deno.test("a failed pull on one host changes nothing on any host, and names the host", async () => {
+  const { runner, go } = run((s, host) =>
+    s.argv.includes("pull") && host === "b" ? { code: 1, stderr: "manifest unknown" } : undefined
+  );
+  const e = await go().then(() => undefined, (e) => e);
+  assert.ok(e instanceof CommandError, String(e));
+  assert.match(
+    e.message,
+    /^pull failed on host b \(unix:\/\/\/b\.sock\): .*nothing was changed on any host/,
+  );
+  // every host was asked, and pulled, and nothing else happened: no lock, no stop
+  const pulled = runner.steps.filter((s) => s.argv.includes("pull")).map(hostOf).sort();
+  assert.deepEqual(pulled, ["a", "b", "c"]);
+  assert.deepEqual(changes(runner.steps), []);
+  assert.ok(!runner.steps.some((s) => s.argv.includes("create")), runner.argvs().join("\n"));
+});
+
+Deno.test("a host that does not answer is named before anything is pulled", async () => {
+  const { runner, go } = run((s, host) =>
+    s.argv[1] === "version" && host === "c"
+      ? { code: 1, stderr: "Cannot connect to the Docker daemon at unix:///c.sock" }
+      : undefined
+  );
+  const e = await go().then(() => undefined, (e) => e);
+  assert.ok(e instanceof FleetError, String(e));
+  assert.match(e.message, /^host c \(unix:\/\/\/c\.sock\) does not answer: Cannot connect/);
+  assert.ok(!runner.steps.some((s) => s.argv.includes("pull")));
+});
+
+Deno.test("the rollout lock is taken in name order; a held one is named, the taken ones released", async () => {
+  const { runner, go } = run((s, host) => {
+    const a = s.argv.join(" ");
+    if (host === "b" && a.includes("create --name fleet-lock-app-live.rollout")) {
+      return { code: 1, stderr: "Conflict. The container name is already in use" };
+    }
+    if (host === "b" && a.includes("inspect --type container")) {
+      return {
+        stdout: JSON.stringify({ "dev.fleet.lock.holder": "bob", "dev.fleet.lock.since": "t0" }),
+      };
+    }
+    return undefined;
+  });
+  const e = await go().then(() => undefined, (e) => e);
+  assert.ok(e instanceof FleetError, String(e));
+  assert.match(
+    e.message,
+    /^live is locked by bob \(deploy\) since t0 \(host b\); nothing was changed/,
+  );
+  assert.match(e.hint ?? "", /fleet unlock live --host b/);
+  const locks = runner.steps.filter((s) => s.kind === "lock").map((s) =>
+    `${hostOf(s)} ${s.argv[1]}`
+  );
+  // a first, then b (held); c never; a's released
+  assert.deepEqual(locks.filter((l) => !l.endsWith("inspect")), ["a create", "b create", "a rm"]);
+  assert.deepEqual(changes(runner.steps), []);
+});
+
+Deno.test("a dry run shows each host's commands under its name and runs nothing", async () => {
+  const dir = tempProject({ "stages/live.yaml": STAGE });
+  const deps = testDeps(dir);
+  const r = await deploy("live", { dryRun: true }, deps);
+  assert.equal(r.result, "dry-run");
+  assert.deepEqual(deps.runner.steps, []);
+  const heads = (r.commands ?? []).filter((c) => c.startsWith("# host"));
+  assert.deepEqual(heads, [
+    "# host a (unix:///a.sock)",
+    "# host b (unix:///b.sock)",
+    "# host c (unix:///c.sock)",
+  ]);
+  assert.deepEqual(r.hosts?.map((h) => [h.name, h.services]), [
+    ["a", ["web"]],
+    ["b", ["web"]],
+    ["c", ["worker"]],
+  ]);
+  assert.deepEqual(r.services.map((s) => s.name), ["web", "worker"]);
+});
