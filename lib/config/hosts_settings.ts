@@ -63,6 +63,7 @@ type Doc = {
   readonly rollout?: unknown;
   readonly tasks?: unknown;
   readonly services?: unknown;
+  readonly proxy?: unknown;
 };
 
 const isMap = (x: unknown): x is Record<string, unknown> =>
@@ -93,6 +94,13 @@ export function hostsProblems(doc: Doc): HostsProblem[] {
       });
     }
     if (hosts.length === 0) out.push({ path: ["hosts"], message: "names no host" });
+    if (doc.proxy !== undefined) {
+      out.push({
+        path: ["proxy"],
+        message: "the proxy's blue/green is for a stage with one host (host:) for now; " +
+          "on several hosts each is updated stop → rm → up while the others serve",
+      });
+    }
     if (isMap(doc.tasks) && doc.tasks.pre_deploy !== undefined) {
       out.push({
         path: ["tasks", "pre_deploy"],

@@ -4,6 +4,7 @@ import { loadStage } from "../../lib/config/stage.ts";
 import { composeYaml } from "../../lib/engine/compose_model.ts";
 import { ConfigError } from "../../lib/core/errors.ts";
 import { errorOf, tempProject } from "../helpers.ts";
+import { hostsProblems } from "../../lib/config/hosts_settings.ts";
 
 const base = "project: app\nregistry: reg.test\n";
 const hosts = base + "hosts:\n  web2: ssh://deploy@10.0.0.12\n  web1: tcp://10.0.0.11:2376\n" +
@@ -86,4 +87,10 @@ Deno.test("on: [] runs the service nowhere: an error", () => {
   assert.deepEqual(problems(hosts + "services:\n  web: { image: x, on: [] }\n"), [
     "stages/live.yaml:8:24: services.web.on: names no host: the service would run nowhere",
   ]);
+});
+
+Deno.test("hosts: with the proxy is refused, with the reason (blue/green is for one host for now)", () => {
+  const p = hostsProblems({ hosts: { a: "unix:///a.sock" }, proxy: { http: 80 } });
+  assert.deepEqual(p.map((x) => x.path), [["proxy"]]);
+  assert.match(p[0].message, /one host/);
 });
