@@ -51,11 +51,28 @@ async function composeFileRows(parent: string, runs: number, ctx: Ctx): Promise<
     run: async () =>
       (await exec(["docker", "compose", "-f", "compose.yaml", "config"], { cwd: dir })).ms,
   };
+  return await commandRows(
+    [["stages"], ["config", "local"]],
+    dir,
+    baseline,
+    runs,
+    ctx,
+    ", compose_file",
+  );
+}
+
+/** Each command, in `dir`, against `baseline`: a row each, with the 150 ms target. */
+async function commandRows(
+  commands: readonly (readonly string[])[],
+  dir: string,
+  baseline: Side,
+  runs: number,
+  ctx: Ctx,
+  what = "",
+): Promise<Row[]> {
   const rows: Row[] = [];
-  for (const args of [["stages"], ["config", "local"]]) {
-    const label = `start-up, compose_file: \`fleet ${
-      args.join(" ")
-    }\` vs \`docker compose config\``;
+  for (const args of commands) {
+    const label = `start-up${what}: \`fleet ${args.join(" ")}\` vs \`docker compose config\``;
     const fleet: Side = {
       name: "fleet",
       run: async () => (await exec(fleetArgv(...args), { cwd: dir })).ms,
@@ -113,21 +130,7 @@ export async function startup(ctx: Ctx): Promise<Group> {
     await exec(node, { cwd: dir });
     const nodeFloor: number[] = [];
     for (let i = 0; i < runs; i++) nodeFloor.push((await exec(node, { cwd: dir })).ms);
-    const rows: Row[] = [];
-    for (const args of COMMANDS) {
-      const label = `start-up: \`fleet ${args.join(" ")}\` vs \`docker compose config\``;
-      const fleet: Side = {
-        name: "fleet",
-        run: async () => (await exec(fleetArgv(...args), { cwd: dir })).ms,
-      };
-      const s = await measure(label, [fleet, baseline], runs, ctx.log);
-      rows.push({
-        label,
-        fleet: s.fleet,
-        baseline: s[baseline.name],
-        target: { kind: "ms", max: 150 },
-      });
-    }
+    const rows = await commandRows(COMMANDS, dir, baseline, runs, ctx);
     rows.push(...await composeFileRows(dir, runs, ctx));
     await writeBundles(dir, ["fleet.js", "deploy.js"]);
     for (const [bundle, source, ...args] of BUNDLED) {
