@@ -156,6 +156,32 @@ export function uniqueName(prefix: string): string {
   return `${prefix}${Date.now().toString(36)}${Math.floor(Math.random() * 1296).toString(36)}`;
 }
 
+/**
+ * How often the bed's registry (docker-registry 2.8, filesystem storage) tripped over its own race
+ * on `repo`: its driver writes a tag's link file by truncating it, then writing, so a HEAD on the
+ * tag that lands in between reads an empty digest and answers 500 ("invalid checksum digest
+ * format"). Engine 26's buildx pushes a list twice (BuildKit, then "with docker") and HEADs the
+ * tag while it writes it, so a multi-platform push from engine 26 can meet it. Such a failure is
+ * the bed's, not the code under test's: the registry's own log says so.
+ */
+export function registryRaced(tb: Testbed, repo: string): number {
+  const dir = join(tb.dir, "net", "registry");
+  let logs: string[];
+  try {
+    logs = [...Deno.readDirSync(dir)].filter((e) => e.name.endsWith(".log")).map((e) => e.name);
+  } catch {
+    return 0;
+  }
+  return logs.reduce(
+    (n, f) =>
+      n +
+      Deno.readTextFileSync(join(dir, f)).split("\n").filter((l) =>
+        l.includes("invalid checksum digest format") && l.includes(`vars.name=${repo} `)
+      ).length,
+    0,
+  );
+}
+
 /** A free TCP port on 127.0.0.1. */
 export function freePort(): number {
   const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });

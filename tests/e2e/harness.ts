@@ -12,6 +12,7 @@ export {
   type FleetRun,
   freePort,
   part,
+  registryRaced,
   type Testbed,
   testbed,
   type TestbedPart,
