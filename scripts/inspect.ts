@@ -10,8 +10,6 @@ import {
   listStages,
   loadStage,
 } from "../lib/config/stage.ts";
-import { engineFor } from "../lib/engine/engines.ts";
-import { mergeModel } from "../lib/engine/compose_check.ts";
 import { withProfiles } from "../lib/config/services.ts";
 import type { Deps } from "../lib/core/deps.ts";
 import type { ConfigResult, StageSummary } from "../lib/report/stage_text.ts";
@@ -51,11 +49,14 @@ export async function config(
   deps?: Deps,
 ): Promise<ConfigResult> {
   const stage = withProfiles(loadStage(findRoot(cwd, opts.dir), stageName), opts.profile);
+  // the engines are config's alone: `fleet stages` starts without loading them
+  const { engineFor } = await import("../lib/engine/engines.ts");
   // no variable is needed to print the model; HOME resolves `~/` in bind mounts
   const env = { HOME: Deno.env.get("HOME") };
   const ctx = engineFor(stage).context(stage, env, { requireVars: false });
   // a stage with Compose files: the model is Compose's merge of them with fleet's overlay
   if (opts.compose && deps && ctx.files?.length) {
+    const { mergeModel } = await import("../lib/engine/compose_check.ts");
     return { stage, model: (await mergeModel(deps, ctx)).model };
   }
   return { stage, model: ctx.model };
