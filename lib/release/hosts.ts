@@ -14,7 +14,7 @@ import type { Engine } from "../engine/engine.ts";
 import { refuseWithoutTerminal } from "./confirm.ts";
 import { planSteps, runRelease } from "./flow.ts";
 import { listReleases, releaseId } from "./history.ts";
-import { runHooks } from "./hooks.ts";
+import { runHooks, runPostHooks } from "./hooks.ts";
 import { type HostPlan, hostPlans, reachHosts, withSharedHosts } from "./host_plans.ts";
 import { lockHosts } from "./host_locks.ts";
 import { pickRollback } from "./rollback.ts";
@@ -61,24 +61,13 @@ export async function deployHosts(
     );
     const r = await release.catch(async (e) => {
       const res = (e as { result?: ReleaseResult }).result;
-      if (res) await postHooks(deps, stage, res, secrets);
+      if (res && res.result !== "interrupted") await runPostHooks(deps, stage, res, secrets, e);
       throw e;
     });
-    await postHooks(deps, stage, r, secrets);
+    // as on one host: a failing post_deploy hook leaves the release standing, and exits 1
+    await runPostHooks(deps, stage, r, secrets);
     return r;
   });
-}
-
-async function postHooks(
-  deps: Deps,
-  stage: Stage,
-  r: ReleaseResult,
-  secrets: Readonly<Record<string, string>>,
-): Promise<void> {
-  const services = r.services.map((s) => s.name);
-  const v = { release: r.release ?? "", result: r.result, services };
-  await runHooks(deps, stage, "post", v, secrets)
-    .catch((e) => deps.ui.warn(`post_deploy hook failed: ${(e as Error).message}`));
 }
 
 /** Pull on every host side by side, before anything stops anywhere. */

@@ -9,7 +9,10 @@ import { loadStage } from "../../lib/config/stage.ts";
 import { CommandError, FleetError, UsageError } from "../../lib/core/errors.ts";
 import type { Step } from "../../lib/core/run.ts";
 import { hostStages, oneHost } from "../../lib/release/host_stages.ts";
+import { HookError } from "../../lib/release/hooks.ts";
+import type { ReleaseResult } from "../../lib/release/types.ts";
 import { errorOf, recordingRunner, tempProject, testDeps } from "../helpers.ts";
+import { FakeHost } from "../fake_host.ts";
 
 const STAGE = `project: app
 confirm: false
@@ -21,7 +24,7 @@ services:
 
 const hostOf = (s: Step) => s.env?.DOCKER_HOST?.replace(/^unix:\/\/\/(\w)\.sock$/, "$1") ?? "-";
 const changes = (steps: readonly Step[]) =>
-  steps.filter((s) => s.argv.includes("compose") && /\b(stop|rm|up)\b/.test(s.argv.join(" ")));
+  steps.filter((s) => ["stop", "rm", "up"].includes(s.kind));
 
 function run(
   reply: (s: Step, host: string) => { code?: number; stdout?: string; stderr?: string } | undefined,
@@ -129,4 +132,50 @@ Deno.test("a dry run shows each host's commands under its name and runs nothing"
     ["c", ["worker"]],
   ]);
   assert.deepEqual(r.services.map((s) => s.name), ["web", "worker"]);
+});
+
+/**
+ * Three fake hosts (a, b: web; c: worker), each running release 1 (recorded), v2 in the
+ * registry; `extra` goes into the stage file; hook steps answer `hook`.
+ */
+function fleetOf3(extra = "", hook: (s: Step) => { code?: number; stderr?: string } = () => ({})) {
+  const dir = tempProject({ "stages/live.yaml": STAGE + extra });
+  const hosts: Record<string, FakeHost> = {};
+  for (const [name, svc] of [["a", "web"], ["b", "web"], ["c", "worker"]]) {
+    const h = hosts[name] = new FakeHost("app-live");
+    h.images.set(`reg.test/${svc}:1`, `sha256:${svc}2`);
+    h.images.set(`${svc}-ref`, `sha256:${svc}1`);
+    h.running.set(svc, `sha256:${svc}1`);
+    h.seed("r20260101T000000Z-0000", { [svc]: `sha256:${svc}1` });
+  }
+  const runner = recordingRunner((s) =>
+    s.kind === "hook" ? hook(s) : hosts[hostOf(s)]?.reply(s) ?? {}
+  );
+  return { dir, hosts, runner, deps: testDeps(dir, { runner }) };
+}
+
+Deno.test("a failing post_deploy hook after a good release on every host: the release stands, exit 1", async () => {
+  const { hosts, runner, deps } = fleetOf3(
+    `hooks: { post_deploy: [["./notify"]] }\n`,
+    () => ({ code: 3, stderr: "notify: down" }),
+  );
+  const e = await deploy("live", { yes: true, timeout: 5 }, deps).then(() => undefined, (e) => e);
+  assert.ok(e instanceof HookError, String(e));
+  assert.equal(e.exitCode, 1);
+  assert.match(
+    e.message,
+    /^post_deploy hook: \.\/notify failed \(exit 3\); release r\S+ stands \(ok\)$/,
+  );
+  const r = e.result as ReleaseResult;
+  assert.equal(r.result, "ok");
+  assert.deepEqual(r.hosts?.map((h) => [h.name, h.result]), [["a", "ok"], ["b", "ok"], [
+    "c",
+    "ok",
+  ]]);
+  assert.equal(r.hook?.error, "post_deploy hook: ./notify failed (exit 3)");
+  // once per release, after every host; every host serves the release and says so
+  assert.equal(runner.steps.filter((s) => s.kind === "hook").length, 1);
+  assert.equal(runner.steps.at(-1)?.kind, "hook");
+  assert.deepEqual(Object.values(hosts).map((h) => h.results()), [["ok"], ["ok"], ["ok"]]);
+  assert.equal(hosts.b.running.get("web"), "sha256:web2");
 });
