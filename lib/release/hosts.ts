@@ -34,7 +34,7 @@ export async function deployHosts(
   const fo = flowOptions(engine, opts);
   const id = releaseId(deps.now());
   const plans = hostPlans(deps, engine, stage, services, opts, fo.pull);
-  if (fo.dryRun) return await dryRun(deps, engine, stage, plans, fo, id);
+  if (fo.dryRun) return await dryRunHosts(deps, engine, stage, plans, fo, id);
   refuseWithoutTerminal(deps.ui, stage, "deploy", fo);
   // what Compose would reject on any host: exit 2 before anything runs anywhere
   for (const p of plans) await engine.check(deps, p.ctx);
@@ -227,8 +227,11 @@ async function undo(
   );
 }
 
-/** A dry run: each host's commands under its name; nothing runs. */
-async function dryRun(
+/**
+ * A dry run: each host's commands under its name (and, for a rollback, the release it goes back
+ * to); nothing runs.
+ */
+export async function dryRunHosts(
   deps: Deps,
   engine: Engine,
   stage: Stage,
@@ -240,12 +243,17 @@ async function dryRun(
   const outcomes = new Map<string, HostOutcome>();
   for (const p of plans) {
     const r = await runRelease(deps, engine, p.ctx, p.sel, { ...o, release: id });
-    commands.push(`# host ${p.host.name} (${p.ctx.target.label})`, ...(r.commands ?? []));
-    outcomes.set(p.host.name, outcomeOf(p, r));
+    const to = p.sel.kind === "rollback" ? p.sel.note : undefined;
+    commands.push(
+      `# host ${p.host.name} (${p.ctx.target.label})${to ? `: ${to}` : ""}`,
+      ...(r.commands ?? []),
+    );
+    outcomes.set(p.host.name, { ...outcomeOf(p, r), ...(to ? { note: to } : {}) });
   }
   const r = combined(stage, plans, outcomes, [], id, "dry-run");
   return {
     ...r,
+    command: plans[0]?.sel.kind ?? "deploy",
     services: plans.flatMap((p) => p.sel.services).filter((s, i, a) => a.indexOf(s) === i)
       .map((s) => ({
         name: s,

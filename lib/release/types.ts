@@ -121,6 +121,8 @@ export interface HostOutcome {
   readonly services: readonly string[];
   /** Why it failed, or why it went back. */
   readonly error?: string;
+  /** What a rollback does there: `rollback to <release>` (a dry run says it before it runs). */
+  readonly note?: string;
   /** The rollback that put the previous release back on it, when one ran. */
   readonly rollback?: { readonly result: "ok" | "failed"; readonly release: string };
 }

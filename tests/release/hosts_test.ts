@@ -4,7 +4,7 @@
  * order; and the one-host stages each host gets.
  */
 import assert from "node:assert/strict";
-import { deploy } from "../../scripts/deploy.ts";
+import { deploy, rollback } from "../../scripts/deploy.ts";
 import { loadStage } from "../../lib/config/stage.ts";
 import { CommandError, FleetError, UsageError } from "../../lib/core/errors.ts";
 import type { Step } from "../../lib/core/run.ts";
@@ -178,4 +178,28 @@ Deno.test("a failing post_deploy hook after a good release on every host: the re
   assert.equal(runner.steps.at(-1)?.kind, "hook");
   assert.deepEqual(Object.values(hosts).map((h) => h.results()), [["ok"], ["ok"], ["ok"]]);
   assert.equal(hosts.b.running.get("web"), "sha256:web2");
+});
+
+Deno.test("rollback --dry-run across hosts: the release each host goes back to, nothing changed", async () => {
+  const { hosts, runner, deps } = fleetOf3();
+  // every host went on to a second release (c one of its own, at another time)
+  for (const [name, svc, id] of [["a", "web", "2"], ["b", "web", "2"], ["c", "worker", "3"]]) {
+    const h = hosts[name];
+    h.images.set(`${svc}-ref${id}`, `sha256:${svc}${id}`);
+    h.seed(`r2026010${id}T000000Z-0000`, { [svc]: `sha256:${svc}${id}` });
+    h.running.set(svc, `sha256:${svc}${id}`);
+  }
+  const r = await rollback("live", { dryRun: true }, deps).catch((e) => e);
+  assert.ok(!(r instanceof Error), String(r));
+  assert.equal(r.result, "dry-run");
+  assert.equal(r.command, "rollback");
+  assert.deepEqual(r.hosts?.map((h: { name: string; note?: string }) => [h.name, h.note]), [
+    ["a", "rollback to r20260101T000000Z-0000"],
+    ["b", "rollback to r20260101T000000Z-0000"],
+    ["c", "rollback to r20260101T000000Z-0000"],
+  ]);
+  assert.ok(r.commands?.includes("# host c (unix:///c.sock): rollback to r20260101T000000Z-0000"));
+  assert.deepEqual(changes(runner.steps), []);
+  assert.ok(!runner.steps.some((s) => ["create", "rm", "pull"].includes(s.argv[1])));
+  assert.deepEqual(Object.values(hosts).map((h) => h.results()), [[], [], []]);
 });
