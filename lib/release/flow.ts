@@ -104,7 +104,7 @@ export async function runRelease(
 }
 
 /** The release's task step (`tasks.pre_deploy`), if the stage has one; its container named by release. */
-function taskOf(engine: Engine, ctx: EngineContext, release: string): Step | undefined {
+export function taskOf(engine: Engine, ctx: EngineContext, release: string): Step | undefined {
   const t = ctx.stage.task;
   return t ? engine.taskStep(ctx, t.service, t.command, taskContainer(ctx, release)) : undefined;
 }
@@ -185,6 +185,7 @@ async function locked(
     recorded = true; // from here on, every way out writes a record
     const a: Attempt = { deps, engine, ctx, sel, o, services, before, fresh, meta };
     if (task) await releaseTask(a, task, result);
+    if (o.taskOnly) return { ...result, result: "ok" };
     const rest = planSteps(engine, ctx, services, [], o, services.length === sel.services.length);
     if (engine.keepsImages) await protect(a);
     const done = await release(a, rest, result);

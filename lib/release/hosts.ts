@@ -22,6 +22,7 @@ import { type DeployOptions, flowOptions, rollbackSelection } from "./selection.
 import type { FlowOptions, HostOutcome, ReleaseResult } from "./types.ts";
 import { whoAmI } from "./who.ts";
 import { combined, outcomeOf } from "./host_results.ts";
+import { runHostTask, taskDryRun, taskHost } from "./host_task.ts";
 
 /** `fleet deploy` of a stage with `hosts:`: one release, host by host. */
 export async function deployHosts(
@@ -34,7 +35,8 @@ export async function deployHosts(
   const fo = flowOptions(engine, opts);
   const id = releaseId(deps.now());
   const plans = hostPlans(deps, engine, stage, services, opts, fo.pull);
-  if (fo.dryRun) return await dryRunHosts(deps, engine, stage, plans, fo, id);
+  const task = taskHost(stage, plans);
+  if (fo.dryRun) return await dryRunHosts(deps, engine, stage, plans, fo, id, task);
   refuseWithoutTerminal(deps.ui, stage, "deploy", fo);
   // what Compose would reject on any host: exit 2 before anything runs anywhere
   for (const p of plans) await engine.check(deps, p.ctx);
@@ -44,6 +46,9 @@ export async function deployHosts(
     const secrets = plans[0]?.ctx.secretEnv ?? {}; // masked in the hooks' output
     await runHooks(deps, stage, "pre", { release: id, result: "pending", services }, secrets);
     showHosts(deps, stage, plans, id);
+    if (task) {
+      deps.ui.info(`    then, before any host changes: the release task on host ${task.host.name}`);
+    }
     await confirmOrCancel(
       deps.ui,
       `deploy ${stage.name} to ${plans.length} hosts?`,
@@ -52,13 +57,13 @@ export async function deployHosts(
     );
     const who = await whoAmI(deps, stage.root);
     const info = { holder: who, since: deps.now().toISOString(), command: "deploy" };
-    const release = lockHosts(
-      deps,
-      plans,
-      info,
-      fo.lockWait,
-      () => rollOut(deps, engine, stage, plans, { ...fo, pull: false, yes: true, release: id }),
-    );
+    const o = { ...fo, pull: false, yes: true, release: id };
+    const release = lockHosts(deps, plans, info, fo.lockWait, async () => {
+      // the task's host as this release reaches it (its shared connection)
+      const t = task && taskHost(stage, plans);
+      if (t) await runHostTask(deps, engine, stage, plans, t, o);
+      return await rollOut(deps, engine, stage, plans, o);
+    });
     const r = await release.catch(async (e) => {
       const res = (e as { result?: ReleaseResult }).result;
       if (res && res.result !== "interrupted") await runPostHooks(deps, stage, res, secrets, e);
@@ -238,8 +243,9 @@ export async function dryRunHosts(
   plans: readonly HostPlan[],
   o: FlowOptions,
   id: string,
+  task?: HostPlan,
 ): Promise<ReleaseResult> {
-  const commands: string[] = [];
+  const commands = task ? taskDryRun(engine, task, id) : [];
   const outcomes = new Map<string, HostOutcome>();
   for (const p of plans) {
     const r = await runRelease(deps, engine, p.ctx, p.sel, { ...o, release: id });

@@ -24,6 +24,11 @@ export interface FlowOptions {
   readonly prune?: boolean;
   /** The release id to use (a release across several hosts shares one); default: a new one. */
   readonly release?: string;
+  /**
+   * Stop after the release task (nothing else changes): a stage with several hosts runs its task
+   * once, on one host, before any host is updated.
+   */
+  readonly taskOnly?: boolean;
 }
 
 /** What a release deploys: services, the image reference of every service, what to pull. */

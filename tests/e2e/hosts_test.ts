@@ -1,8 +1,8 @@
 /**
  * Several hosts per stage (SPEC §15) on the test bed's three plain Docker hosts (the third over
  * ssh://): web on two hosts and a worker on the third, one release host by host while a client
- * tries web host A then B every 10 ms, a release that fails on the second web host, and two
- * deploys at once.
+ * tries web host A then B every 10 ms, a release that fails on the second web host, two
+ * deploys at once, the release task, rollback --dry-run and a failing post_deploy hook.
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
@@ -242,6 +242,76 @@ e2e(
       const ps = await app.run(["ps", "live"]);
       assert.equal(ps.code, 1, ps.stderr);
       assert.match(ps.stderr, /host web2 \(.*\) does not answer/);
+    }),
+);
+
+e2e(
+  "several hosts: the release task once on web1 (a failing one changes nothing), rollback --dry-run, a failing post_deploy hook",
+  (tb) =>
+    withHostsApp(tb, async (app) => {
+      const [s1, s2] = app.sockets;
+      // the task writes a marker into the volume of the host it runs on
+      const task = (cmd: string) =>
+        `tasks: { pre_deploy: { service: web, command: ["sh", "-c", "${cmd}"] } }\n`;
+      app.stage(undefined, task("echo task ran; touch /data/marker"));
+      const first = await deployOk(app, "v1", "--json");
+      assert.equal((first.stderr.match(/task ran$/gm) ?? []).length, 1, first.stderr);
+      const marker = (socket: string) =>
+        docker(socket, [
+          "run",
+          "--rm",
+          "-v",
+          `${app.project}-live_data:/data`,
+          `${app.image}:live`,
+          "ls",
+          "/data",
+        ]);
+      assert.match(await marker(s1), /marker/);
+      assert.doesNotMatch(await marker(s2), /marker/);
+      const v1 = JSON.parse(first.stdout).release;
+
+      // a failing task: exit 1 naming the host; every host still serves v1
+      app.stage(undefined, task("echo no db >&2; exit 3"));
+      await app.push("v2");
+      const bad = await app.run(["deploy", "live", "--timeout", "60"]);
+      assert.equal(bad.code, 1, bad.stderr);
+      assert.match(bad.stderr, /release task failed: .*\(host web1\); no host was changed/);
+      assert.deepEqual(await Promise.all(app.urls.map(get)), ["v1", "v1"]);
+      assert.deepEqual(await app.services(app.sockets[2]), ["worker"]);
+
+      // v2 for real, then a rollback's dry run: where each host goes back to, nothing changed
+      app.stage(undefined, task("true"));
+      const second = await deployOk(app, "v2", "--json");
+      const before = await Promise.all(app.sockets.map((s) => app.releases(s)));
+      const dry = await app.run(["rollback", "live", "--dry-run", "--json"]);
+      assert.equal(dry.code, 0, dry.stderr);
+      const plan = JSON.parse(dry.stdout);
+      assert.equal(plan.result, "dry-run");
+      assert.deepEqual(
+        plan.hosts.map((h: { name: string; note: string }) => [h.name, h.note]),
+        [["jobs", `rollback to ${v1}`], ["web1", `rollback to ${v1}`], [
+          "web2",
+          `rollback to ${v1}`,
+        ]],
+      );
+      assert.deepEqual(await Promise.all(app.urls.map(get)), ["v2", "v2"]);
+      assert.deepEqual(await Promise.all(app.sockets.map((s) => app.releases(s))), before);
+      assert.notEqual(JSON.parse(second.stdout).release, v1);
+
+      // a failing post_deploy hook: the release stands, every host on it, exit 1
+      app.stage(undefined, `hooks: { post_deploy: [["sh", "-c", "exit 3"]] }\n`);
+      const hooked = await app.run(["deploy", "live", "--json", "--timeout", "60"]);
+      assert.equal(hooked.code, 1, hooked.stderr);
+      assert.match(
+        hooked.stderr,
+        /post_deploy hook: sh -c exit 3 failed \(exit 3\); release r\S+ stands \(ok\)/,
+      );
+      const doc = JSON.parse(hooked.stdout);
+      assert.equal(doc.result, "ok");
+      assert.deepEqual(doc.hosts.map((h: { result: string }) => h.result), ["ok", "ok", "ok"]);
+      for (const s of app.sockets) {
+        assert.ok((await app.releases(s)).some((r) => r.id === doc.release && r.result === "ok"));
+      }
     }),
 );
 

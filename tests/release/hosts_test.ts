@@ -203,3 +203,76 @@ Deno.test("rollback --dry-run across hosts: the release each host goes back to, 
   assert.ok(!runner.steps.some((s) => ["create", "rm", "pull"].includes(s.argv[1])));
   assert.deepEqual(Object.values(hosts).map((h) => h.results()), [[], [], []]);
 });
+
+const TASK = `tasks: { pre_deploy: { service: web, command: ["bin/migrate"] } }\n`;
+const isTask = (s: Step) => s.argv.includes("run") && s.argv.includes("bin/migrate");
+
+Deno.test("a release task on several hosts runs once, on the first host of its service, before any host changes", async () => {
+  const { hosts, runner, deps } = fleetOf3(TASK);
+  const r = await deploy("live", { yes: true, timeout: 5 }, deps);
+  assert.equal(r.result, "ok");
+  const tasks = runner.steps.filter(isTask);
+  assert.deepEqual(tasks.map(hostOf), ["a"]);
+  const at = runner.steps.indexOf(tasks[0]);
+  // after the pull on every host, before the first stop anywhere
+  const pulls = runner.steps.filter((s) => s.argv.includes("pull")).map((s) =>
+    runner.steps.indexOf(s)
+  );
+  assert.ok(pulls.length === 3 && pulls.every((i) => i < at), runner.argvs().join("\n"));
+  assert.ok(runner.steps.indexOf(changes(runner.steps)[0]) > at);
+  assert.deepEqual(Object.values(hosts).map((h) => h.results()), [["ok"], ["ok"], ["ok"]]);
+});
+
+Deno.test("a failed release task on several hosts: exit 1 naming the host, no host changed", async () => {
+  const { hosts, runner, deps } = fleetOf3(TASK);
+  const reply = runner.run.bind(runner);
+  runner.run = (s, o) =>
+    isTask(s)
+      ? (runner.steps.push(s),
+        Promise.reject(new CommandError("bin/migrate: exit 3", s.argv, "no db")))
+      : reply(s, o);
+  const e = await deploy("live", { yes: true, timeout: 5 }, deps).then(() => undefined, (e) => e);
+  assert.ok(e instanceof CommandError, String(e));
+  assert.match(e.message, /^release task failed: .*\(host a\); no host was changed$/);
+  assert.deepEqual(changes(runner.steps), []);
+  const r = e.result as ReleaseResult;
+  assert.equal(r.result, "failed");
+  assert.deepEqual(r.hosts?.map((h) => [h.name, h.result]), [
+    ["a", "failed"],
+    ["b", "not-started"],
+    ["c", "not-started"],
+  ]);
+  // recorded where it ran; every host still runs what it ran
+  assert.deepEqual(Object.values(hosts).map((h) => h.results()), [["failed"], [], []]);
+  assert.equal(hosts.b.running.get("web"), "sha256:web1");
+  // every lock released
+  assert.ok(Object.values(hosts).every((h) => !h.lock && !h.rollout));
+});
+
+Deno.test("a dry run shows the release task once, on its host, before the hosts' commands", async () => {
+  const dir = tempProject({ "stages/live.yaml": STAGE + TASK });
+  const deps = testDeps(dir);
+  const r = await deploy("live", { dryRun: true }, deps);
+  assert.deepEqual(deps.runner.steps, []);
+  const cmds = r.commands ?? [];
+  assert.match(cmds[0], /^# release task, once, on host a \(unix:\/\/\/a\.sock\)/);
+  assert.match(
+    cmds[1],
+    /compose .*run --rm --no-deps -T --name app-live-task-r\S+ web bin\/migrate/,
+  );
+  assert.equal(cmds.filter((c) => c.includes("bin/migrate")).length, 1);
+});
+
+Deno.test("a deploy that covers no host of the release task's service: exit 2 before anything runs", async () => {
+  const { runner, deps } = fleetOf3(TASK);
+  const e = await deploy("live", { yes: true, service: ["worker"] }, deps).then(
+    () => undefined,
+    (e) => e,
+  );
+  assert.ok(e instanceof UsageError, String(e));
+  assert.match(
+    e.message,
+    /tasks\.pre_deploy runs with service web, and this deploy covers no host that runs it \(hosts: c\)/,
+  );
+  assert.deepEqual(runner.steps, []);
+});
