@@ -3,6 +3,18 @@ import { parse } from "yaml";
 import type { Step } from "../lib/core/run.ts";
 
 /** Just enough of a Docker host: images, containers per service, a lock, release volumes. */
+/** `docker volume inspect --format {{json .Labels}}` of the volumes (create argvs) named. */
+export function volumeLabels(volumes: readonly string[][], names: readonly string[]): string {
+  return volumes.filter((v) => names.includes(v.at(-1)!)).map((v) =>
+    JSON.stringify(Object.fromEntries(
+      v.filter((_, i) => v[i - 1] === "--label").map((l) => [
+        l.slice(0, l.indexOf("=")),
+        l.slice(l.indexOf("=") + 1),
+      ]),
+    ))
+  ).join("\n");
+}
+
 export class FakeHost {
   images = new Map<string, string>(); // ref → id
   digests = new Map<string, string[]>(); // id → repo digests
@@ -88,17 +100,7 @@ export class FakeHost {
       return { stdout: this.volumes.map((v) => v.at(-1)).join("\n") };
     }
     if (a[0] === "volume" && a[1] === "inspect") {
-      const names = a.slice(4);
-      return {
-        stdout: this.volumes.filter((v) => names.includes(v.at(-1)!)).map((v) =>
-          JSON.stringify(Object.fromEntries(
-            v.filter((_, i) => v[i - 1] === "--label").map((l) => [
-              l.slice(0, l.indexOf("=")),
-              l.slice(l.indexOf("=") + 1),
-            ]),
-          ))
-        ).join("\n"),
-      };
+      return { stdout: volumeLabels(this.volumes, a.slice(4)) };
     }
     return {};
   };
@@ -132,7 +134,12 @@ export class FakeHost {
     const rec = Object.fromEntries(
       Object.entries(services).map(([s, i]) => [s, { ref: `${s}-ref`, id: i }]),
     );
-    const labels = { id, project: this.project, result: "ok", services: JSON.stringify(rec) };
+    this.seedRecord(id, JSON.stringify(rec));
+  }
+
+  /** An earlier record whose `services` label is `services` as given (damaged, or not). */
+  seedRecord(id: string, services: string) {
+    const labels = { id, project: this.project, result: "ok", services };
     this.seeded.push([
       "volume",
       "create",

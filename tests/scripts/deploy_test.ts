@@ -449,22 +449,10 @@ Deno.test("Ctrl-C during up: the lock is released, the attempt recorded as inter
   assert.match(deps.ui.text(), /interrupted: the deploy lock is released; state of dev:/);
 });
 
-/** A damaged record on the host: a fleet release volume whose `services` label is `services`. */
-function damaged(host: FakeHost, id: string, services: string) {
-  const labels = { id, project: host.project, result: "ok", services };
-  host.seeded.push([
-    "volume",
-    "create",
-    ...Object.entries(labels).flatMap(([k, v]) => ["--label", `dev.fleet.release.${k}=${v}`]),
-    `fleet-release-${host.project}-${id}`,
-  ]);
-  host.volumes.push(host.seeded.at(-1)!);
-}
-
 for (const services of ["null", '{"web":null}']) {
   Deno.test(`a record with services ${services} does not stop the automatic rollback`, async () => {
     const { host, deps } = setup();
-    damaged(host, "r20260101T000001Z-bad0", services);
+    host.seedRecord("r20260101T000001Z-bad0", services); // damaged
     host.unhealthy.add("sha256:new");
     await assert.rejects(deploy("dev", opts, deps), /failed and was rolled back/);
     assert.equal(host.running.get("web"), "sha256:old", "the previous release serves again");
@@ -474,7 +462,7 @@ for (const services of ["null", '{"web":null}']) {
 
   Deno.test(`fleet history lists a record with services ${services} as unreadable`, async () => {
     const { host, deps } = setup();
-    damaged(host, "r20260101T000001Z-bad0", services);
+    host.seedRecord("r20260101T000001Z-bad0", services); // damaged
     const { history } = await import("../../scripts/ops.ts");
     const h = await history("dev", {}, deps);
     assert.deepEqual(h.releases.map((r) => r.id), ["r20260101T000000Z-0000"]);
