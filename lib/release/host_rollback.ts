@@ -106,5 +106,6 @@ export async function rollbackHosts(
         return { ...combined(stage, plans, outcomes, results, id, "ok"), command: "rollback" };
       });
     },
+    !fo.dryRun,
   );
 }

@@ -1,9 +1,10 @@
 /**
  * One release across several hosts (SPEC §15), over the one-host flow (lib/release/flow.ts):
  * every host answers → pull on every host (a failed pull anywhere changes nothing) → confirm once
- * → the stage's rollout lock on every host, in name order → hosts updated `parallel` at a time,
- * each through the one-host flow with its own lock, wait and automatic rollback, all under one
- * release id → if a host fails, every host already updated goes back to its previous release.
+ * → the stage's rollout lock on every host, in name order → the release task, once, on its host
+ * (lib/release/host_task.ts) → hosts updated `parallel` at a time, each through the one-host flow
+ * with its own lock, wait and automatic rollback, all under one release id → if a host fails,
+ * every host already updated goes back to its previous release → post_deploy hooks, once.
  */
 import type { Deps } from "../core/deps.ts";
 import { CommandError, FleetError, InterruptedError, withResult } from "../core/errors.ts";

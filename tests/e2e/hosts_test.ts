@@ -294,6 +294,12 @@ e2e(
           `rollback to ${v1}`,
         ]],
       );
+      // the commands as they would run: no shared ssh connection (and no PATH) in them
+      assert.ok(
+        plan.commands.some((c: string) => c.startsWith("DOCKER_HOST=ssh://")),
+        plan.commands.join("\n"),
+      );
+      assert.ok(!plan.commands.some((c: string) => c.includes("PATH=")), plan.commands.join("\n"));
       assert.deepEqual(await Promise.all(app.urls.map(get)), ["v2", "v2"]);
       assert.deepEqual(await Promise.all(app.sockets.map((s) => app.releases(s))), before);
       assert.notEqual(JSON.parse(second.stdout).release, v1);
