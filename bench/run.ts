@@ -4,7 +4,7 @@
  * e2e test bed (tests/e2e/testbed.sh).
  *
  *   deno task bench                      every scenario
- *   deno task bench startup builds       some of: overhead outage swarm proxy builds startup promote
+ *   deno task bench startup builds       some of: overhead outage swarm proxy builds startup promote hosts
  *   deno task bench --runs 7             measured runs per side (default 5; start-up ≥ 10)
  *
  * Prints the results table and writes bench/RESULTS.md (scenarios not run keep their last rows).
@@ -21,6 +21,7 @@ import { proxy } from "./proxy.ts";
 import { builds } from "./builds.ts";
 import { startup } from "./startup.ts";
 import { promote } from "./promote.ts";
+import { hosts } from "./hosts.ts";
 
 const SCENARIOS: Record<string, (ctx: Ctx) => Promise<Group>> = {
   overhead,
@@ -30,6 +31,7 @@ const SCENARIOS: Record<string, (ctx: Ctx) => Promise<Group>> = {
   builds,
   startup,
   promote,
+  hosts,
 };
 const ORDER = Object.keys(SCENARIOS);
 const RESULTS = join(ROOT, "bench/RESULTS.md");

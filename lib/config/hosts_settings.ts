@@ -61,7 +61,6 @@ type Doc = {
   readonly context?: unknown;
   readonly orchestrator?: unknown;
   readonly rollout?: unknown;
-  readonly tasks?: unknown;
   readonly services?: unknown;
   readonly proxy?: unknown;
 };
@@ -99,13 +98,6 @@ export function hostsProblems(doc: Doc): HostsProblem[] {
         path: ["proxy"],
         message: "the proxy's blue/green is for a stage with one host (host:) for now; " +
           "on several hosts each is updated stop → rm → up while the others serve",
-      });
-    }
-    if (isMap(doc.tasks) && doc.tasks.pre_deploy !== undefined) {
-      out.push({
-        path: ["tasks", "pre_deploy"],
-        message: "release tasks are not supported on a stage with hosts: yet " +
-          "(run the task from a hook, or deploy it from a one-host stage)",
       });
     }
   } else if (doc.rollout !== undefined) {

@@ -28,7 +28,7 @@ import type { Attempt, FlowOptions, Images, ReleaseResult, Selection } from "./t
 import { refuseWithoutTerminal } from "./confirm.ts";
 import { showPlan, showState } from "./view.ts";
 import { gitCommit, whoAmI } from "./who.ts";
-import { HookError, hookSteps, runHooks } from "./hooks.ts";
+import { hookSteps, runHooks, runPostHooks } from "./hooks.ts";
 import { pruneHistory } from "./retention.ts";
 
 /** The engine's release steps for `services` (a pull first when `toPull` has some). */
@@ -94,42 +94,22 @@ export async function runRelease(
     result = await locked(deps, engine, ctx, sel, steps, o, { id, now, local });
   } catch (e) {
     const r = (e as { result?: ReleaseResult }).result;
-    if (r && !["interrupted", "cancelled"].includes(r.result)) await postHooks(deps, ctx, r, e);
+    if (r && !["interrupted", "cancelled"].includes(r.result)) {
+      await runPostHooks(deps, ctx.stage, r, ctx.secretEnv, e);
+    }
     throw e;
   }
-  await postHooks(deps, ctx, result);
+  await runPostHooks(deps, ctx.stage, result, ctx.secretEnv);
   return result;
 }
 
 /** The release's task step (`tasks.pre_deploy`), if the stage has one; its container named by release. */
-function taskOf(engine: Engine, ctx: EngineContext, release: string): Step | undefined {
+export function taskOf(engine: Engine, ctx: EngineContext, release: string): Step | undefined {
   const t = ctx.stage.task;
   return t ? engine.taskStep(ctx, t.service, t.command, taskContainer(ctx, release)) : undefined;
 }
 
 const taskContainer = (ctx: EngineContext, release: string) => `${ctx.project}-task-${release}`;
-
-/**
- * post_deploy hooks with the result. One that fails after a good release is a HookError (exit 1)
- * whose result is still the release's, the hook's failure beside it; after a failed one, a warning.
- */
-async function postHooks(deps: Deps, ctx: EngineContext, r: ReleaseResult, failed?: unknown) {
-  const v = { release: r.release ?? "", result: r.result, services: r.services.map((s) => s.name) };
-  try {
-    await runHooks(deps, ctx.stage, "post", v, ctx.secretEnv);
-  } catch (e) {
-    if (failed) return deps.ui.warn(`post_deploy hook failed too: ${(e as Error).message}`);
-    const error = (e as Error).message; // "post_deploy hook: <argv> failed (exit 3)"
-    throw withResult(
-      new HookError(
-        `${error}; release ${r.release} stands (${r.result})`,
-        [],
-        e instanceof CommandError ? e.stderrTail : "",
-      ),
-      { ...r, hook: { which: "post_deploy", error } },
-    );
-  }
-}
 
 /** Pull, lock, plan, confirm, task, release — the lock always released. */
 async function locked(
@@ -205,6 +185,7 @@ async function locked(
     recorded = true; // from here on, every way out writes a record
     const a: Attempt = { deps, engine, ctx, sel, o, services, before, fresh, meta };
     if (task) await releaseTask(a, task, result);
+    if (o.taskOnly) return { ...result, result: "ok" };
     const rest = planSteps(engine, ctx, services, [], o, services.length === sel.services.length);
     if (engine.keepsImages) await protect(a);
     const done = await release(a, rest, result);

@@ -4,10 +4,11 @@
  * FLEET_SERVICES in their environment.
  */
 import type { Deps } from "../core/deps.ts";
-import { CommandError } from "../core/errors.ts";
+import { CommandError, withResult } from "../core/errors.ts";
 import type { Step } from "../core/run.ts";
 import { runStep } from "../core/steps.ts";
 import type { Stage } from "../config/stage.ts";
+import type { ReleaseResult } from "./types.ts";
 
 /** What a hook is told. */
 export interface HookVars {
@@ -60,3 +61,32 @@ export async function runHooks(
  * result this error carries says it, with the hook's failure beside it); the exit code is 1.
  */
 export class HookError extends CommandError {}
+
+/**
+ * post_deploy hooks with the release's result. One that fails after a good release is a
+ * HookError (exit 1) whose result is still the release's, the hook's failure beside it; after a
+ * failed release (`failed` given), a warning: the release's own error is the one to report.
+ */
+export async function runPostHooks(
+  deps: Deps,
+  stage: Stage,
+  r: ReleaseResult,
+  secrets: Readonly<Record<string, string>>,
+  failed?: unknown,
+): Promise<void> {
+  const v = { release: r.release ?? "", result: r.result, services: r.services.map((s) => s.name) };
+  try {
+    await runHooks(deps, stage, "post", v, secrets);
+  } catch (e) {
+    if (failed) return deps.ui.warn(`post_deploy hook failed too: ${(e as Error).message}`);
+    const error = (e as Error).message; // "post_deploy hook: <argv> failed (exit 3)"
+    throw withResult(
+      new HookError(
+        `${error}; release ${r.release} stands (${r.result})`,
+        [],
+        e instanceof CommandError ? e.stderrTail : "",
+      ),
+      { ...r, hook: { which: "post_deploy", error } },
+    );
+  }
+}

@@ -76,12 +76,17 @@ export async function reachHosts(
 const lastLine = (s: string) =>
   s.trim().split("\n").at(-1)?.replace(/^error during connect: /, "") ?? "";
 
-/** Run `fn` with each host's docker calls sharing one SSH connection per host. */
+/**
+ * Run `fn` with each host's docker calls sharing one SSH connection per host (not when
+ * `enabled` is false: a dry run shows the commands as they would run, with no shared socket).
+ */
 export async function withSharedHosts<T>(
   deps: Deps,
   plans: readonly HostPlan[],
   fn: (plans: HostPlan[]) => Promise<T>,
+  enabled = true,
 ): Promise<T> {
+  if (!enabled) return await fn([...plans]);
   const muxes = await Promise.all(plans.map((p) => shareSsh(deps, p.ctx.target)));
   try {
     return await fn(plans.map((p, i) => ({ ...p, ctx: { ...p.ctx, target: muxes[i].target } })));

@@ -1,8 +1,9 @@
 /**
  * `fleet rollback` of a stage with several hosts (SPEC §15): every host answers, and the release
- * each one goes back to is picked (the previous good one, or `--to`) before anything changes;
- * then one confirmation, the rollout lock on every host in name order, and the hosts rolled back
- * `parallel` at a time through the one-host flow, under one release id. A host that fails stops
+ * each one goes back to is picked (the previous good one, or `--to`) before anything changes (a
+ * dry run shows each host's plan there and stops); then one confirmation, the rollout lock on
+ * every host in name order, and the hosts rolled back `parallel` at a time through the one-host
+ * flow, under one release id. A host that fails stops
  * the rollback there (its own flow put back what it ran); the hosts before it stay rolled back.
  */
 import type { Deps } from "../core/deps.ts";
@@ -12,6 +13,7 @@ import type { Stage } from "../config/stage.ts";
 import type { Engine } from "../engine/engine.ts";
 import { refuseWithoutTerminal } from "./confirm.ts";
 import { runRelease } from "./flow.ts";
+import { dryRunHosts } from "./hosts.ts";
 import { releaseId } from "./history.ts";
 import { lockHosts } from "./host_locks.ts";
 import { type HostPlan, hostPlans, reachHosts, withSharedHosts } from "./host_plans.ts";
@@ -30,11 +32,6 @@ export async function rollbackHosts(
   opts: DeployOptions & { to?: string; host?: string[] },
 ): Promise<ReleaseResult> {
   const fo = { ...flowOptions(engine, opts), only: true, pull: false };
-  if (fo.dryRun) {
-    throw new FleetError("--dry-run of a rollback across hosts is not there yet", {
-      hint: `one host at a time: fleet rollback ${stage.name} --host <name> --dry-run`,
-    });
-  }
   refuseWithoutTerminal(deps.ui, stage, "rollback", fo);
   const id = releaseId(deps.now());
   return await withSharedHosts(
@@ -57,6 +54,8 @@ export async function rollbackHosts(
         plans.push({ host: h.host, ctx: pick.ctx, sel });
         deps.ui.info(`    ${h.host.name}  ${h.ctx.target.label}  ${sel.note}`);
       }
+      // a dry run reads each host's history to say where it goes back to; it changes nothing
+      if (fo.dryRun) return await dryRunHosts(deps, engine, stage, plans, fo, id);
       await confirmOrCancel(
         deps.ui,
         `rollback ${stage.name} on ${plans.length} hosts?`,
@@ -107,5 +106,6 @@ export async function rollbackHosts(
         return { ...combined(stage, plans, outcomes, results, id, "ok"), command: "rollback" };
       });
     },
+    !fo.dryRun,
   );
 }

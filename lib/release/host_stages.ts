@@ -21,7 +21,7 @@ export function runsOn(svc: Stage["services"][number], host: string): boolean {
 
 /**
  * The one-host stages of a stage with `hosts:`, in name order; `only` picks hosts by name.
- * Hooks run once per release (by the caller), so the host stages have none.
+ * Hooks and the release task run once per release (by the caller), so the host stages have none.
  * @example hostStages(stage).map((h) => h.stage.host) // ["unix:///a.sock", "ssh://deploy@b"]
  */
 export function hostStages(stage: Stage, only?: readonly string[]): HostStage[] {
@@ -42,6 +42,7 @@ export function hostStages(stage: Stage, only?: readonly string[]): HostStage[] 
       context: h.context,
       services: stage.services.filter((s) => runsOn(s, h.name)),
       hooks: { pre: [], post: [] },
+      task: undefined,
     },
   }));
 }

@@ -1,9 +1,10 @@
 /**
  * One release across several hosts (SPEC §15), over the one-host flow (lib/release/flow.ts):
  * every host answers → pull on every host (a failed pull anywhere changes nothing) → confirm once
- * → the stage's rollout lock on every host, in name order → hosts updated `parallel` at a time,
- * each through the one-host flow with its own lock, wait and automatic rollback, all under one
- * release id → if a host fails, every host already updated goes back to its previous release.
+ * → the stage's rollout lock on every host, in name order → the release task, once, on its host
+ * (lib/release/host_task.ts) → hosts updated `parallel` at a time, each through the one-host flow
+ * with its own lock, wait and automatic rollback, all under one release id → if a host fails,
+ * every host already updated goes back to its previous release → post_deploy hooks, once.
  */
 import type { Deps } from "../core/deps.ts";
 import { CommandError, FleetError, InterruptedError, withResult } from "../core/errors.ts";
@@ -14,7 +15,7 @@ import type { Engine } from "../engine/engine.ts";
 import { refuseWithoutTerminal } from "./confirm.ts";
 import { planSteps, runRelease } from "./flow.ts";
 import { listReleases, releaseId } from "./history.ts";
-import { runHooks } from "./hooks.ts";
+import { runHooks, runPostHooks } from "./hooks.ts";
 import { type HostPlan, hostPlans, reachHosts, withSharedHosts } from "./host_plans.ts";
 import { lockHosts } from "./host_locks.ts";
 import { pickRollback } from "./rollback.ts";
@@ -22,6 +23,7 @@ import { type DeployOptions, flowOptions, rollbackSelection } from "./selection.
 import type { FlowOptions, HostOutcome, ReleaseResult } from "./types.ts";
 import { whoAmI } from "./who.ts";
 import { combined, outcomeOf } from "./host_results.ts";
+import { runHostTask, taskDryRun, taskHost } from "./host_task.ts";
 
 /** `fleet deploy` of a stage with `hosts:`: one release, host by host. */
 export async function deployHosts(
@@ -34,7 +36,8 @@ export async function deployHosts(
   const fo = flowOptions(engine, opts);
   const id = releaseId(deps.now());
   const plans = hostPlans(deps, engine, stage, services, opts, fo.pull);
-  if (fo.dryRun) return await dryRun(deps, engine, stage, plans, fo, id);
+  const task = taskHost(stage, plans);
+  if (fo.dryRun) return await dryRunHosts(deps, engine, stage, plans, fo, id, task);
   refuseWithoutTerminal(deps.ui, stage, "deploy", fo);
   // what Compose would reject on any host: exit 2 before anything runs anywhere
   for (const p of plans) await engine.check(deps, p.ctx);
@@ -44,6 +47,9 @@ export async function deployHosts(
     const secrets = plans[0]?.ctx.secretEnv ?? {}; // masked in the hooks' output
     await runHooks(deps, stage, "pre", { release: id, result: "pending", services }, secrets);
     showHosts(deps, stage, plans, id);
+    if (task) {
+      deps.ui.info(`    then, before any host changes: the release task on host ${task.host.name}`);
+    }
     await confirmOrCancel(
       deps.ui,
       `deploy ${stage.name} to ${plans.length} hosts?`,
@@ -52,33 +58,22 @@ export async function deployHosts(
     );
     const who = await whoAmI(deps, stage.root);
     const info = { holder: who, since: deps.now().toISOString(), command: "deploy" };
-    const release = lockHosts(
-      deps,
-      plans,
-      info,
-      fo.lockWait,
-      () => rollOut(deps, engine, stage, plans, { ...fo, pull: false, yes: true, release: id }),
-    );
+    const o = { ...fo, pull: false, yes: true, release: id };
+    const release = lockHosts(deps, plans, info, fo.lockWait, async () => {
+      // the task's host as this release reaches it (its shared connection)
+      const t = task && taskHost(stage, plans);
+      if (t) await runHostTask(deps, engine, stage, plans, t, o);
+      return await rollOut(deps, engine, stage, plans, o);
+    });
     const r = await release.catch(async (e) => {
       const res = (e as { result?: ReleaseResult }).result;
-      if (res) await postHooks(deps, stage, res, secrets);
+      if (res && res.result !== "interrupted") await runPostHooks(deps, stage, res, secrets, e);
       throw e;
     });
-    await postHooks(deps, stage, r, secrets);
+    // as on one host: a failing post_deploy hook leaves the release standing, and exits 1
+    await runPostHooks(deps, stage, r, secrets);
     return r;
   });
-}
-
-async function postHooks(
-  deps: Deps,
-  stage: Stage,
-  r: ReleaseResult,
-  secrets: Readonly<Record<string, string>>,
-): Promise<void> {
-  const services = r.services.map((s) => s.name);
-  const v = { release: r.release ?? "", result: r.result, services };
-  await runHooks(deps, stage, "post", v, secrets)
-    .catch((e) => deps.ui.warn(`post_deploy hook failed: ${(e as Error).message}`));
 }
 
 /** Pull on every host side by side, before anything stops anywhere. */
@@ -238,25 +233,34 @@ async function undo(
   );
 }
 
-/** A dry run: each host's commands under its name; nothing runs. */
-async function dryRun(
+/**
+ * A dry run: each host's commands under its name (and, for a rollback, the release it goes back
+ * to); nothing runs.
+ */
+export async function dryRunHosts(
   deps: Deps,
   engine: Engine,
   stage: Stage,
   plans: readonly HostPlan[],
   o: FlowOptions,
   id: string,
+  task?: HostPlan,
 ): Promise<ReleaseResult> {
-  const commands: string[] = [];
+  const commands = task ? taskDryRun(engine, task, id) : [];
   const outcomes = new Map<string, HostOutcome>();
   for (const p of plans) {
     const r = await runRelease(deps, engine, p.ctx, p.sel, { ...o, release: id });
-    commands.push(`# host ${p.host.name} (${p.ctx.target.label})`, ...(r.commands ?? []));
-    outcomes.set(p.host.name, outcomeOf(p, r));
+    const to = p.sel.kind === "rollback" ? p.sel.note : undefined;
+    commands.push(
+      `# host ${p.host.name} (${p.ctx.target.label})${to ? `: ${to}` : ""}`,
+      ...(r.commands ?? []),
+    );
+    outcomes.set(p.host.name, { ...outcomeOf(p, r), ...(to ? { note: to } : {}) });
   }
   const r = combined(stage, plans, outcomes, [], id, "dry-run");
   return {
     ...r,
+    command: plans[0]?.sel.kind ?? "deploy",
     services: plans.flatMap((p) => p.sel.services).filter((s, i, a) => a.indexOf(s) === i)
       .map((s) => ({
         name: s,

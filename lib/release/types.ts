@@ -24,6 +24,11 @@ export interface FlowOptions {
   readonly prune?: boolean;
   /** The release id to use (a release across several hosts shares one); default: a new one. */
   readonly release?: string;
+  /**
+   * Stop after the release task (nothing else changes): a stage with several hosts runs its task
+   * once, on one host, before any host is updated.
+   */
+  readonly taskOnly?: boolean;
 }
 
 /** What a release deploys: services, the image reference of every service, what to pull. */
@@ -121,6 +126,8 @@ export interface HostOutcome {
   readonly services: readonly string[];
   /** Why it failed, or why it went back. */
   readonly error?: string;
+  /** What a rollback does there: `rollback to <release>` (a dry run says it before it runs). */
+  readonly note?: string;
   /** The rollback that put the previous release back on it, when one ran. */
   readonly rollback?: { readonly result: "ok" | "failed"; readonly release: string };
 }

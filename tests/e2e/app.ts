@@ -4,12 +4,9 @@ import { docker, fleet, type FleetRun, freePort, type Testbed, uniqueName } from
 import { tempProject } from "../helpers.ts";
 import type { Engine, MatrixTestbed } from "./engines.ts";
 
-export const DOCKERFILE = `FROM busybox
-ARG CONTENT=v1
-RUN mkdir -p /www /data && echo "$CONTENT" > /www/index.html
-# PID 1 ignores SIGTERM unless it handles it: without this, every stop waits 10s for a SIGKILL
-CMD ["sh", "-c", "trap 'exit 0' TERM; httpd -f -p 8080 -h /www & wait"]
-`;
+import { DOCKERFILE } from "../../testbed/hosts_app.ts";
+
+export { DOCKERFILE };
 
 export interface App {
   readonly tb: Testbed;

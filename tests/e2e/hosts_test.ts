@@ -1,137 +1,33 @@
 /**
  * Several hosts per stage (SPEC §15) on the test bed's three plain Docker hosts (the third over
  * ssh://): web on two hosts and a worker on the third, one release host by host while a client
- * tries web host A then B every 10 ms, a release that fails on the second web host, and two
- * deploys at once.
+ * tries web host A then B every 10 ms, a release that fails on the second web host, two
+ * deploys at once, the release task, rollback --dry-run and a failing post_deploy hook.
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { docker, e2e, fleet, freePort, part, type Testbed, uniqueName } from "./harness.ts";
+import { docker, e2e, part, type Testbed } from "./harness.ts";
 import { startPoll } from "../../testbed/poll.ts";
-import { tempProject } from "../helpers.ts";
-import { DOCKERFILE } from "./app.ts";
+import { type HostsApp, makeHostsApp } from "../../testbed/hosts_app.ts";
 
-interface HostsApp {
-  readonly dir: string;
-  readonly project: string;
-  readonly port: number;
-  readonly sockets: string[]; // web1, web2, jobs
-  readonly urls: string[]; // web1, web2
-  stage(extra?: string): void;
-  push(content: string): Promise<void>;
-  run(args: string[]): ReturnType<typeof fleet>;
-  services(socket: string): Promise<string[]>;
-  releases(socket: string): Promise<{ id: string; kind: string; result: string }[]>;
-  cleanup(): Promise<void>;
+/** Run `fn` with a fresh app on the three hosts (stages/live.yaml written), cleaned up after. */
+async function withHostsApp(tb: Testbed, fn: (app: HostsApp) => Promise<void>): Promise<void> {
+  if (!part(tb, "hosts")) return;
+  const app = makeHostsApp(tb);
+  try {
+    app.stage();
+    await fn(app);
+  } finally {
+    await app.cleanup();
+  }
 }
 
-const HEALTHY = `["CMD", "wget", "-qO-", "http://127.0.0.1:8080/"]`;
-
-function makeHostsApp(tb: Testbed): HostsApp {
-  const project = uniqueName("hosts");
-  const dir = tempProject({ Dockerfile: DOCKERFILE, "stages/_base.yaml": "{}\n" });
-  const port = freePort();
-  const reg = tb.hostsRegistry!;
-  const image = `${reg}/${project}/web`;
-  const [h1, h2, h3] = tb.hosts!;
-  const sockets = tb.hostsSockets!;
-  const env = { PATH: `${tb.hostsSshBin}:${Deno.env.get("PATH")}`, DOCKER_HOST: "" };
-  const stack = `${project}-live`;
-  return {
-    dir,
-    project,
-    port,
-    sockets,
-    urls: tb.hostsIps!.slice(0, 2).map((ip) => `http://${ip}:${port}/`),
-    stage(extra = `    healthcheck: { test: ${HEALTHY}, interval: 1s, retries: 3 }\n`) {
-      Deno.writeTextFileSync(
-        join(dir, "stages/live.yaml"),
-        `project: ${project}\nconfirm: false\n` +
-          `hosts:\n  web1: ${h1}\n  web2: ${h2}\n  jobs: ${h3}\nrollout: { parallel: 1 }\n` +
-          `services:\n  web:\n    image: ${image}:live\n    on: [web1, web2]\n` +
-          `    ports: ["${port}:8080"]\n    volumes: ["data:/data"]\n${extra}` +
-          `  worker:\n    image: ${image}:worker\n    on: [jobs]\n` +
-          `    command: ["sh", "-c", "echo worker up; trap 'exit 0' TERM; sleep 100000 & wait"]\n`,
-      );
-    },
-    async push(content) {
-      const e1 = tb.engine1;
-      await docker(e1, [
-        "build",
-        "-q",
-        "--build-arg",
-        `CONTENT=${content}`,
-        "-t",
-        `${image}:live`,
-        dir,
-      ]);
-      await docker(e1, ["push", "-q", `${image}:live`]);
-      await docker(e1, ["tag", `${image}:live`, `${image}:worker`]);
-      await docker(e1, ["push", "-q", `${image}:worker`]);
-    },
-    run: (args) => fleet(args, { cwd: dir, env }),
-    async services(socket) {
-      const out = await docker(socket, [
-        "ps",
-        "--filter",
-        `label=com.docker.compose.project=${stack}`,
-        "--format",
-        '{{.Label "com.docker.compose.service"}}',
-      ]);
-      return out.split("\n").filter(Boolean).sort();
-    },
-    async releases(socket) {
-      const names = (await docker(socket, [
-        "volume",
-        "ls",
-        "-q",
-        "--filter",
-        `label=dev.fleet.release.project=${stack}`,
-      ])).split("\n").filter(Boolean);
-      if (names.length === 0) return [];
-      const out = await docker(socket, [
-        "volume",
-        "inspect",
-        "--format",
-        "{{json .Labels}}",
-        ...names,
-      ]);
-      return out.split("\n").filter(Boolean).map((l) => JSON.parse(l)).map((x) => ({
-        id: x["dev.fleet.release.id"],
-        kind: x["dev.fleet.release.kind"],
-        result: x["dev.fleet.release.result"],
-      })).sort((a, b) => a.id.localeCompare(b.id));
-    },
-    async cleanup() {
-      for (const s of sockets) {
-        const ids =
-          (await docker(s, ["ps", "-aq", "--filter", `label=com.docker.compose.project=${stack}`])
-            .catch(() => "")).split("\n").filter(Boolean);
-        if (ids.length) await docker(s, ["rm", "-f", ...ids]).catch(() => {});
-        const gone = ["fleet-lock-" + stack, `fleet-lock-${stack}.rollout`];
-        await docker(s, ["rm", "-f", ...gone]).catch(() => {});
-        for (
-          const label of [
-            `com.docker.compose.project=${stack}`,
-            `dev.fleet.release.project=${stack}`,
-          ]
-        ) {
-          const vols = (await docker(s, ["volume", "ls", "-q", "--filter", `label=${label}`])
-            .catch(() => "")).split("\n").filter(Boolean);
-          if (vols.length) await docker(s, ["volume", "rm", "-f", ...vols]).catch(() => {});
-        }
-        await docker(s, ["network", "rm", `${stack}_default`]).catch(() => {});
-        const imgs = (await docker(s, ["images", "-q", "--filter", `reference=${image}`])
-          .catch(() => "")).split("\n").filter(Boolean);
-        if (imgs.length) await docker(s, ["rmi", "-f", ...new Set(imgs)]).catch(() => {});
-      }
-      // the images built on engine 1
-      const built = (await docker(tb.engine1, ["images", "-q", "--filter", `reference=${image}`])
-        .catch(() => "")).split("\n").filter(Boolean);
-      if (built.length) await docker(tb.engine1, ["rmi", "-f", ...new Set(built)]).catch(() => {});
-      await Deno.remove(dir, { recursive: true }).catch(() => {});
-    },
-  };
+/** Push `content` and deploy it (exit 0 asserted): the run. */
+async function deployOk(app: HostsApp, content: string, ...args: string[]) {
+  await app.push(content);
+  const r = await app.run(["deploy", "live", "--timeout", "60", ...args]);
+  assert.equal(r.code, 0, r.stderr);
+  return r;
 }
 
 const get = async (url: string) => {
@@ -141,14 +37,9 @@ const get = async (url: string) => {
 
 e2e(
   "several hosts: each host runs exactly its services; v1 → v2 host by host with no round unanswered",
-  async (tb) => {
-    if (!part(tb, "hosts")) return;
-    const app = makeHostsApp(tb);
-    try {
-      app.stage();
-      await app.push("v1");
-      const first = await app.run(["deploy", "live", "--json", "--timeout", "60"]);
-      assert.equal(first.code, 0, first.stderr);
+  (tb) =>
+    withHostsApp(tb, async (app) => {
+      const first = await deployOk(app, "v1", "--json");
       const doc = JSON.parse(first.stdout);
       assert.deepEqual(doc.hosts.map((h: { name: string; result: string }) => [h.name, h.result]), [
         ["jobs", "ok"],
@@ -237,22 +128,14 @@ e2e(
       const down = await app.run(["down", "live", "--yes"]);
       assert.equal(down.code, 0, down.stderr);
       for (const s of app.sockets) assert.deepEqual(await app.services(s), []);
-    } finally {
-      await app.cleanup();
-    }
-  },
+    }),
 );
 
 e2e(
   "several hosts: a release unhealthy on the second web host goes back everywhere, one release id",
-  async (tb) => {
-    if (!part(tb, "hosts")) return;
-    const app = makeHostsApp(tb);
-    try {
-      app.stage();
-      await app.push("v1");
-      const first = await app.run(["deploy", "live", "--timeout", "60"]);
-      assert.equal(first.code, 0, first.stderr);
+  (tb) =>
+    withHostsApp(tb, async (app) => {
+      await deployOk(app, "v1");
       // host web2 only: a marker in its volume that the next release's healthcheck refuses
       const [s1, s2, s3] = app.sockets;
       await docker(s2, [
@@ -291,62 +174,53 @@ e2e(
         );
       }
       assert.ok((await app.releases(s2)).some((r) => r.id === id && r.result === "rolled-back"));
-    } finally {
-      await app.cleanup();
-    }
-  },
+    }),
 );
 
-e2e("several hosts: two deploys at once — one runs, the other names the holder", async (tb) => {
-  if (!part(tb, "hosts")) return;
-  const app = makeHostsApp(tb);
-  try {
-    app.stage();
-    await app.push("v1");
-    const [a, b] = await Promise.all([
-      app.run(["deploy", "live", "--lock-wait", "0", "--timeout", "60"]),
-      app.run(["deploy", "live", "--lock-wait", "0", "--timeout", "60"]),
-    ]);
-    const codes = [a.code, b.code].sort();
-    assert.deepEqual(codes, [0, 1], a.stderr + "\n----\n" + b.stderr);
-    const loser = a.code === 0 ? b : a;
-    assert.match(loser.stderr, /is locked by .* since .*\(host jobs\); nothing was changed/);
-    assert.deepEqual(await Promise.all(app.urls.map(get)), ["v1", "v1"]);
-    // a rollout lock left on host jobs by a process that died: named, and unlocked with --host
-    const jobs = app.sockets[2];
-    const lock = `fleet-lock-${app.project}-live.rollout`;
-    await docker(jobs, [
-      "create",
-      "--name",
-      lock,
-      "--label",
-      "dev.fleet.lock.holder=ghost",
-      "--label",
-      "dev.fleet.lock.since=t0",
-      "--network",
-      "none",
-      `${tb.hostsRegistry}/${app.project}/web:worker`,
-    ]);
-    const stuck = await app.run(["deploy", "live", "--lock-wait", "0"]);
-    assert.equal(stuck.code, 1, stuck.stderr);
-    assert.match(stuck.stderr, /live is locked by ghost \(deploy\) since t0 \(host jobs\)/);
-    assert.match(stuck.stderr, /fleet unlock live --host jobs/);
-    const un = await app.run(["unlock", "live", "--host", "jobs", "--yes"]);
-    assert.equal(un.code, 0, un.stderr);
-    assert.match(un.stdout, /lock of ghost removed/);
-    await assert.rejects(docker(jobs, ["inspect", lock]));
-  } finally {
-    await app.cleanup();
-  }
-});
+e2e(
+  "several hosts: two deploys at once — one runs, the other names the holder",
+  (tb) =>
+    withHostsApp(tb, async (app) => {
+      await app.push("v1");
+      const [a, b] = await Promise.all([
+        app.run(["deploy", "live", "--lock-wait", "0", "--timeout", "60"]),
+        app.run(["deploy", "live", "--lock-wait", "0", "--timeout", "60"]),
+      ]);
+      const codes = [a.code, b.code].sort();
+      assert.deepEqual(codes, [0, 1], a.stderr + "\n----\n" + b.stderr);
+      const loser = a.code === 0 ? b : a;
+      assert.match(loser.stderr, /is locked by .* since .*\(host jobs\); nothing was changed/);
+      assert.deepEqual(await Promise.all(app.urls.map(get)), ["v1", "v1"]);
+      // a rollout lock left on host jobs by a process that died: named, and unlocked with --host
+      const jobs = app.sockets[2];
+      const lock = `fleet-lock-${app.project}-live.rollout`;
+      await docker(jobs, [
+        "create",
+        "--name",
+        lock,
+        "--label",
+        "dev.fleet.lock.holder=ghost",
+        "--label",
+        "dev.fleet.lock.since=t0",
+        "--network",
+        "none",
+        `${tb.hostsRegistry}/${app.project}/web:worker`,
+      ]);
+      const stuck = await app.run(["deploy", "live", "--lock-wait", "0"]);
+      assert.equal(stuck.code, 1, stuck.stderr);
+      assert.match(stuck.stderr, /live is locked by ghost \(deploy\) since t0 \(host jobs\)/);
+      assert.match(stuck.stderr, /fleet unlock live --host jobs/);
+      const un = await app.run(["unlock", "live", "--host", "jobs", "--yes"]);
+      assert.equal(un.code, 0, un.stderr);
+      assert.match(un.stdout, /lock of ghost removed/);
+      await assert.rejects(docker(jobs, ["inspect", lock]));
+    }),
+);
 
 e2e(
   "several hosts: a host that does not answer is named with its fix before anything changes",
-  async (tb) => {
-    if (!part(tb, "hosts")) return;
-    const app = makeHostsApp(tb);
-    try {
-      app.stage();
+  (tb) =>
+    withHostsApp(tb, async (app) => {
       const file = join(app.dir, "stages/live.yaml");
       const dead = `unix://${app.dir}/no-such-engine.sock`;
       Deno.writeTextFileSync(
@@ -368,10 +242,83 @@ e2e(
       const ps = await app.run(["ps", "live"]);
       assert.equal(ps.code, 1, ps.stderr);
       assert.match(ps.stderr, /host web2 \(.*\) does not answer/);
-    } finally {
-      await app.cleanup();
-    }
-  },
+    }),
+);
+
+e2e(
+  "several hosts: the release task once on web1 (a failing one changes nothing), rollback --dry-run, a failing post_deploy hook",
+  (tb) =>
+    withHostsApp(tb, async (app) => {
+      const [s1, s2] = app.sockets;
+      // the task writes a marker into the volume of the host it runs on
+      const task = (cmd: string) =>
+        `tasks: { pre_deploy: { service: web, command: ["sh", "-c", "${cmd}"] } }\n`;
+      app.stage(undefined, task("echo task ran; touch /data/marker"));
+      const first = await deployOk(app, "v1", "--json");
+      assert.equal((first.stderr.match(/task ran$/gm) ?? []).length, 1, first.stderr);
+      const marker = (socket: string) =>
+        docker(socket, [
+          "run",
+          "--rm",
+          "-v",
+          `${app.project}-live_data:/data`,
+          `${app.image}:live`,
+          "ls",
+          "/data",
+        ]);
+      assert.match(await marker(s1), /marker/);
+      assert.doesNotMatch(await marker(s2), /marker/);
+      const v1 = JSON.parse(first.stdout).release;
+
+      // a failing task: exit 1 naming the host; every host still serves v1
+      app.stage(undefined, task("echo no db >&2; exit 3"));
+      await app.push("v2");
+      const bad = await app.run(["deploy", "live", "--timeout", "60"]);
+      assert.equal(bad.code, 1, bad.stderr);
+      assert.match(bad.stderr, /release task failed: .*\(host web1\); no host was changed/);
+      assert.deepEqual(await Promise.all(app.urls.map(get)), ["v1", "v1"]);
+      assert.deepEqual(await app.services(app.sockets[2]), ["worker"]);
+
+      // v2 for real, then a rollback's dry run: where each host goes back to, nothing changed
+      app.stage(undefined, task("true"));
+      const second = await deployOk(app, "v2", "--json");
+      const before = await Promise.all(app.sockets.map((s) => app.releases(s)));
+      const dry = await app.run(["rollback", "live", "--dry-run", "--json"]);
+      assert.equal(dry.code, 0, dry.stderr);
+      const plan = JSON.parse(dry.stdout);
+      assert.equal(plan.result, "dry-run");
+      assert.deepEqual(
+        plan.hosts.map((h: { name: string; note: string }) => [h.name, h.note]),
+        [["jobs", `rollback to ${v1}`], ["web1", `rollback to ${v1}`], [
+          "web2",
+          `rollback to ${v1}`,
+        ]],
+      );
+      // the commands as they would run: no shared ssh connection (and no PATH) in them
+      assert.ok(
+        plan.commands.some((c: string) => c.startsWith("DOCKER_HOST=ssh://")),
+        plan.commands.join("\n"),
+      );
+      assert.ok(!plan.commands.some((c: string) => c.includes("PATH=")), plan.commands.join("\n"));
+      assert.deepEqual(await Promise.all(app.urls.map(get)), ["v2", "v2"]);
+      assert.deepEqual(await Promise.all(app.sockets.map((s) => app.releases(s))), before);
+      assert.notEqual(JSON.parse(second.stdout).release, v1);
+
+      // a failing post_deploy hook: the release stands, every host on it, exit 1
+      app.stage(undefined, `hooks: { post_deploy: [["sh", "-c", "exit 3"]] }\n`);
+      const hooked = await app.run(["deploy", "live", "--json", "--timeout", "60"]);
+      assert.equal(hooked.code, 1, hooked.stderr);
+      assert.match(
+        hooked.stderr,
+        /post_deploy hook: sh -c exit 3 failed \(exit 3\); release r\S+ stands \(ok\)/,
+      );
+      const doc = JSON.parse(hooked.stdout);
+      assert.equal(doc.result, "ok");
+      assert.deepEqual(doc.hosts.map((h: { result: string }) => h.result), ["ok", "ok", "ok"]);
+      for (const s of app.sockets) {
+        assert.ok((await app.releases(s)).some((r) => r.id === doc.release && r.result === "ok"));
+      }
+    }),
 );
 
 e2e(

@@ -5,6 +5,7 @@ import { deploy, rollback } from "../../scripts/deploy.ts";
 import type { Step } from "../../lib/core/run.ts";
 import { CommandError, UsageError } from "../../lib/core/errors.ts";
 import { recordingRunner, tempProject, testDeps } from "../helpers.ts";
+import { volumeLabels } from "../fake_host.ts";
 
 type Svc = { image: string; prev?: string; update?: string; message?: string };
 
@@ -62,16 +63,7 @@ class FakeManager {
     if (cmd === "volume create") return (this.volumes.push(a), {});
     if (cmd === "volume ls") return { stdout: this.volumes.map((v) => v.at(-1)).join("\n") };
     if (cmd === "volume inspect") {
-      return {
-        stdout: this.volumes.filter((v) => a.includes(v.at(-1)!)).map((v) =>
-          JSON.stringify(Object.fromEntries(
-            v.filter((_, i) => v[i - 1] === "--label").map((l) => [
-              l.slice(0, l.indexOf("=")),
-              l.slice(l.indexOf("=") + 1),
-            ]),
-          ))
-        ).join("\n"),
-      };
+      return { stdout: volumeLabels(this.volumes, a) };
     }
     return {};
   };

@@ -1,158 +1,17 @@
 /** Tier 3: the deploy flow against a fake Docker host behind a recording runner. */
 import assert from "node:assert/strict";
-import { parse } from "yaml";
 import { deploy, rollback } from "../../scripts/deploy.ts";
 import type { Step } from "../../lib/core/run.ts";
 import { CommandError, FleetError, InterruptedError, UsageError } from "../../lib/core/errors.ts";
 import { SetupError } from "../../lib/core/errors.ts";
 import { interruptible, recordingRunner, tempProject, testDeps } from "../helpers.ts";
+import { FakeHost } from "../fake_host.ts";
 import { releaseText } from "../../lib/report/text.ts";
 import { createRunner, type RunOptions } from "../../lib/core/run.ts";
 import { HookError } from "../../lib/release/hooks.ts";
 import type { ReleaseResult } from "../../lib/release/types.ts";
 import { failureJson, releaseJson } from "../../lib/report/json.ts";
 import { releaseOutputs, releaseSummary } from "../../lib/report/github_summary.ts";
-
-/** Just enough of a Docker host: images, containers per service, a lock, release volumes. */
-class FakeHost {
-  images = new Map<string, string>(); // ref → id
-  digests = new Map<string, string[]>(); // id → repo digests
-  running = new Map<string, string>(); // service → image id
-  unhealthy = new Set<string>(); // image ids whose containers never get healthy
-  failPull = false;
-  lock?: string;
-  lockLabels?: Record<string, string>; // of the lock container fleet created
-  lockId?: string; // its container ID
-  locks = 0;
-  volumes: string[][] = [];
-  constructor(readonly project: string) {}
-
-  reply = (s: Step): { code?: number; stdout?: string; stderr?: string } => {
-    const a = s.argv.slice(s.argv.indexOf("compose") >= 0 ? s.argv.indexOf("-") + 1 : 1);
-    const compose = s.argv.includes("compose");
-    if (s.argv[0] === "git") return { code: 1 };
-    if (compose && a[0] === "pull") {
-      return this.failPull ? { code: 1, stderr: "manifest unknown" } : {};
-    }
-    if (compose && a[0] === "up") {
-      const model = parse(s.input!) as { services: Record<string, { image: string }> };
-      const started = a.filter((x) => model.services[x]);
-      for (const svc of started) this.running.set(svc, this.images.get(model.services[svc].image)!);
-      const sick = started.find((svc) => this.unhealthy.has(this.running.get(svc)!));
-      if (a.includes("--wait") && sick) {
-        return { code: 1, stderr: `container app-dev-${sick}-1 is unhealthy` };
-      }
-      return {};
-    }
-    if (compose && a[0] === "rm") {
-      for (const svc of a.slice(3)) this.running.delete(svc);
-      return {};
-    }
-    if (compose) return {};
-    if (a[0] === "image" && a[1] === "inspect") {
-      const ids = a.slice(4).map((r) =>
-        this.images.get(r) ?? [...this.images.values()].find((i) => i === r)
-      );
-      const found = ids.filter(Boolean)
-        .map((id) => `${id} ${JSON.stringify(this.digests.get(id!) ?? [])}`).join("\n");
-      return ids.every(Boolean)
-        ? { stdout: found + "\n" }
-        : { code: 1, stdout: found, stderr: "No such image" };
-    }
-    if (a[0] === "tag") return (this.images.set(a[2], a[1]), {});
-    if (a[0] === "ps") return { stdout: this.ps() };
-    if (a[0] === "inspect" && a.at(-1)!.startsWith("fleet-lock")) {
-      return this.lock
-        ? {
-          stdout: JSON.stringify(
-            this.lockLabels ?? { "dev.fleet.lock.holder": this.lock, "dev.fleet.lock.since": "t0" },
-          ),
-        }
-        : { code: 1, stderr: "Error: No such object: fleet-lock" };
-    }
-    if (a[0] === "inspect") return { stdout: this.states(a.slice(5)) };
-    if (a[0] === "create") {
-      if (this.lock) return { code: 1, stderr: "Conflict" };
-      this.lock = a[a.indexOf("--label") + 3].split("=")[1];
-      const labels = a.filter((_, i) => a[i - 1] === "--label");
-      this.lockLabels = Object.fromEntries(
-        labels.map((l) => [l.split("=", 1)[0], l.slice(l.indexOf("=") + 1)]),
-      );
-      this.lockId = `lock${++this.locks}`;
-      return { stdout: `${this.lockId}\n` };
-    }
-    // by name (fleet unlock), or by the ID of the lock container that exists now
-    if (a[0] === "rm" && (a.at(-1)!.startsWith("fleet-lock") || a.at(-1) === this.lockId)) {
-      return (this.lock = this.lockLabels = this.lockId = undefined, {});
-    }
-    if (a[0] === "rm" && a.at(-1)!.startsWith("lock")) {
-      return { stderr: `Error response from daemon: No such container: ${a.at(-1)}` };
-    }
-    if (a[0] === "volume" && a[1] === "create") return (this.volumes.push(a), {});
-    if (a[0] === "volume" && a[1] === "ls") {
-      return { stdout: this.volumes.map((v) => v.at(-1)).join("\n") };
-    }
-    if (a[0] === "volume" && a[1] === "inspect") {
-      const names = a.slice(4);
-      return {
-        stdout: this.volumes.filter((v) => names.includes(v.at(-1)!)).map((v) =>
-          JSON.stringify(Object.fromEntries(
-            v.filter((_, i) => v[i - 1] === "--label").map((l) => [
-              l.slice(0, l.indexOf("=")),
-              l.slice(l.indexOf("=") + 1),
-            ]),
-          ))
-        ).join("\n"),
-      };
-    }
-    return {};
-  };
-
-  ps(): string {
-    return [...this.running].map(([svc, id]) =>
-      JSON.stringify({
-        ID: `c-${svc}`,
-        Names: `${this.project}-${svc}-1`,
-        Image: svc === "db" ? "postgres:16" : "reg.test/app-web-dev:latest",
-        State: "running",
-        Labels: `com.docker.compose.service=${svc},com.docker.compose.image=${id}`,
-      })
-    ).join("\n");
-  }
-
-  states(ids: string[]): string {
-    return ids.map((cid) => {
-      const svc = cid.slice(2);
-      const health = this.unhealthy.has(this.running.get(svc)!) ? "unhealthy" : "healthy";
-      return JSON.stringify({
-        Id: cid,
-        Config: { Labels: { "com.docker.compose.service": svc } },
-        State: { Status: "running", Health: { Status: health } },
-      });
-    }).join("\n");
-  }
-
-  /** A successful earlier release of these images, as fleet records it. */
-  seed(id: string, services: Record<string, string>) {
-    const rec = Object.fromEntries(
-      Object.entries(services).map(([s, i]) => [s, { ref: `${s}-ref`, id: i }]),
-    );
-    const labels = { id, project: this.project, result: "ok", services: JSON.stringify(rec) };
-    this.seeded.push([
-      "volume",
-      "create",
-      ...Object.entries(labels).flatMap(([k, v]) => ["--label", `dev.fleet.release.${k}=${v}`]),
-      `fleet-release-${this.project}-${id}`,
-    ]);
-    this.volumes.push(this.seeded.at(-1)!);
-  }
-  seeded: string[][] = [];
-
-  results = () =>
-    this.volumes.filter((v) => !this.seeded.includes(v)).map((v) =>
-      v.find((x) => x.startsWith("dev.fleet.release.result="))!.split("=")[1]
-    );
-}
 
 const files = {
   "stages/dev.yaml": `project: app
@@ -590,22 +449,10 @@ Deno.test("Ctrl-C during up: the lock is released, the attempt recorded as inter
   assert.match(deps.ui.text(), /interrupted: the deploy lock is released; state of dev:/);
 });
 
-/** A damaged record on the host: a fleet release volume whose `services` label is `services`. */
-function damaged(host: FakeHost, id: string, services: string) {
-  const labels = { id, project: host.project, result: "ok", services };
-  host.seeded.push([
-    "volume",
-    "create",
-    ...Object.entries(labels).flatMap(([k, v]) => ["--label", `dev.fleet.release.${k}=${v}`]),
-    `fleet-release-${host.project}-${id}`,
-  ]);
-  host.volumes.push(host.seeded.at(-1)!);
-}
-
 for (const services of ["null", '{"web":null}']) {
   Deno.test(`a record with services ${services} does not stop the automatic rollback`, async () => {
     const { host, deps } = setup();
-    damaged(host, "r20260101T000001Z-bad0", services);
+    host.seedRecord("r20260101T000001Z-bad0", services); // damaged
     host.unhealthy.add("sha256:new");
     await assert.rejects(deploy("dev", opts, deps), /failed and was rolled back/);
     assert.equal(host.running.get("web"), "sha256:old", "the previous release serves again");
@@ -615,7 +462,7 @@ for (const services of ["null", '{"web":null}']) {
 
   Deno.test(`fleet history lists a record with services ${services} as unreadable`, async () => {
     const { host, deps } = setup();
-    damaged(host, "r20260101T000001Z-bad0", services);
+    host.seedRecord("r20260101T000001Z-bad0", services); // damaged
     const { history } = await import("../../scripts/ops.ts");
     const h = await history("dev", {}, deps);
     assert.deepEqual(h.releases.map((r) => r.id), ["r20260101T000000Z-0000"]);
