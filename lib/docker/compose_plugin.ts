@@ -13,7 +13,7 @@ import { SetupError } from "../core/errors.ts";
 import { failed, type Runner, type RunOptions, type RunResult, type Step } from "../core/run.ts";
 import { diagnose } from "./diagnose.ts";
 import { userDockerConfig, userDockerConfigDir } from "./docker_config.ts";
-import { logDirect } from "./engine_api.ts";
+import { logDirect } from "./engine_socket.ts";
 
 type Env = Readonly<Record<string, string | undefined>>;
 
@@ -89,7 +89,7 @@ export function withDirectCompose(inner: Runner, env: Env): Runner {
         if (err instanceof SetupError) return inner.run(step, ro);
         throw err;
       }
-      logDirect(env, step);
+      logDirect(env, step.argv.slice(1).join(" "));
       if (res.code === 0) return res;
       const why = diagnose(step, res, e);
       if (why) throw why;

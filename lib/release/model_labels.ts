@@ -8,6 +8,7 @@ import { Buffer } from "node:buffer";
 import { gunzipSync, gzipSync } from "node:zlib";
 import type { Deps } from "../core/deps.ts";
 import type { Step } from "../core/run.ts";
+import { engineOf } from "../docker/engine_of.ts";
 import { dockerStep, type Target } from "../docker/target.ts";
 
 const P = "dev.fleet.release.";
@@ -35,7 +36,7 @@ export function fitsInline(model: string): boolean {
 }
 
 /** The model from labels with this prefix: chunked gzip, or the plain label of older records. */
-export function modelOf(labels: Record<string, string>, prefix = P): string | undefined {
+export function modelOf(labels: Readonly<Record<string, string>>, prefix = P): string | undefined {
   if (labels[prefix + "model"]) return labels[prefix + "model"];
   const parts: string[] = [];
   for (let i = 0; labels[`${prefix}model.gz.${i}`] !== undefined; i++) {
@@ -85,22 +86,12 @@ export async function withModelsAside<R extends { modelIn?: string; model?: stri
 ): Promise<R[]> {
   const aside = releases.filter((r) => r.modelIn && !r.model).map((r) => r.modelIn!);
   if (aside.length === 0) return releases;
-  const r = await deps.runner.run(
-    dockerStep(target, "read release models", [
-      "container",
-      "inspect",
-      "--format",
-      "{{.Name}} {{json .Config.Labels}}",
-      ...aside,
-    ]),
-    { check: false, uninterruptible: true },
-  );
+  // a model that cannot be read leaves its release without one (it still lists)
+  const labels = await engineOf(deps, target).containerLabels(aside).catch(() => new Map());
   const models = new Map<string, string>();
-  for (const line of r.stdout.split("\n")) {
-    const i = line.indexOf(" ");
-    if (i < 0) continue;
-    const m = modelOf(JSON.parse(line.slice(i + 1)));
-    if (m) models.set(line.slice(0, i).replace(/^\//, ""), m);
+  for (const [name, l] of labels) {
+    const m = modelOf(l);
+    if (m) models.set(name, m);
   }
   return releases.map((rel) =>
     rel.modelIn && models.has(rel.modelIn) ? { ...rel, model: models.get(rel.modelIn) } : rel
