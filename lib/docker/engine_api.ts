@@ -105,7 +105,7 @@ export function apiClient(socket: string, o: ApiClientOptions): EngineClient {
     names: readonly string[],
     path: (name: string) => string,
   ) =>
-    via(`${method} ${names.join(" ")}`, method === "untag", async () => {
+    via(`${method} ${names.join(" ")}`, false, async () => {
       if (!safe(names)) return CLI;
       await each(names.map((n) => ({ method: "DELETE", path: path(n) })));
     }, () => o.cli[method](names));

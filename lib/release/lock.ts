@@ -6,7 +6,7 @@
  * lock it took (by container ID), never one another deploy took after an unlock.
  */
 import type { Deps } from "../core/deps.ts";
-import { CommandError, FleetError } from "../core/errors.ts";
+import { CommandError, FleetError, SetupError } from "../core/errors.ts";
 import type { Labels } from "../docker/engine_client.ts";
 import { engineOf } from "../docker/engine_of.ts";
 import type { Target } from "../docker/target.ts";
@@ -72,7 +72,8 @@ export async function readLock(
   try {
     found = await engineOf(deps, target).containerLabels([lockName(project)]);
   } catch (e) {
-    if (!(e instanceof CommandError)) throw e;
+    // a machine that cannot be reached is named as such (diagnose's SetupError)
+    if (!(e instanceof CommandError) || e instanceof SetupError) throw e;
     throw new CommandError(
       `could not read the deploy lock on ${target.label}`,
       e.argv,
