@@ -166,8 +166,8 @@ export function apiClient(socket: string, o: ApiClientOptions): EngineClient {
           return good(answers[i]) ? [[n, labels ?? {}]] : [];
         }));
       }, () => o.cli.containerLabels(names)),
-    createHolder: (name, labels, image, entrypoint) =>
-      via(`createHolder ${name}`, true, async (): Promise<Created | typeof CLI> => {
+    createHolder: (name, labels, image, entrypoint, opts = {}) =>
+      via(`createHolder ${name}`, !opts.afterInterrupt, async (): Promise<Created | typeof CLI> => {
         if (!safe([name, image])) return CLI;
         const a = await ask(client, {
           method: "POST",
@@ -184,7 +184,7 @@ export function apiClient(socket: string, o: ApiClientOptions): EngineClient {
         return good(a)
           ? { id: String((a.body as Body).Id) }
           : { refused: `Error response from daemon: ${message(a)}` };
-      }, () => o.cli.createHolder(name, labels, image, entrypoint)),
+      }, () => o.cli.createHolder(name, labels, image, entrypoint, opts)),
     // a missing container is gone already: what --force asks for
     remove: (names) => drop("remove", names, (n) => `/containers/${n}?force=1`),
     createVolume: (name, labels) =>

@@ -70,6 +70,9 @@ function unreachable(r: RunResult, target: Target, what: string): void {
   );
 }
 
+/** A label longer than this goes to `docker create` on stdin rather than argv. */
+const LONG_LABEL = 4096;
+
 const lines = (s: string) => s.split("\n").map((l) => l.trim()).filter(Boolean);
 const labelArgs = (labels: Labels) =>
   Object.entries(labels).flatMap(([k, v]) => ["--label", `${k}=${v}`]);
@@ -162,23 +165,26 @@ export function cliClient(runner: Runner, target: Target): EngineClient {
       }
       return out;
     },
-    async createHolder(name, labels, image, entrypoint): Promise<Created> {
-      const r = await run(
-        `create ${name}`,
-        [
-          "create",
-          "--name",
-          name,
-          ...labelArgs(labels),
-          "--network",
-          "none",
-          "--entrypoint",
-          entrypoint,
-          image,
-        ],
-        { check: false },
-        "lock",
-      );
+    async createHolder(name, labels, image, entrypoint, opts = {}): Promise<Created> {
+      // labels too long for argv (a model kept aside) go on stdin, a line each: no argument
+      // nears Linux's 128 KiB, no line Docker's 64 KiB
+      const long = Object.values(labels).some((v) => v.length > LONG_LABEL);
+      const step = dockerStep(target, `create ${name}`, [
+        "create",
+        "--name",
+        name,
+        ...(long ? ["--label-file", "/dev/stdin"] : labelArgs(labels)),
+        "--network",
+        "none",
+        "--entrypoint",
+        entrypoint,
+        image,
+      ], "lock");
+      const input = Object.entries(labels).map(([k, v]) => `${k}=${v}\n`).join("");
+      const r = await runner.run(long ? { ...step, input } : step, {
+        check: false,
+        uninterruptible: opts.afterInterrupt,
+      });
       // `docker create` prints the container's ID
       return r.code === 0 ? { id: r.stdout.trim() || name } : { refused: r.stderr.trim() };
     },

@@ -47,8 +47,17 @@ export interface EngineClient {
    * CommandError when the engine fails otherwise.
    */
   containerLabels(names: readonly string[]): Promise<Map<string, Labels>>;
-  /** Create a never-started container (no network, an entrypoint that is never run). */
-  createHolder(name: string, labels: Labels, image: string, entrypoint: string): Promise<Created>;
+  /**
+   * Create a never-started container (no network, an entrypoint that is never run) that holds
+   * labels of any size; `afterInterrupt`: it is made even after Ctrl-C (a record being written).
+   */
+  createHolder(
+    name: string,
+    labels: Labels,
+    image: string,
+    entrypoint: string,
+    opts?: { readonly afterInterrupt?: boolean },
+  ): Promise<Created>;
   /** Remove containers, running or not; one that is gone already is fine. Never throws. */
   remove(names: readonly string[]): Promise<void>;
   /** Create a volume with labels (a release record); throws a CommandError on failure. */

@@ -4,11 +4,12 @@
  * the record (labels never change). The deploy lock is in lib/release/lock.ts.
  */
 import type { Deps } from "../core/deps.ts";
+import { CommandError } from "../core/errors.ts";
 import { withTag } from "../docker/image_ref.ts";
 import type { ImageId } from "../docker/queries.ts";
 import { engineOf } from "../docker/engine_of.ts";
 import type { Target } from "../docker/target.ts";
-import { asideStep, fitsInline, modelLabels, modelOf, withModelsAside } from "./model_labels.ts";
+import { asideLabels, fitsInline, modelLabels, modelOf, withModelsAside } from "./model_labels.ts";
 
 const P = "dev.fleet.release.";
 
@@ -137,9 +138,9 @@ export const isUnreadable = (r: Release | UnreadableRelease): r is UnreadableRel
   "problem" in r;
 
 /**
- * Write a release record on the host. A model too large for labels on argv is kept aside in a
- * never-started container whose labels come from stdin (`--label-file /dev/stdin`): no argument
- * or line of it nears a limit, whatever the model's size.
+ * Write a release record on the host. A model too large for labels on argv is kept aside in the
+ * labels of a never-started container (model_labels.ts): no argument or line of it nears a
+ * limit, whatever the model's size.
  */
 export async function recordRelease(deps: Deps, target: Target, r: Release): Promise<void> {
   const inline = r.model ? fitsInline(r.model) : true;
@@ -147,9 +148,20 @@ export async function recordRelease(deps: Deps, target: Target, r: Release): Pro
   let aside: string | undefined;
   if (r.model && !inline && image) {
     aside = `fleet-model-${r.project}-${r.id}`;
-    await deps.runner.run(asideStep(target, aside, r.project, image, r.model), {
-      uninterruptible: true,
-    });
+    const made = await engineOf(deps, target).createHolder(
+      aside,
+      asideLabels(r.project, r.model),
+      image,
+      "/fleet-never-started",
+      { afterInterrupt: true },
+    );
+    if ("refused" in made) {
+      throw new CommandError(
+        `record release model on ${target.label} failed`,
+        [...target.dockerArgv, "create", "--name", aside],
+        made.refused,
+      );
+    }
   }
   const model = inline || aside ? r.model : undefined; // no image to hold it: left out
   await engineOf(deps, target).createVolume(

@@ -1,15 +1,15 @@
 /**
  * A release's model in Docker labels: gzip, base64, cut into `model.gz.<i>` chunks. Small models
  * ride on the record's own labels (argv); a large one goes into the labels of a never-started
- * container created with `--label-file /dev/stdin`, so no argument and no line nears a limit
- * (Linux caps one argument at 128 KiB; Docker reads a label file line by line, 64 KiB a line).
+ * container (the engine client's createHolder: through the CLI with `--label-file /dev/stdin`),
+ * so no argument and no line nears a limit (Linux caps one argument at 128 KiB; Docker reads a
+ * label file line by line, 64 KiB a line).
  */
 import { Buffer } from "node:buffer";
 import { gunzipSync, gzipSync } from "node:zlib";
 import type { Deps } from "../core/deps.ts";
-import type { Step } from "../core/run.ts";
 import { engineOf } from "../docker/engine_of.ts";
-import { dockerStep, type Target } from "../docker/target.ts";
+import type { Target } from "../docker/target.ts";
 
 const P = "dev.fleet.release.";
 /** Characters of one chunk: under Docker's 64 KiB label-file line, far under 128 KiB of argv. */
@@ -50,32 +50,14 @@ export function modelOf(labels: Readonly<Record<string, string>>, prefix = P): s
   }
 }
 
-/** `docker create` of the container that holds a large model in its labels (from stdin). */
-export function asideStep(
-  target: Target,
-  name: string,
-  project: string,
-  image: string,
-  model: string,
-): Step {
-  const lines = Object.entries(modelLabels(model)).map(([k, v]) => `${P}${k}=${v}\n`);
-  return {
-    ...dockerStep(target, "record release model", [
-      "create",
-      "--name",
-      name,
-      "--label",
-      `${P}model-of=${project}`,
-      "--label-file",
-      "/dev/stdin",
-      "--network",
-      "none",
-      "--entrypoint",
-      "/fleet-never-started",
-      image,
-    ], "record"),
-    input: lines.join(""),
-  };
+/**
+ * The labels of the never-started container that holds a large model (the engine client puts
+ * them on `docker create`'s stdin: each chunk under Docker's 64 KiB a line).
+ * @example Object.keys(asideLabels("app-dev", "name: x\n")) // ["dev.fleet.release.model-of", "dev.fleet.release.model.gz.0"]
+ */
+export function asideLabels(project: string, model: string): Record<string, string> {
+  const chunks = Object.entries(modelLabels(model)).map(([k, v]) => [`${P}${k}`, v]);
+  return { [`${P}model-of`]: project, ...Object.fromEntries(chunks) };
 }
 
 /** Fill in the models kept aside (one inspect for all of them). */

@@ -64,6 +64,7 @@ matrix("the engine API client answers as the docker CLI client does", async (tb)
   const project = `${n}-api`;
   const locks = [`fleet-lock-${n}-a`, `fleet-lock-${n}-b`];
   const volumes = [`fleet-release-${n}-a`, `fleet-release-${n}-b`];
+  const asides = [`fleet-model-${n}-a`, `fleet-model-${n}-b`];
   await docker(host, ["tag", "busybox:latest", image]);
   try {
     const platform = await same(c, "hostPlatform", (e) => e.hostPlatform());
@@ -127,6 +128,29 @@ matrix("the engine API client answers as the docker CLI client does", async (tb)
     // --force of a container that is gone: fine both ways (the CLI exits 0)
     await same(c, "remove, missing", (e) => e.remove([locks[0]]));
 
+    // a model kept aside: labels far too long for argv (the CLI's go on stdin), made by each
+    const chunk = (i: number) => String(i).repeat(60_000);
+    const big = Object.fromEntries(
+      [0, 1, 2].map((i) => [`dev.fleet.release.model.gz.${i}`, chunk(i)]),
+    );
+    const after = { afterInterrupt: true };
+    for (const [i, e] of [c.api, c.cli].entries()) {
+      const m = await e.createHolder(
+        asides[i],
+        { ...big, "dev.fleet.release.model-of": project },
+        id,
+        "/fleet-never-started",
+        after,
+      );
+      assert.ok("id" in m, JSON.stringify(m));
+    }
+    const kept = await same(c, "containerLabels, large", (e) => e.containerLabels(asides));
+    assert.deepEqual([...kept.values()].map((l) => l["dev.fleet.release.model.gz.2"]), [
+      chunk(2),
+      chunk(2),
+    ]);
+    await same(c, "remove, both", (e) => e.remove(asides));
+
     // release records: volumes with labels, one made by each
     const label = `dev.fleet.release.project=${project}`;
     const record = (v: string) => ({
@@ -160,7 +184,7 @@ matrix("the engine API client answers as the docker CLI client does", async (tb)
     assert.deepEqual(await same(c, "tags, no such repository", (e) => e.tags(`${repo}x`)), []);
   } finally {
     closeEngineClients();
-    await docker(host, ["rm", "--force", ...locks]).catch(() => "");
+    await docker(host, ["rm", "--force", ...locks, ...asides]).catch(() => "");
     await docker(host, ["volume", "rm", "--force", ...volumes]).catch(() => "");
     await docker(host, ["rmi", image, `${repo}:fleet-r1`, `${repo}:fleet-r2`]).catch(() => "");
   }
