@@ -20,7 +20,7 @@ import {
 } from "./deploy_project.ts";
 import type { Ctx } from "./lib.ts";
 
-const NO_API = { FLEET_ENGINE_API: "0" };
+const NO_API = { FLEET_ENGINE_API: "0", FLEET_DIRECT_COMPOSE: "0" };
 
 async function compare(
   ctx: Ctx,

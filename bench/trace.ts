@@ -88,8 +88,11 @@ export async function traceCalls(
         join(config, "config.json"),
         JSON.stringify({ cliPluginsExtraDirs: [join(config, "plugins")] }),
       );
-      const skip = `case "$1" in docker-cli-plugin-metadata|compose) exec "${plugin}" "$@";; esac`;
-      writeShim(join(config, "plugins", "docker-compose"), plugin, "docker\tcompose", log, skip);
+      // fleet runs it as the CLI does (`compose` first) but says the CLI is plain `docker`; the
+      // CLI itself (through the shim above) names its own path
+      const skip = `case "$1" in docker-cli-plugin-metadata) exec "${plugin}" "$@";; esac\n` +
+        `[ "$DOCKER_CLI_PLUGIN_ORIGINAL_CLI_COMMAND" = docker ] || exec "${plugin}" "$@"`;
+      writeShim(join(config, "plugins", "docker-compose"), plugin, "docker", log, skip);
       plugins.DOCKER_CONFIG = config;
     }
     Deno.writeTextFileSync(log, "");

@@ -15,6 +15,11 @@ export interface Deps {
   readonly sleep: (ms: number, signal?: AbortSignal) => Promise<void>;
   /** HTTP requests (a registry's API); default: the global fetch. */
   readonly fetch?: typeof fetch;
+  /**
+   * Ask a local engine's bookkeeping questions over its socket rather than the docker CLI
+   * (lib/docker/engine_of.ts). Real deps say yes; tests whose runner stands for docker leave it out.
+   */
+  readonly engineApi?: boolean;
 }
 
 /**

@@ -7,19 +7,12 @@
 import type { Deps } from "../core/deps.ts";
 import { FleetError } from "../core/errors.ts";
 import { normalizePlatform } from "../config/platforms.ts";
-import type { RunResult } from "../core/run.ts";
-import { dockerStep, type Target } from "./target.ts";
+import { engineOf } from "./engine_of.ts";
+import type { Target } from "./target.ts";
 
-/** Ask the host for its platform (`docker version`): start it early, it needs no image. */
-export function hostPlatform(deps: Deps, target: Target): Promise<RunResult> {
-  return deps.runner.run(
-    dockerStep(target, "ask the host for its platform", [
-      "version",
-      "--format",
-      "{{.Server.Os}}/{{.Server.Arch}}",
-    ]),
-    { check: false },
-  );
+/** Ask the host for its platform (`os/arch`): start it early, it needs no image. */
+export function hostPlatform(deps: Deps, target: Target): Promise<string | undefined> {
+  return engineOf(deps, target).hostPlatform();
 }
 
 /** One image on the host and the platform `docker image inspect` reports for it. */
@@ -43,46 +36,26 @@ export function platformMismatch(
   return images.filter((i) => osArch(i.platform) !== osArch(engine));
 }
 
-/** `docker image inspect` output (`{{.Os}}/{{.Architecture}}/{{.Variant}}`, one per ref). */
-export function parseImagePlatforms(
-  stdout: string,
-  images: readonly { service: string; ref: string }[],
-): ImagePlatform[] {
-  const lines = stdout.split("\n").map((l) => l.trim().replace(/\/$/, "")).filter(Boolean);
-  if (lines.length !== images.length) return [];
-  return images.map((i, n) => ({ ...i, platform: lines[n] }));
-}
-
 /**
  * Ask the host for its platform and each image's (by service: its reference, and its image ID
- * when known); throws (exit 1) naming every image that does
- * not match. Two read-only docker commands, run at once; an answer it cannot read checks nothing.
+ * when known); throws (exit 1) naming every image that does not match. Two read-only questions,
+ * asked at once; an answer it cannot read checks nothing.
  */
 export async function checkImagePlatforms(
   deps: Deps,
   target: Target,
   images: Readonly<Record<string, { readonly ref: string; readonly id?: string }>>,
-  asked?: RunResult,
+  asked?: Promise<string | undefined>,
 ): Promise<void> {
   const list = Object.entries(images).map(([service, i]) => ({ service, ref: i.ref, id: i.id }));
   if (list.length === 0) return;
-  const format = "{{.Os}}/{{.Architecture}}/{{.Variant}}";
-  const [engine, inspected] = await Promise.all([
+  const [host, platforms] = await Promise.all([
     asked ?? hostPlatform(deps, target),
-    deps.runner.run(
-      dockerStep(target, "inspect image platforms", [
-        "image",
-        "inspect",
-        "--format",
-        format,
-        ...list.map((i) => i.id ?? i.ref), // by ID: exactly the image just pulled
-      ]),
-      { check: false },
-    ),
+    engineOf(deps, target).imagePlatforms(list.map((i) => i.id ?? i.ref)), // by ID: the image pulled
   ]);
-  const host = engine.stdout.trim();
-  if (engine.code !== 0 || inspected.code !== 0 || !host.includes("/")) return;
-  const wrong = platformMismatch(parseImagePlatforms(inspected.stdout, list), host);
+  if (!host || !platforms) return;
+  const found = list.map((i, n) => ({ service: i.service, ref: i.ref, platform: platforms[n] }));
+  const wrong = platformMismatch(found, host);
   if (wrong.length === 0) return;
   const lines = wrong.map((i) => `${i.service}: ${i.ref} is ${normalizePlatform(i.platform)}`);
   const both = [...new Set([host, ...wrong.map((i) => normalizePlatform(i.platform))])];

@@ -1,12 +1,14 @@
 /**
- * Questions fleet asks a stage's Docker host (through the runner): which images it has,
- * which containers a Compose project runs, and their states. Parsing is pure and exported.
+ * Questions fleet asks a stage's Docker host: which images it has (engine_client.ts), which
+ * containers a Compose project runs, and their states. Parsing is pure and exported.
  */
 import type { Deps } from "../core/deps.ts";
-import { CommandError } from "../core/errors.ts";
-import { type RunResult, tail } from "../core/run.ts";
+import type { Container, ImageInfo } from "./engine_client.ts";
+import { engineOf } from "./engine_of.ts";
 import { repositoryOf } from "./image_ref.ts";
 import { dockerStep, type Target } from "./target.ts";
+
+export type { Container, ImageInfo } from "./engine_client.ts";
 
 /** An image a service runs or will run: the reference, its image ID and its repo digest. */
 export interface ImageId {
@@ -16,64 +18,12 @@ export interface ImageId {
   readonly digest?: string;
 }
 
-/** What `docker image inspect` says of an image: its ID and its `repo@sha256:…` digests. */
-export interface ImageInfo {
-  readonly id: string;
-  readonly repoDigests: readonly string[];
-}
-
 /** Images by service name. */
 export type Images = Record<string, ImageId>;
 
-/** A container of a Compose project, as `docker ps` reports it. */
-export interface Container {
-  readonly id: string;
-  readonly name: string;
-  readonly service: string;
-  readonly imageRef: string;
-  readonly imageId: string;
-  readonly state: string;
-}
-
-/** Parse `docker ps --format '{{json .}}'` lines (Compose labels carry service and image ID). */
-export function parseContainers(stdout: string): Container[] {
-  return stdout.split("\n").filter((l) => l.trim().startsWith("{")).map((l) => {
-    const j = JSON.parse(l) as Record<string, string>;
-    const labels = Object.fromEntries(
-      String(j.Labels ?? "").split(",").map((
-        kv,
-      ) => [kv.slice(0, kv.indexOf("=")), kv.slice(kv.indexOf("=") + 1)]),
-    );
-    return {
-      id: j.ID,
-      name: j.Names,
-      service: labels["com.docker.compose.service"] ?? "",
-      imageRef: j.Image,
-      imageId: labels["com.docker.compose.image"] ?? "",
-      state: j.State,
-    };
-  });
-}
-
 /** The containers of a Compose project on the target (all states). */
-export async function listContainers(
-  deps: Deps,
-  target: Target,
-  project: string,
-): Promise<Container[]> {
-  const r = await deps.runner.run(
-    dockerStep(target, "list containers", [
-      "ps",
-      "--all",
-      "--no-trunc",
-      "--filter",
-      `label=com.docker.compose.project=${project}`,
-      "--format",
-      "{{json .}}",
-    ]),
-    { uninterruptible: true },
-  );
-  return parseContainers(r.stdout);
+export function listContainers(deps: Deps, target: Target, project: string): Promise<Container[]> {
+  return engineOf(deps, target).containers(`com.docker.compose.project=${project}`);
 }
 
 /**
@@ -87,50 +37,13 @@ export function repoDigest(repoDigests: readonly string[], ref: string): string 
   return hit?.slice(hit.lastIndexOf("@") + 1);
 }
 
-/** Parse `docker image inspect --format '{{.Id}} {{json .RepoDigests}}'` lines. */
-export function parseImageInfos(stdout: string): ImageInfo[] {
-  return stdout.split("\n").map((l) => l.trim()).filter(Boolean).map((l) => {
-    const sp = l.indexOf(" ");
-    if (sp < 0) return { id: l, repoDigests: [] };
-    let digests: unknown = [];
-    try {
-      digests = JSON.parse(l.slice(sp + 1));
-    } catch { /* no digests */ }
-    return { id: l.slice(0, sp), repoDigests: Array.isArray(digests) ? digests.map(String) : [] };
-  });
-}
-
 /** ID and repo digests of each reference present on the target; missing ones map to undefined. */
-export async function inspectImages(
+export function inspectImages(
   deps: Deps,
   target: Target,
   refs: readonly string[],
 ): Promise<Map<string, ImageInfo | undefined>> {
-  const unique = [...new Set(refs)];
-  const inspect = (some: string[]) =>
-    deps.runner.run(
-      dockerStep(target, `inspect image ${some.join(" ")}`, [
-        "image",
-        "inspect",
-        "--format",
-        "{{.Id}} {{json .RepoDigests}}",
-        ...some,
-      ]),
-      { check: false },
-    );
-  // one call for all; only when one is missing does it take one call each
-  const all = await inspect(unique);
-  const infos = parseImageInfos(all.stdout);
-  if (all.code === 0 && infos.length === unique.length) {
-    return new Map(unique.map((r, i) => [r, infos[i]]));
-  }
-  unreachable(all, target, "image inspect");
-  const out = new Map<string, ImageInfo | undefined>();
-  for (const ref of unique) {
-    const r = await inspect([ref]);
-    out.set(ref, r.code === 0 ? parseImageInfos(r.stdout)[0] : undefined);
-  }
-  return out;
+  return engineOf(deps, target).images(refs);
 }
 
 /**
@@ -196,22 +109,4 @@ export async function containerStates(
     { check: false },
   );
   return parseStates(r.stdout);
-}
-
-/**
- * A failed query whose stderr says something other than "no such …" (the engine cannot be
- * reached, permission denied): a CommandError with that cause, not a "missing" answer.
- */
-export function unreachable(r: RunResult, target: Target, what: string): void {
-  if (r.code === 0) return;
-  const other = r.stderr.split("\n").map((l) => l.trim()).filter((l) =>
-    l && !/no such (image|object|container)/i.test(l)
-  );
-  if (other.length === 0) return;
-  throw new CommandError(
-    `${what} on ${target.label} failed`,
-    [...target.dockerArgv, ...what.split(" ")],
-    tail(other.join("\n")),
-    { hint: "is the stage's Docker host reachable? try: fleet doctor" },
-  );
 }

@@ -35,6 +35,6 @@ export async function resolveOnHost(
     const digest = repoDigest(info.repoDigests, ref);
     out[s] = { ref, id: info.id, ...(digest ? { digest } : {}) };
   }
-  await checkImagePlatforms(deps, ctx.target, out, await host);
+  await checkImagePlatforms(deps, ctx.target, out, host);
   return { images: out, ctx };
 }

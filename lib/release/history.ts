@@ -4,10 +4,12 @@
  * the record (labels never change). The deploy lock is in lib/release/lock.ts.
  */
 import type { Deps } from "../core/deps.ts";
+import { CommandError } from "../core/errors.ts";
 import { withTag } from "../docker/image_ref.ts";
 import type { ImageId } from "../docker/queries.ts";
-import { dockerStep, type Target } from "../docker/target.ts";
-import { asideStep, fitsInline, modelLabels, modelOf, withModelsAside } from "./model_labels.ts";
+import { engineOf } from "../docker/engine_of.ts";
+import type { Target } from "../docker/target.ts";
+import { asideLabels, fitsInline, modelLabels, modelOf, withModelsAside } from "./model_labels.ts";
 
 const P = "dev.fleet.release.";
 
@@ -43,7 +45,7 @@ export function keepTag(ref: string, id: string): string {
 }
 
 /** The labels that encode a release record. */
-export function releaseLabels(r: Release, modelAside?: string): string[] {
+export function releaseLabels(r: Release, modelAside?: string): Record<string, string> {
   const l: Record<string, string> = {
     id: r.id,
     project: r.project,
@@ -57,7 +59,7 @@ export function releaseLabels(r: Release, modelAside?: string): string[] {
     ...(r.model && !modelAside ? modelLabels(r.model) : {}),
     ...(r.model && modelAside ? { "model.in": modelAside } : {}),
   };
-  return Object.entries(l).flatMap(([k, v]) => ["--label", `${P}${k}=${v}`]);
+  return Object.fromEntries(Object.entries(l).map(([k, v]) => [`${P}${k}`, v]));
 }
 
 /** A record on the host that fleet cannot read: listed as such, never used (rollback, pruning). */
@@ -98,7 +100,7 @@ function servicesOf(json: string | undefined): Record<string, ReleaseImage> | st
  * @example parseRelease({ "dev.fleet.release.id": "r1", "dev.fleet.release.project": "a-dev", "dev.fleet.release.services": "null" }) // { id: "r1", project: "a-dev", problem: "services: not an object (null)" }
  */
 export function parseRelease(
-  labels: Record<string, string>,
+  labels: Readonly<Record<string, string>>,
   opts: { models?: boolean } = {},
 ): Release | UnreadableRelease | undefined {
   const g = (k: string) => labels[P + k];
@@ -136,9 +138,9 @@ export const isUnreadable = (r: Release | UnreadableRelease): r is UnreadableRel
   "problem" in r;
 
 /**
- * Write a release record on the host. A model too large for labels on argv is kept aside in a
- * never-started container whose labels come from stdin (`--label-file /dev/stdin`): no argument
- * or line of it nears a limit, whatever the model's size.
+ * Write a release record on the host. A model too large for labels on argv is kept aside in the
+ * labels of a never-started container (model_labels.ts): no argument or line of it nears a
+ * limit, whatever the model's size.
  */
 export async function recordRelease(deps: Deps, target: Target, r: Release): Promise<void> {
   const inline = r.model ? fitsInline(r.model) : true;
@@ -146,19 +148,25 @@ export async function recordRelease(deps: Deps, target: Target, r: Release): Pro
   let aside: string | undefined;
   if (r.model && !inline && image) {
     aside = `fleet-model-${r.project}-${r.id}`;
-    await deps.runner.run(asideStep(target, aside, r.project, image, r.model), {
-      uninterruptible: true,
-    });
+    const made = await engineOf(deps, target).createHolder(
+      aside,
+      asideLabels(r.project, r.model),
+      image,
+      "/fleet-never-started",
+      { afterInterrupt: true },
+    );
+    if ("refused" in made) {
+      throw new CommandError(
+        `record release model on ${target.label} failed`,
+        [...target.dockerArgv, "create", "--name", aside],
+        made.refused,
+      );
+    }
   }
   const model = inline || aside ? r.model : undefined; // no image to hold it: left out
-  await deps.runner.run(
-    dockerStep(target, "record release", [
-      "volume",
-      "create",
-      ...releaseLabels({ ...r, model }, aside),
-      `fleet-release-${r.project}-${r.id}`,
-    ], "record"),
-    { uninterruptible: true },
+  await engineOf(deps, target).createVolume(
+    `fleet-release-${r.project}-${r.id}`,
+    releaseLabels({ ...r, model }, aside),
   );
 }
 
@@ -182,29 +190,11 @@ export async function readHistory(
   project: string,
   opts: { models?: boolean } = {},
 ): Promise<{ releases: Release[]; unreadable: UnreadableRelease[] }> {
-  const names = (await deps.runner.run(
-    dockerStep(target, "list releases", [
-      "volume",
-      "ls",
-      "-q",
-      "--filter",
-      `label=${P}project=${project}`,
-    ]),
-    { uninterruptible: true },
-  )).stdout.split("\n").map((s) => s.trim()).filter(Boolean);
+  const engine = engineOf(deps, target);
+  const names = await engine.volumes(`${P}project=${project}`);
   if (names.length === 0) return { releases: [], unreadable: [] };
-  const r = await deps.runner.run(
-    dockerStep(target, "read releases", [
-      "volume",
-      "inspect",
-      "--format",
-      "{{json .Labels}}",
-      ...names,
-    ]),
-    { uninterruptible: true },
-  );
-  const all = r.stdout.split("\n").filter((l) => l.startsWith("{"))
-    .map((l) => parseRelease(labelsOf(l), opts))
+  const all = (await engine.volumeLabels(names))
+    .map((l) => parseRelease(l, opts))
     .filter((x): x is Release | UnreadableRelease => x !== undefined && x.project === project)
     .sort((a, b) => b.id.localeCompare(a.id));
   const releases = all.filter((x): x is Release => !isUnreadable(x));
@@ -212,10 +202,4 @@ export async function readHistory(
     releases: opts.models === false ? releases : await withModelsAside(deps, target, releases),
     unreadable: all.filter(isUnreadable),
   };
-}
-
-/** A volume's labels from its `{{json .Labels}}` line (`null` when it has none). */
-function labelsOf(line: string): Record<string, string> {
-  const v = JSON.parse(line);
-  return typeof v === "object" && v !== null ? v : {};
 }

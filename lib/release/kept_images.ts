@@ -4,7 +4,7 @@
  * (`<repo>:fleet-<release>`, for `fleet rollback`), the newest KEEP_RELEASES per repository.
  */
 import { repositoryOf } from "../docker/image_ref.ts";
-import { dockerStep } from "../docker/target.ts";
+import { engineOf } from "../docker/engine_of.ts";
 import type { EngineContext } from "../engine/engine.ts";
 import { keepTag, type ReleaseImage } from "./history.ts";
 import type { Attempt } from "./types.ts";
@@ -20,16 +20,10 @@ export function prevTag(ctx: EngineContext, service: string, img: ReleaseImage):
  * the running image is the one being deployed: the new container keeps that one alive.
  */
 export async function protect(a: Attempt) {
+  const engine = engineOf(a.deps, a.ctx.target);
   await Promise.all(
-    changed(a, Object.keys(a.before)).map((s) => [s, a.before[s]] as const).map(([s, img]) =>
-      a.deps.runner.run(
-        dockerStep(
-          a.ctx.target,
-          `keep previous ${s}`,
-          ["tag", img.id, prevTag(a.ctx, s, img)],
-          "tag",
-        ),
-      )
+    changed(a, Object.keys(a.before)).map((s) =>
+      engine.tag(a.before[s].id, prevTag(a.ctx, s, a.before[s]))
     ),
   );
 }
@@ -48,17 +42,12 @@ export function changed(
  */
 export async function keep(a: Attempt) {
   const tags = changed(a, a.services).map((s) => ({
-    s,
     id: a.fresh[s].id,
     tag: keepTag(a.fresh[s].ref, a.meta.id),
   }));
-  await Promise.all(
-    tags.map(({ s, id, tag }) =>
-      a.deps.runner.run(dockerStep(a.ctx.target, `keep ${s}`, ["tag", id, tag], "tag"), {
-        check: false,
-      })
-    ),
-  );
+  const engine = engineOf(a.deps, a.ctx.target);
+  // a tag that fails loses only `fleet rollback` to that release
+  await Promise.all(tags.map(({ id, tag }) => engine.tag(id, tag).catch(() => {})));
   const repos = new Set(tags.map(({ tag }) => repositoryOf(tag)));
   await Promise.all([...repos].map((repo) => retain(a, repo)));
 }
@@ -76,23 +65,7 @@ export function staleTags(tags: readonly string[], keep = KEEP_RELEASES): string
 }
 
 async function retain(a: Attempt, repo: string) {
-  const r = await a.deps.runner.run(
-    dockerStep(a.ctx.target, `list kept images of ${repo}`, [
-      "image",
-      "ls",
-      "--format",
-      "{{.Tag}}",
-      repo,
-    ]),
-    { check: false },
-  );
-  const stale = staleTags(r.stdout.split("\n").map((t) => t.trim()));
-  if (stale.length === 0) return;
-  const refs = stale.map((t) => `${repo}:${t}`);
-  await a.deps.runner.run(
-    dockerStep(a.ctx.target, "drop old kept images", ["rmi", ...refs], "tag"),
-    {
-      check: false,
-    },
-  );
+  const engine = engineOf(a.deps, a.ctx.target);
+  const stale = staleTags(await engine.tags(repo));
+  if (stale.length) await engine.untag(stale.map((t) => `${repo}:${t}`));
 }

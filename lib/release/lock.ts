@@ -6,9 +6,10 @@
  * lock it took (by container ID), never one another deploy took after an unlock.
  */
 import type { Deps } from "../core/deps.ts";
-import { CommandError, FleetError } from "../core/errors.ts";
-import { tail } from "../core/run.ts";
-import { dockerStep, type Target } from "../docker/target.ts";
+import { CommandError, FleetError, SetupError } from "../core/errors.ts";
+import type { Labels } from "../docker/engine_client.ts";
+import { engineOf } from "../docker/engine_of.ts";
+import type { Target } from "../docker/target.ts";
 import type { EngineContext } from "../engine/engine.ts";
 
 /** Who holds a lock, and since when. */
@@ -37,36 +38,28 @@ export async function tryLock(
   image: string,
   info: LockInfo,
 ): Promise<{ taken: string } | "free" | LockInfo> {
-  const r = await deps.runner.run(
-    dockerStep(target, "take deploy lock", [
-      "create",
-      "--name",
-      lockName(project),
-      "--label",
-      `${L}project=${project}`,
-      "--label",
-      `${L}holder=${info.holder}`,
-      "--label",
-      `${L}since=${info.since}`,
-      "--label",
-      `${L}command=${info.command}`,
-      ...(info.machine ? ["--label", `${L}machine=${info.machine}`] : []),
-      ...(info.pid ? ["--label", `${L}pid=${info.pid}`] : []),
-      "--network",
-      "none",
-      "--entrypoint",
-      "/fleet-lock-never-started",
-      image,
-    ], "lock"),
-    { check: false },
+  const labels: Record<string, string> = {
+    [`${L}project`]: project,
+    [`${L}holder`]: info.holder,
+    [`${L}since`]: info.since,
+    [`${L}command`]: info.command,
+    ...(info.machine ? { [`${L}machine`]: info.machine } : {}),
+    ...(info.pid ? { [`${L}pid`]: String(info.pid) } : {}),
+  };
+  const engine = engineOf(deps, target);
+  const r = await engine.createHolder(
+    lockName(project),
+    labels,
+    image,
+    "/fleet-lock-never-started",
   );
-  // `docker create` prints the container's ID: what this process releases, and nothing else
-  if (r.code === 0) return { taken: r.stdout.trim() || lockName(project) };
+  // the container's ID: what this process releases, and nothing else
+  if ("id" in r) return { taken: r.id };
   const held = await readLock(deps, target, project);
   if (held) return held;
   // the name was taken, and is free again: its holder let go between our two calls
-  if (/conflict|already in use/i.test(r.stderr)) return "free";
-  throw new FleetError(`could not take the deploy lock: ${r.stderr.trim()}`);
+  if (/conflict|already in use/i.test(r.refused)) return "free";
+  throw new FleetError(`could not take the deploy lock: ${r.refused}`);
 }
 
 /** Who holds the lock of a project, or undefined when it is free. */
@@ -75,27 +68,21 @@ export async function readLock(
   target: Target,
   project: string,
 ): Promise<LockInfo | undefined> {
-  const r = await deps.runner.run(
-    dockerStep(target, "read deploy lock", [
-      "inspect",
-      "--type",
-      "container",
-      "--format",
-      "{{json .Config.Labels}}",
-      lockName(project),
-    ], "lock"),
-    { check: false, uninterruptible: true },
-  );
-  if (r.code !== 0) {
-    if (/no such (container|object)/i.test(r.stderr)) return undefined;
+  let found: Map<string, Labels>;
+  try {
+    found = await engineOf(deps, target).containerLabels([lockName(project)]);
+  } catch (e) {
+    // a machine that cannot be reached is named as such (diagnose's SetupError)
+    if (!(e instanceof CommandError) || e instanceof SetupError) throw e;
     throw new CommandError(
       `could not read the deploy lock on ${target.label}`,
-      [...target.dockerArgv, "inspect", lockName(project)],
-      tail(r.stderr || r.stdout),
+      e.argv,
+      e.stderrTail,
       { hint: "is the stage's Docker host reachable? try: fleet doctor" },
     );
   }
-  const labels = JSON.parse(r.stdout.trim() || "{}") as Record<string, string>;
+  const labels = found.get(lockName(project));
+  if (!labels) return undefined;
   const pid = Number(labels[L + "pid"]);
   return {
     holder: labels[L + "holder"] ?? "unknown",
@@ -117,10 +104,7 @@ export async function unlock(deps: Deps, target: Target, project: string): Promi
  * interrupt.
  */
 export async function releaseLock(deps: Deps, target: Target, id: string): Promise<void> {
-  await deps.runner.run(
-    dockerStep(target, "release deploy lock", ["rm", "--force", id], "lock"),
-    { check: false, uninterruptible: true },
-  );
+  await engineOf(deps, target).remove([id]);
 }
 
 /**

@@ -1,14 +1,15 @@
 /**
  * A release's model in Docker labels: gzip, base64, cut into `model.gz.<i>` chunks. Small models
  * ride on the record's own labels (argv); a large one goes into the labels of a never-started
- * container created with `--label-file /dev/stdin`, so no argument and no line nears a limit
- * (Linux caps one argument at 128 KiB; Docker reads a label file line by line, 64 KiB a line).
+ * container (the engine client's createHolder: through the CLI with `--label-file /dev/stdin`),
+ * so no argument and no line nears a limit (Linux caps one argument at 128 KiB; Docker reads a
+ * label file line by line, 64 KiB a line).
  */
 import { Buffer } from "node:buffer";
 import { gunzipSync, gzipSync } from "node:zlib";
 import type { Deps } from "../core/deps.ts";
-import type { Step } from "../core/run.ts";
-import { dockerStep, type Target } from "../docker/target.ts";
+import { engineOf } from "../docker/engine_of.ts";
+import type { Target } from "../docker/target.ts";
 
 const P = "dev.fleet.release.";
 /** Characters of one chunk: under Docker's 64 KiB label-file line, far under 128 KiB of argv. */
@@ -35,7 +36,7 @@ export function fitsInline(model: string): boolean {
 }
 
 /** The model from labels with this prefix: chunked gzip, or the plain label of older records. */
-export function modelOf(labels: Record<string, string>, prefix = P): string | undefined {
+export function modelOf(labels: Readonly<Record<string, string>>, prefix = P): string | undefined {
   if (labels[prefix + "model"]) return labels[prefix + "model"];
   const parts: string[] = [];
   for (let i = 0; labels[`${prefix}model.gz.${i}`] !== undefined; i++) {
@@ -49,32 +50,14 @@ export function modelOf(labels: Record<string, string>, prefix = P): string | un
   }
 }
 
-/** `docker create` of the container that holds a large model in its labels (from stdin). */
-export function asideStep(
-  target: Target,
-  name: string,
-  project: string,
-  image: string,
-  model: string,
-): Step {
-  const lines = Object.entries(modelLabels(model)).map(([k, v]) => `${P}${k}=${v}\n`);
-  return {
-    ...dockerStep(target, "record release model", [
-      "create",
-      "--name",
-      name,
-      "--label",
-      `${P}model-of=${project}`,
-      "--label-file",
-      "/dev/stdin",
-      "--network",
-      "none",
-      "--entrypoint",
-      "/fleet-never-started",
-      image,
-    ], "record"),
-    input: lines.join(""),
-  };
+/**
+ * The labels of the never-started container that holds a large model (the engine client puts
+ * them on `docker create`'s stdin: each chunk under Docker's 64 KiB a line).
+ * @example Object.keys(asideLabels("app-dev", "name: x\n")) // ["dev.fleet.release.model-of", "dev.fleet.release.model.gz.0"]
+ */
+export function asideLabels(project: string, model: string): Record<string, string> {
+  const chunks = Object.entries(modelLabels(model)).map(([k, v]) => [`${P}${k}`, v]);
+  return { [`${P}model-of`]: project, ...Object.fromEntries(chunks) };
 }
 
 /** Fill in the models kept aside (one inspect for all of them). */
@@ -85,22 +68,12 @@ export async function withModelsAside<R extends { modelIn?: string; model?: stri
 ): Promise<R[]> {
   const aside = releases.filter((r) => r.modelIn && !r.model).map((r) => r.modelIn!);
   if (aside.length === 0) return releases;
-  const r = await deps.runner.run(
-    dockerStep(target, "read release models", [
-      "container",
-      "inspect",
-      "--format",
-      "{{.Name}} {{json .Config.Labels}}",
-      ...aside,
-    ]),
-    { check: false, uninterruptible: true },
-  );
+  // a model that cannot be read leaves its release without one (it still lists)
+  const labels = await engineOf(deps, target).containerLabels(aside).catch(() => new Map());
   const models = new Map<string, string>();
-  for (const line of r.stdout.split("\n")) {
-    const i = line.indexOf(" ");
-    if (i < 0) continue;
-    const m = modelOf(JSON.parse(line.slice(i + 1)));
-    if (m) models.set(line.slice(0, i).replace(/^\//, ""), m);
+  for (const [name, l] of labels) {
+    const m = modelOf(l);
+    if (m) models.set(name, m);
   }
   return releases.map((rel) =>
     rel.modelIn && models.has(rel.modelIn) ? { ...rel, model: models.get(rel.modelIn) } : rel

@@ -3,7 +3,7 @@
  * `history: { keep }` go, with their kept image tags and any model kept aside.
  */
 import type { Deps } from "../core/deps.ts";
-import { dockerStep } from "../docker/target.ts";
+import { engineOf } from "../docker/engine_of.ts";
 import type { EngineContext } from "../engine/engine.ts";
 import { isUnreadable, keepTag, readHistory, type Release } from "./history.ts";
 
@@ -34,25 +34,16 @@ export async function pruneHistory(
   const gone = excess(listed, writing ? ctx.stage.keep - 1 : ctx.stage.keep);
   const old = gone.filter((r): r is Release => !isUnreadable(r));
   if (gone.length === 0) return 0;
-  const run = (title: string, args: string[]) =>
-    deps.runner.run(dockerStep(ctx.target, title, args, "record"), {
-      check: false,
-      uninterruptible: true,
-    });
   const tags = [
     ...new Set(old.flatMap((r) => Object.values(r.services).map((i) => keepTag(i.ref, r.id)))),
   ];
   const aside = old.flatMap((r) => (r.modelIn ? [r.modelIn] : []));
+  const engine = engineOf(deps, ctx.target);
   await Promise.all([
-    run("drop old release records", [
-      "volume",
-      "rm",
-      "--force",
-      ...gone.map((r) => `fleet-release-${r.project}-${r.id}`),
-    ]),
-    aside.length ? run("drop old release models", ["rm", "--force", ...aside]) : undefined,
+    engine.removeVolumes(gone.map((r) => `fleet-release-${r.project}-${r.id}`)),
+    engine.remove(aside),
   ]);
   // a tag is only a name: the image goes when nothing else (a container, a tag) uses it
-  if (tags.length) await run("drop old kept images", ["rmi", ...tags]);
+  await engine.untag(tags);
   return gone.length;
 }

@@ -73,7 +73,11 @@ esac
   return {
     bin,
     // a fake docker stands for the engine too: fleet must not ask the real one over its API
-    env: { PATH: `${bin}:${Deno.env.get("PATH")}`, FLEET_ENGINE_API: "0" },
+    env: {
+      PATH: `${bin}:${Deno.env.get("PATH")}`,
+      FLEET_ENGINE_API: "0",
+      FLEET_DIRECT_COMPOSE: "0",
+    },
     calls: () => Deno.readTextFileSync(log).split("\n").filter(Boolean),
   };
 }

@@ -26,7 +26,11 @@ function fakeDocker(answers: Record<string, string> = {}) {
   Deno.writeTextFileSync(log, "");
   return {
     // a fake docker stands for the engine and its plugins: fleet must not go around it
-    env: { PATH: `${bin}:${Deno.env.get("PATH")}`, FLEET_ENGINE_API: "0" },
+    env: {
+      PATH: `${bin}:${Deno.env.get("PATH")}`,
+      FLEET_ENGINE_API: "0",
+      FLEET_DIRECT_COMPOSE: "0",
+    },
     calls: () => Deno.readTextFileSync(log).split("\n").filter(Boolean),
   };
 }

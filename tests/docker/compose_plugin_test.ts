@@ -27,13 +27,15 @@ function machine() {
 
 function recording(result: RunResult | Error = { code: 0, stdout: "ok\n", stderr: "" }) {
   const ran: string[] = [];
+  const envs: (Step["env"])[] = [];
   const r: Runner = {
     run(s) {
       ran.push(s.argv.join(" "));
+      envs.push(s.env);
       return result instanceof Error ? Promise.reject(result) : Promise.resolve(result);
     },
   };
-  return { ran, r };
+  return { ran, envs, r };
 }
 
 const up: Step = {
@@ -64,8 +66,17 @@ Deno.test("composePlugin: the user's plugin before the system's; none without an
   }
 });
 
-Deno.test("directArgv: only a plain `docker compose …`", () => {
-  assert.deepEqual(directArgv(up.argv, "/p"), ["/p", "-p", "app-dev", "-f", "-", "up", "--wait"]);
+Deno.test("directArgv: only a plain `docker compose …`, `compose` first as the CLI passes it", () => {
+  assert.deepEqual(directArgv(up.argv, "/p"), [
+    "/p",
+    "compose",
+    "-p",
+    "app-dev",
+    "-f",
+    "-",
+    "up",
+    "--wait",
+  ]);
   assert.equal(directArgv(["docker", "--context", "live", "compose", "up"], "/p"), undefined);
   assert.equal(directArgv(["docker", "ps"], "/p"), undefined);
 });
@@ -77,19 +88,30 @@ Deno.test("withDirectCompose: runs the plugin itself, and only where the CLI wou
     const log = join(m.dir, "log");
     const runner = withDirectCompose(rec.r, { ...m.env, FLEET_ENGINE_API_LOG: log });
     assert.equal((await runner.run(up)).stdout, "ok\n");
-    assert.equal(rec.ran[0], `${m.plugin} -p app-dev -f - up --wait`);
+    assert.equal(rec.ran[0], `${m.plugin} compose -p app-dev -f - up --wait`);
+    assert.deepEqual(
+      rec.envs[0],
+      { DOCKER_CLI_PLUGIN_ORIGINAL_CLI_COMMAND: "docker" },
+      "as a plugin",
+    );
     assert.equal(Deno.readTextFileSync(log), "compose -p app-dev -f - up --wait\n");
     const ctx: Step = { ...up, argv: ["docker", "--context", "live", "compose", "up"] };
     await runner.run(ctx);
     await runner.run(up, { inherit: true });
-    await withDirectCompose(rec.r, { ...m.env, FLEET_ENGINE_API: "0" }).run(up);
+    await withDirectCompose(rec.r, { ...m.env, FLEET_DIRECT_COMPOSE: "0" }).run(up);
     await withDirectCompose(rec.r, { ...m.env, PATH: join(m.dir, "nothing") }).run(up);
-    assert.deepEqual(rec.ran.slice(1), [
-      "docker --context live compose up",
-      up.argv.join(" "),
-      up.argv.join(" "),
-      up.argv.join(" "),
-    ], "a context, a terminal, FLEET_ENGINE_API=0 or no docker on PATH: the docker CLI");
+    await withDirectCompose(rec.r, { ...m.env, FLEET_ENGINE_API: "0" }).run(up);
+    assert.deepEqual(
+      rec.ran.slice(1),
+      [
+        "docker --context live compose up",
+        up.argv.join(" "),
+        up.argv.join(" "),
+        up.argv.join(" "),
+        `${m.plugin} compose -p app-dev -f - up --wait`,
+      ],
+      "a context, a terminal, FLEET_DIRECT_COMPOSE=0 or no docker on PATH: the docker CLI; the engine API's switch is another",
+    );
   } finally {
     Deno.removeSync(m.dir, { recursive: true });
   }
@@ -116,7 +138,10 @@ Deno.test("withDirectCompose: a failure reads as `docker compose …`, diagnosed
     // the plugin would not start: the docker CLI runs and says why
     const broken = recording(new SetupError("cannot start"));
     await withDirectCompose(broken.r, m.env).run(up).catch(() => {});
-    assert.deepEqual(broken.ran, [`${m.plugin} -p app-dev -f - up --wait`, up.argv.join(" ")]);
+    assert.deepEqual(broken.ran, [
+      `${m.plugin} compose -p app-dev -f - up --wait`,
+      up.argv.join(" "),
+    ]);
   } finally {
     Deno.removeSync(m.dir, { recursive: true });
   }

@@ -1,228 +1,139 @@
+/**
+ * The engine client over the API (lib/docker/engine_api.ts) against a fake engine on a unix
+ * socket, and which client engineOf picks. That it answers as the CLI client does on real
+ * engines is tests/e2e/engine_api_test.ts's.
+ */
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { CommandError } from "../../lib/core/errors.ts";
 import type { Runner, Step } from "../../lib/core/run.ts";
-import { localSocket, planOf, withEngineApi } from "../../lib/docker/engine_api.ts";
-
-const step = (argv: string[], env?: Record<string, string>): Step => ({
-  kind: "query",
-  title: argv.join(" "),
-  argv,
-  ...(env ? { env } : {}),
-});
-
-Deno.test("planOf: the bookkeeping shapes have a plan, anything else runs the process", () => {
-  const yes = [
-    ["version", "--format", "{{.Server.Os}}/{{.Server.Arch}}"],
-    ["image", "inspect", "--format", "{{.Id}} {{json .RepoDigests}}", "reg/app:1", "b"],
-    ["image", "inspect", "--format", "{{.Os}}/{{.Architecture}}/{{.Variant}}", "sha256:ab"],
-    ["ps", "--all", "--no-trunc", "--filter", "label=a=b", "--format", "{{json .}}"],
-    ["inspect", "--type", "container", "--format", "{{json .Config.Labels}}", "fleet-lock-x"],
-    ["rm", "--force", "fleet-lock-x"],
-    ["create", "--name", "l", "--label", "a=b", "--network", "none", "--entrypoint", "/x", "img"],
-    ["volume", "create", "--label", "a=b c", "v1"],
-    ["volume", "ls", "-q", "--filter", "label=a=b"],
-    ["volume", "inspect", "--format", "{{json .Labels}}", "v1", "v2"],
-    ["tag", "sha256:ab", "reg/app:fleet-r1"],
-    ["image", "ls", "--format", "{{.Tag}}", "reg/app"],
-    ["rmi", "reg/app:fleet-r1"],
-  ];
-  for (const a of yes) assert.ok(planOf(a), a.join(" "));
-  const no = [
-    ["version"],
-    ["image", "inspect", "--format", "{{.Size}}", "x"],
-    ["image", "inspect", "--format", "{{.Id}} {{json .RepoDigests}}", "--bad"],
-    ["ps", "--all", "--filter", "label=a=b", "--format", "{{json .}}"],
-    ["rm", "--force", "$(reboot)"],
-    ["create", "--name", "l", "--label", "a=b", "--network", "host", "--entrypoint", "/x", "i"],
-    ["create", "--name", "l", "--env", "A=b", "--network", "none", "--entrypoint", "/x", "i"],
-    ["volume", "create", "--label", "a=b", "--driver", "x", "v1"],
-    ["volume", "rm", "v1"],
-    ["compose", "up"],
-    ["tag", "a", "b"],
-  ];
-  for (const a of no) assert.equal(planOf(a), undefined, a.join(" "));
-});
-
-Deno.test("planOf: requests and the CLI's answer read from the engine's", () => {
-  const p = planOf(["image", "inspect", "--format", "{{.Id}} {{json .RepoDigests}}", "a", "b"])!;
-  assert.deepEqual(p.requests.map((r) => r.path), ["/images/a/json", "/images/b/json"]);
-  const r = p.result([
-    { status: 200, body: { Id: "sha256:1", RepoDigests: ["a@sha256:2"] } },
-    { status: 404, body: { message: "No such image: b" } },
-  ]);
-  assert.deepEqual(r, {
-    code: 1,
-    stdout: 'sha256:1 ["a@sha256:2"]\n',
-    stderr: "Error: No such image: b\n",
-  });
-  const c = planOf([
-    "create",
-    "--name",
-    "l",
-    "--label",
-    "k=v=w",
-    "--network",
-    "none",
-    "--entrypoint",
-    "/x",
-    "img",
-  ])!;
-  assert.deepEqual(c.requests[0], {
-    method: "POST",
-    path: "/containers/create?name=l",
-    body: {
-      Image: "img",
-      Entrypoint: ["/x"],
-      Labels: { k: "v=w" },
-      HostConfig: { NetworkMode: "none" },
-    },
-  });
-  const conflict = c.result([{
-    status: 409,
-    body: { message: 'Conflict. The container name "/l" is already in use' },
-  }]);
-  assert.equal(conflict!.code, 1);
-  assert.equal(
-    c.result([{ status: 404, body: { message: "No such image: img" } }]),
-    undefined,
-    "an image to pull first: the CLI's create does it, so the process runs",
-  );
-  assert.match(conflict!.stderr, /^Error response from daemon: Conflict/);
-  const ps = planOf([
-    "ps",
-    "--all",
-    "--no-trunc",
-    "--filter",
-    "label=p=x",
-    "--format",
-    "{{json .}}",
-  ])!;
-  assert.equal(
-    ps.requests[0].path,
-    `/containers/json?all=1&filters=${encodeURIComponent('{"label":["p=x"]}')}`,
-  );
-  const line = JSON.parse(
-    ps.result([{
-      status: 200,
-      body: [{
-        Id: "c1",
-        Names: ["/p-web-1"],
-        Image: "img",
-        State: "running",
-        Labels: { a: "1", b: "2" },
-      }],
-    }])!.stdout,
-  );
-  assert.deepEqual([line.ID, line.Names, line.Image, line.State, line.Labels], [
-    "c1",
-    "p-web-1",
-    "img",
-    "running",
-    "a=1,b=2",
-  ]);
-});
+import { apiClient } from "../../lib/docker/engine_api.ts";
+import { closeEngineClients, localSocket } from "../../lib/docker/engine_socket.ts";
+import { cliClient } from "../../lib/docker/engine_cli.ts";
+import { apiSocket } from "../../lib/docker/engine_of.ts";
+import type { Target } from "../../lib/docker/target.ts";
 
 Deno.test("localSocket: only the local engine, never a context, tcp or ssh host", () => {
-  const s = (
-    argv: string[],
-    env: Record<string, string>,
-    stepEnv?: Record<string, string>,
-    cur = "",
-  ) => localSocket(step(argv, stepEnv), env, cur);
-  assert.equal(s(["docker", "ps"], {}), "/var/run/docker.sock");
-  assert.equal(s(["docker", "ps"], { DOCKER_HOST: "unix:///run/u.sock" }), "/run/u.sock");
-  assert.equal(s(["docker", "ps"], {}, { DOCKER_HOST: "unix:///tmp/e2.sock" }), "/tmp/e2.sock");
-  assert.equal(s(["docker", "ps"], {}, { DOCKER_HOST: "ssh://deploy@h" }), undefined);
-  assert.equal(s(["docker", "ps"], { DOCKER_HOST: "tcp://10.0.0.1:2375" }), undefined);
-  assert.equal(s(["docker", "--context", "live", "ps"], {}), undefined);
-  assert.equal(s(["docker", "ps"], { DOCKER_CONTEXT: "live" }), undefined);
-  assert.equal(s(["docker", "ps"], {}, undefined, "desktop-linux"), undefined);
-  assert.equal(s(["docker", "ps"], {}, undefined, "default"), "/var/run/docker.sock");
-  assert.equal(s(["docker", "ps"], { FLEET_ENGINE_API: "0" }), undefined);
-  assert.equal(s(["git", "ps"], {}), undefined);
+  const s = (env: Record<string, string>, cur = "") => localSocket(env, cur);
+  assert.equal(s({}), "/var/run/docker.sock");
+  assert.equal(s({ DOCKER_HOST: "unix:///run/u.sock" }), "/run/u.sock");
+  assert.equal(s({ DOCKER_HOST: "ssh://deploy@h" }), undefined);
+  assert.equal(s({ DOCKER_HOST: "tcp://10.0.0.1:2375" }), undefined);
+  assert.equal(s({ DOCKER_CONTEXT: "live" }), undefined);
+  assert.equal(s({}, "desktop-linux"), undefined);
+  assert.equal(s({}, "default"), "/var/run/docker.sock");
+  assert.equal(s({ FLEET_ENGINE_API: "0" }), undefined);
 });
 
-/** A fake engine on a unix socket; `answer` maps a request to status and body. */
-function fakeEngine(answer: (req: Request) => [number, unknown]) {
+Deno.test("apiSocket: only deps that allow it, and a target without --context", () => {
+  const local: Target = { env: {}, dockerArgv: ["docker"], label: "local engine" };
+  const env = { DOCKER_CONFIG: "/nonexistent", DOCKER_HOST: "unix:///tmp/e.sock" };
+  assert.equal(apiSocket({ env, engineApi: true }, local), "/tmp/e.sock");
+  assert.equal(apiSocket({ env }, local), undefined, "a test's deps: the CLI over its runner");
+  const ssh = { ...local, env: { DOCKER_HOST: "ssh://deploy@h" } };
+  assert.equal(apiSocket({ env, engineApi: true }, ssh), undefined);
+  const ctx = { ...local, dockerArgv: ["docker", "--context", "live"] };
+  assert.equal(apiSocket({ env, engineApi: true }, ctx), undefined);
+});
+
+/** A fake engine on a unix socket; `answer` maps "METHOD /path" to status and body. */
+function fakeEngine(answer: (req: string) => [number, unknown]) {
   const dir = Deno.makeTempDirSync({ prefix: "fleet-api-test-" });
   const path = join(dir, "docker.sock");
   const seen: string[] = [];
   const server = Deno.serve({ path, onListen: () => {} }, async (req) => {
     const u = new URL(req.url);
-    seen.push(`${req.method} ${u.pathname}${u.search}${req.body ? " " + await req.text() : ""}`);
-    const [status, body] = answer(req);
+    const line = `${req.method} ${decodeURIComponent(u.pathname + u.search)}`;
+    const sent = req.body ? await req.text() : "";
+    seen.push(sent ? `${line} ${sent}` : line);
+    const [status, body] = answer(line);
     return new Response(status === 204 ? null : JSON.stringify(body), { status });
   });
   return {
-    env: { DOCKER_HOST: `unix://${path}` },
+    path,
     seen,
     async close() {
+      closeEngineClients();
       await server.shutdown();
       Deno.removeSync(dir, { recursive: true });
     },
   };
 }
 
-const processes = () => {
+/** A runner standing for the docker CLI: records argv, answers `stdout`. */
+const processes = (stdout = "") => {
   const ran: string[] = [];
   const r: Runner = {
-    run(s) {
+    run(s: Step) {
       ran.push(s.argv.join(" "));
-      return Promise.resolve({ code: 0, stdout: "from the process\n", stderr: "" });
+      return Promise.resolve({ code: 0, stdout, stderr: "" });
     },
   };
   return { ran, r };
 };
 
-Deno.test("withEngineApi: answers over the socket, logs what it answered, runs the rest", async () => {
-  const eng = fakeEngine((req) =>
-    new URL(req.url).pathname === "/version"
-      ? [200, { Os: "linux", Arch: "arm64" }]
-      : [404, { message: "nope" }]
-  );
+const target: Target = { env: {}, dockerArgv: ["docker"], label: "local engine" };
+
+function client(socket: string, runner: Runner, log?: string) {
+  const env = log ? { FLEET_ENGINE_API_LOG: log } : {};
+  return apiClient(socket, { target, cli: cliClient(runner, target), env });
+}
+
+Deno.test("apiClient: typed answers over the socket, logged; no process", async () => {
+  const eng = fakeEngine((req) => {
+    if (req === "GET /version") return [200, { Os: "linux", Arch: "arm64" }];
+    if (req === "GET /images/a:1/json") {
+      return [200, {
+        Id: "sha256:1",
+        RepoDigests: ["a@sha256:2"],
+        Os: "linux",
+        Architecture: "arm64",
+        Variant: "v8",
+      }];
+    }
+    if (req.startsWith('GET /containers/json?all=1&filters={"label":["p=x"]}')) {
+      return [200, [{
+        Id: "c1",
+        Names: ["/p-web-1"],
+        Image: "img",
+        State: "running",
+        Labels: { "com.docker.compose.service": "web" },
+      }]];
+    }
+    if (req === "GET /containers/fleet-lock-x/json") {
+      return [200, { Name: "/fleet-lock-x", Config: { Labels: { a: "b" } } }];
+    }
+    if (req.startsWith("DELETE /containers/")) return [404, { message: "No such container" }];
+    return [404, { message: "No such image" }];
+  });
   const log = Deno.makeTempFileSync();
   try {
     const p = processes();
-    const runner = withEngineApi(p.r, { ...eng.env, FLEET_ENGINE_API_LOG: log });
-    const v = await runner.run(
-      step(["docker", "version", "--format", "{{.Server.Os}}/{{.Server.Arch}}"]),
-    );
-    assert.deepEqual(v, { code: 0, stdout: "linux/arm64\n", stderr: "" });
-    assert.ok(eng.seen.includes("GET /version"), eng.seen.join("\n"));
-    const other = await runner.run(step(["docker", "compose", "up"]));
-    assert.equal(other.stdout, "from the process\n");
-    const withInput = await runner.run({
-      ...step(["docker", "version", "--format", "{{.Server.Os}}/{{.Server.Arch}}"]),
-      input: "x",
-    });
-    assert.equal(withInput.stdout, "from the process\n", "a step with stdin is the process's");
-    const secret = await runner.run({
-      ...step(["docker", "version", "--format", "{{.Server.Os}}/{{.Server.Arch}}"]),
-      secretEnv: { TOKEN: "s3cret" },
-    });
-    assert.equal(secret.stdout, "from the process\n", "a step with secrets is the process's");
-    assert.deepEqual(p.ran, [
-      "docker compose up",
-      "docker version --format {{.Server.Os}}/{{.Server.Arch}}",
-      "docker version --format {{.Server.Os}}/{{.Server.Arch}}",
+    const api = client(eng.path, p.r, log);
+    assert.equal(await api.hostPlatform(), "linux/arm64");
+    assert.deepEqual([...await api.images(["a:1", "gone:1"])], [
+      ["a:1", { id: "sha256:1", repoDigests: ["a@sha256:2"] }],
+      ["gone:1", undefined],
     ]);
-    // a failure is the CLI's: a CommandError unless the caller reads the code
-    const missing = [
-      "docker",
-      "image",
-      "inspect",
-      "--format",
-      "{{.Id}} {{json .RepoDigests}}",
-      "gone:1",
-    ];
-    await assert.rejects(runner.run(step(missing)), CommandError);
-    const read = await runner.run(step(missing), { check: false });
-    assert.deepEqual([read.code, read.stderr], [1, "Error: No such image: gone:1\n"]);
+    assert.deepEqual(await api.imagePlatforms(["a:1"]), ["linux/arm64/v8"]);
+    assert.equal(await api.imagePlatforms(["a:1", "gone:1"]), undefined);
+    assert.deepEqual(await api.containers("p=x"), [
+      { id: "c1", name: "p-web-1", service: "web", imageRef: "img", imageId: "", state: "running" },
+    ]);
+    assert.deepEqual([...await api.containerLabels(["fleet-lock-x", "fleet-lock-y"])], [
+      ["fleet-lock-x", { a: "b" }],
+    ]);
+    // --force asks for it gone, and it is: no error, as the CLI exits 0
+    await api.remove(["fleet-lock-y"]);
+    assert.deepEqual(p.ran, []);
     assert.deepEqual(Deno.readTextFileSync(log).trim().split("\n"), [
-      "version --format {{.Server.Os}}/{{.Server.Arch}}",
-      missing.slice(1).join(" "),
-      missing.slice(1).join(" "),
+      "api hostPlatform",
+      "api images a:1 gone:1",
+      "api imagePlatforms a:1",
+      "api imagePlatforms a:1 gone:1",
+      "api containers p=x",
+      "api containerLabels fleet-lock-x fleet-lock-y",
+      "api remove fleet-lock-y",
     ]);
   } finally {
     await eng.close();
@@ -230,19 +141,63 @@ Deno.test("withEngineApi: answers over the socket, logs what it answered, runs t
   }
 });
 
-Deno.test("withEngineApi: a socket that cannot be reached: the process runs (and says why)", async () => {
-  const p = processes();
+Deno.test("apiClient: writes; a refusal is the daemon's message, a missing image the CLI's pull", async () => {
+  const eng = fakeEngine((req) => {
+    if (req === "POST /containers/create?name=held") {
+      return [409, { message: 'Conflict. The container name "/held" is already in use' }];
+    }
+    if (req === "POST /containers/create?name=new") return [404, { message: "No such image: img" }];
+    if (req === "POST /volumes/create") return [500, { message: "disk full" }];
+    if (req.startsWith("POST /images/sha256:1/tag")) return [201, undefined];
+    return [404, {}];
+  });
+  try {
+    const p = processes("c0ffee\n");
+    const api = client(eng.path, p.r);
+    assert.deepEqual(await api.createHolder("held", { k: "v" }, "img", "/x"), {
+      refused: 'Error response from daemon: Conflict. The container name "/held" is already in use',
+    });
+    assert.deepEqual(await api.createHolder("new", { k: "v" }, "img", "/x"), { id: "c0ffee" });
+    assert.deepEqual(p.ran, [
+      "docker create --name new --label k=v --network none --entrypoint /x img",
+    ], "an image to pull first: the CLI's create does it");
+    assert.ok(
+      eng.seen.includes(
+        'POST /containers/create?name=held {"Image":"img","Entrypoint":["/x"],"Labels":{"k":"v"},"HostConfig":{"NetworkMode":"none"}}',
+      ),
+      eng.seen.join("\n"),
+    );
+    await assert.rejects(
+      api.createVolume("v1", { a: "b" }),
+      (e) => e instanceof CommandError && e.stderrTail === "disk full",
+    );
+    await api.tag("sha256:1", "reg/app:fleet-r1");
+    assert.ok(
+      eng.seen.includes("POST /images/sha256:1/tag?repo=reg/app&tag=fleet-r1"),
+      eng.seen.join("\n"),
+    );
+    await assert.rejects(api.tag("sha256:2", "reg/app:x"), CommandError);
+    await api.remove(["$(reboot)"]); // a name unfit for a URL: the CLI's (it says what is wrong)
+    assert.equal(p.ran.at(-1), "docker rm --force $(reboot)");
+  } finally {
+    await eng.close();
+  }
+});
+
+Deno.test("apiClient: a socket that cannot be reached: the CLI's way, from then on", async () => {
   const log = Deno.makeTempFileSync();
   try {
-    const runner = withEngineApi(p.r, {
-      DOCKER_HOST: "unix:///nonexistent/fleet-test.sock",
-      FLEET_ENGINE_API_LOG: log,
-    });
-    const r = await runner.run(step(["docker", "volume", "ls", "-q", "--filter", "label=a=b"]));
-    assert.equal(r.stdout, "from the process\n");
-    assert.deepEqual(p.ran, ["docker volume ls -q --filter label=a=b"]);
+    const p = processes("v1\n");
+    const api = client("/nonexistent/fleet-test.sock", p.r, log);
+    assert.deepEqual(await api.volumes("a=b"), ["v1"]);
+    assert.deepEqual(await api.volumes("a=c"), ["v1"]);
+    assert.deepEqual(p.ran, [
+      "docker volume ls -q --filter label=a=b",
+      "docker volume ls -q --filter label=a=c",
+    ]);
     assert.equal(Deno.readTextFileSync(log), "", "the process's call is the shim's to log, once");
   } finally {
+    closeEngineClients();
     Deno.removeSync(log);
   }
 });

@@ -1,10 +1,6 @@
 /** The deploy's platform check (lib/docker/platform_check.ts): pure parts, then in the flow. */
 import assert from "node:assert/strict";
-import {
-  checkImagePlatforms,
-  parseImagePlatforms,
-  platformMismatch,
-} from "../../lib/docker/platform_check.ts";
+import { checkImagePlatforms, platformMismatch } from "../../lib/docker/platform_check.ts";
 import { FleetError } from "../../lib/core/errors.ts";
 import type { Step } from "../../lib/core/run.ts";
 import { deploy } from "../../scripts/deploy.ts";
@@ -25,14 +21,6 @@ Deno.test("platformMismatch compares os/arch, not the variant; aliases normalize
     platformMismatch([{ ...web, platform: "windows/amd64" }], "linux/amd64").length,
     1,
   );
-});
-
-Deno.test("parseImagePlatforms: one line per image (empty variant dropped); else nothing", () => {
-  assert.deepEqual(parseImagePlatforms("linux/arm64/\nlinux/arm/v7\n", [web, web]), [
-    { ...web, platform: "linux/arm64" },
-    { ...web, platform: "linux/arm/v7" },
-  ]);
-  assert.deepEqual(parseImagePlatforms("linux/arm64/\n", [web, web]), []);
 });
 
 /** A host that runs `engine` and holds images of the given platforms (by ID). */

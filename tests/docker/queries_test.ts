@@ -1,7 +1,8 @@
 /** Image lookups ("no such image" is an answer; any other failure is not) and Compose's ps. */
 import assert from "node:assert/strict";
 import { parseComposePs } from "../../lib/docker/compose_ps.ts";
-import { inspectImages, parseImageInfos, repoDigest } from "../../lib/docker/queries.ts";
+import { parseImageInfos } from "../../lib/docker/engine_cli.ts";
+import { inspectImages, repoDigest } from "../../lib/docker/queries.ts";
 import { CommandError } from "../../lib/core/errors.ts";
 import { recordingRunner, testDeps } from "../helpers.ts";
 

@@ -1,176 +1,191 @@
 /**
- * Issue 16: every docker command fleet answers over the local engine's API (lib/docker/
- * engine_api.ts) gives what the docker CLI gives for it, on Engine 20.10 and 26: the same lines
- * (read the way fleet reads them), the same exit code, the same "No such …" / "Conflict" errors.
+ * Issue 27: the two engine clients (lib/docker/engine_client.ts) give the same answers on
+ * Engine 20.10 and 26 — the docker CLI's (engine_cli.ts, a process for each) and the engine API's
+ * over the socket (engine_api.ts, whose CLI fallback here refuses to run, so every answer below is
+ * the API's). Writes go both ways (one object made by each, read and removed by the other).
  */
 import assert from "node:assert/strict";
-import { createRunner, type Runner, type RunResult, type Step } from "../../lib/core/run.ts";
-import { planOf, withEngineApi } from "../../lib/docker/engine_api.ts";
+import { createRunner, type Runner } from "../../lib/core/run.ts";
+import { apiClient } from "../../lib/docker/engine_api.ts";
+import { closeEngineClients } from "../../lib/docker/engine_socket.ts";
+import { cliClient } from "../../lib/docker/engine_cli.ts";
+import type { EngineClient } from "../../lib/docker/engine_client.ts";
+import type { Target } from "../../lib/docker/target.ts";
 import { docker, uniqueName } from "./harness.ts";
 import { ensureBusybox, matrix } from "./engines.ts";
 
 const env = Deno.env.toObject();
-const cli = createRunner({ env: { ...env, FLEET_ENGINE_API: "0" }, cwd: Deno.cwd() });
 const refuse: Runner = {
   run: (s) => Promise.reject(new Error(`ran a process for ${s.argv.join(" ")}`)),
 };
-const api = withEngineApi(refuse, env);
 
-/** Lines as fleet reads them: JSON lines parsed (key order, Go's escaping aside), sorted. */
-function read(stdout: string): unknown[] {
-  return stdout.split("\n").map((l) => l.trim()).filter(Boolean).map((l) => {
-    try {
-      const j = JSON.parse(l);
-      if (j && typeof j === "object" && "Labels" in j && typeof j.Labels === "string") {
-        // ps: fleet reads ID, Names, Image, State and the labels (in any order)
-        const { ID, Names, Image, State, Labels } = j;
-        return { ID, Names, Image, State, Labels: String(Labels).split(",").sort() };
-      }
-      return j;
-    } catch {
-      return l;
-    }
-  }).map((x) => JSON.stringify(x)).sort();
+/** The CLI client and the API client of one engine (DOCKER_HOST `unix://…`). */
+function clients(host: string): { cli: EngineClient; api: EngineClient } {
+  const target: Target = { env: { DOCKER_HOST: host }, dockerArgv: ["docker"], label: host };
+  const runner = createRunner({ env: { ...env, FLEET_ENGINE_API: "0" }, cwd: Deno.cwd() });
+  const cli = cliClient(runner, target);
+  const api = apiClient(host.slice("unix://".length), {
+    target,
+    cli: cliClient(refuse, target),
+    env: {},
+  });
+  return { cli, api };
 }
 
-async function same(host: string, args: string[], what: string): Promise<RunResult> {
-  assert.ok(planOf(args), `${what}: a shape the API answers`);
-  const step: Step = {
-    kind: "query",
-    title: what,
-    argv: ["docker", ...args],
-    env: { DOCKER_HOST: host },
-  };
-  const [viaCli, viaApi] = [
-    await cli.run(step, { check: false }),
-    await api.run(step, { check: false }),
-  ];
-  assert.equal(
-    viaApi.code === 0,
-    viaCli.code === 0,
-    `${what}: exit codes ${viaCli.code} ${viaApi.code}\n${viaCli.stderr}\n${viaApi.stderr}`,
-  );
-  if (viaCli.code === 0) assert.deepEqual(read(viaApi.stdout), read(viaCli.stdout), what);
-  for (const kind of [/no such/i, /conflict|already in use/i]) {
-    assert.equal(
-      kind.test(viaApi.stderr),
-      kind.test(viaCli.stderr),
-      `${what}: ${viaCli.stderr} | ${viaApi.stderr}`,
-    );
-  }
+/** Ask both; their answers must be equal (deepEqual); returns the API's. */
+async function same<T>(
+  c: { cli: EngineClient; api: EngineClient },
+  what: string,
+  ask: (e: EngineClient) => Promise<T>,
+): Promise<T> {
+  const viaCli = await ask(c.cli);
+  const viaApi = await ask(c.api);
+  assert.deepEqual(viaApi, viaCli, what);
   return viaApi;
 }
 
-/** A write (create, rm, tag, …) through the API alone: a process would fail the test. */
-function write(host: string, args: string[]): Promise<RunResult> {
-  const step: Step = {
-    kind: "query",
-    title: args[0],
-    argv: ["docker", ...args],
-    env: { DOCKER_HOST: host },
-  };
-  return api.run(step, { check: false });
+/** Both throw (a missing volume, a tag of no image). */
+async function bothThrow(
+  c: { cli: EngineClient; api: EngineClient },
+  what: string,
+  ask: (e: EngineClient) => Promise<unknown>,
+) {
+  await assert.rejects(ask(c.cli), Error, `${what}: the CLI`);
+  await assert.rejects(ask(c.api), Error, `${what}: the API`);
 }
 
-matrix("the engine API answers as the docker CLI does", async (tb) => {
+matrix("the engine API client answers as the docker CLI client does", async (tb) => {
   const host = tb.engine.host;
   await ensureBusybox(tb, host);
+  const c = clients(host);
   const n = uniqueName("fea");
-  const image = `fleet-api-${n}:one`;
   const repo = `fleet-api-${n}`;
+  const image = `${repo}:one`;
   const project = `${n}-api`;
-  const label = `dev.fleet.release.project=${project}`;
+  const locks = [`fleet-lock-${n}-a`, `fleet-lock-${n}-b`];
   const volumes = [`fleet-release-${n}-a`, `fleet-release-${n}-b`];
-  const lock = `fleet-lock-${n}`;
-  const lockLabels = [
-    "inspect",
-    "--type",
-    "container",
-    "--format",
-    "{{json .Config.Labels}}",
-    lock,
-  ];
-  const psLock = [
-    "ps",
-    "--all",
-    "--no-trunc",
-    "--filter",
-    `label=dev.fleet.lock.project=${project}`,
-    "--format",
-    "{{json .}}",
-  ];
-  const tags = ["image", "ls", "--format", "{{.Tag}}", repo];
+  const asides = [`fleet-model-${n}-a`, `fleet-model-${n}-b`];
   await docker(host, ["tag", "busybox:latest", image]);
   try {
-    await same(host, ["version", "--format", "{{.Server.Os}}/{{.Server.Arch}}"], "version");
-    for (const f of ["{{.Id}} {{json .RepoDigests}}", "{{.Os}}/{{.Architecture}}/{{.Variant}}"]) {
-      await same(host, ["image", "inspect", "--format", f, image], `image inspect ${f}`);
-      const miss = await same(
-        host,
-        ["image", "inspect", "--format", f, image, `${image}x`],
-        "one missing",
-      );
-      assert.equal(miss.code, 1);
-    }
-    // the lock: create, conflict, read, remove, read again
-    const create = [
-      "create",
-      "--name",
-      lock,
-      "--label",
-      `dev.fleet.lock.project=${project}`,
-      "--label",
-      "dev.fleet.lock.holder=a b=c",
-      "--network",
-      "none",
-      "--entrypoint",
-      "/fleet-lock-never-started",
-      image,
-    ];
-    const made = await write(host, create);
-    assert.equal(made.code, 0, made.stderr);
-    assert.equal((await same(host, create, "create again: conflict")).code, 1);
-    const labels = await same(host, lockLabels, "lock labels");
-    assert.equal(JSON.parse(labels.stdout)["dev.fleet.lock.holder"], "a b=c");
-    await same(host, psLock, "ps");
-    const gone = await write(host, ["rm", "--force", lock]);
-    assert.deepEqual([gone.code, gone.stdout], [0, `${lock}\n`], gone.stderr);
-    // the CLI says "No such container" and exits 0: --force asks for it gone, and it is
-    const again = await same(host, ["rm", "--force", lock], "rm --force, missing");
-    assert.equal(again.code, 0, again.stderr);
-    await same(host, lockLabels, "no lock");
-    await same(host, psLock, "ps, none");
-    // release records: volumes with labels, listed and read
-    for (const v of volumes) {
-      const r = await write(host, [
-        "volume",
-        "create",
-        "--label",
-        label,
-        "--label",
-        `dev.fleet.release.id=${v}`,
-        "--label",
-        "dev.fleet.release.note=<a & b>",
-        v,
-      ]);
-      assert.equal(r.stdout.trim(), v);
-    }
-    const ls = await same(host, ["volume", "ls", "-q", "--filter", `label=${label}`], "volume ls");
-    assert.deepEqual(ls.stdout.trim().split("\n"), volumes);
-    await same(
-      host,
-      ["volume", "inspect", "--format", "{{json .Labels}}", ...volumes],
-      "volume inspect",
+    const platform = await same(c, "hostPlatform", (e) => e.hostPlatform());
+    assert.match(platform ?? "", /^linux\/\w+$/);
+    const images = await same(c, "images", (e) => e.images([image, `${image}x`, image]));
+    assert.match(images.get(image)?.id ?? "", /^sha256:/);
+    assert.equal(images.get(`${image}x`), undefined);
+    const id = images.get(image)!.id;
+    assert.deepEqual(
+      await same(c, "images by ID", (e) => e.images([id])),
+      new Map([[id, images.get(image)]]),
     );
-    // kept images: tag, list the repository's tags, drop one
-    assert.equal((await write(host, ["tag", image, `${repo}:fleet-r1`])).code, 0);
-    await same(host, tags, "image ls");
-    const rmi = await write(host, ["rmi", `${repo}:fleet-r1`]);
-    assert.equal(rmi.code, 0, rmi.stderr);
-    assert.deepEqual(read((await same(host, tags, "image ls after rmi")).stdout), ['"one"']);
+    const platforms = await same(c, "imagePlatforms", (e) => e.imagePlatforms([image, id]));
+    assert.equal(platforms?.length, 2);
+    assert.equal(
+      await same(c, "imagePlatforms, one missing", (e) => e.imagePlatforms([image, `${image}x`])),
+      undefined,
+    );
+
+    // the lock: one made by each client; a second create is refused (a conflict) by both
+    const labels = (who: string) => ({
+      "dev.fleet.lock.project": project,
+      "dev.fleet.lock.holder": `${who} a=b c`,
+    });
+    const made = [
+      await c.api.createHolder(locks[0], labels("api"), image, "/fleet-lock-never-started"),
+      await c.cli.createHolder(locks[1], labels("cli"), image, "/fleet-lock-never-started"),
+    ];
+    for (const m of made) assert.ok("id" in m && /^[0-9a-f]{64}$/.test(m.id), JSON.stringify(m));
+    for (const e of [c.cli, c.api]) {
+      const again = await e.createHolder(locks[0], labels("x"), image, "/fleet-lock-never-started");
+      assert.ok(
+        "refused" in again && /conflict|already in use/i.test(again.refused),
+        JSON.stringify(again),
+      );
+    }
+    const held = await same(
+      c,
+      "containerLabels",
+      (e) => e.containerLabels([...locks, `${locks[0]}x`]),
+    );
+    assert.deepEqual([...held.keys()].sort(), locks);
+    assert.equal(held.get(locks[0])?.["dev.fleet.lock.holder"], "api a=b c");
+    const byLabel = (e: EngineClient) =>
+      e.containers(`dev.fleet.lock.project=${project}`).then((cs) =>
+        cs.sort((a, b) => a.name.localeCompare(b.name))
+      );
+    const listed = await same(c, "containers", byLabel);
+    assert.deepEqual(listed.map((x) => [x.name, x.id, x.state, x.imageRef]), [
+      [locks[0], "id" in made[0] ? made[0].id : "", "created", image],
+      [locks[1], "id" in made[1] ? made[1].id : "", "created", image],
+    ]);
+    // removed the other way round: what the API made by the CLI, and the other way
+    await c.cli.remove([locks[0]]);
+    await c.api.remove([locks[1]]);
+    assert.deepEqual(
+      await same(c, "containerLabels, gone", (e) => e.containerLabels(locks)),
+      new Map(),
+    );
+    assert.deepEqual(await same(c, "containers, none", byLabel), []);
+    // --force of a container that is gone: fine both ways (the CLI exits 0)
+    await same(c, "remove, missing", (e) => e.remove([locks[0]]));
+
+    // a model kept aside: labels far too long for argv (the CLI's go on stdin), made by each
+    const chunk = (i: number) => String(i).repeat(60_000);
+    const big = Object.fromEntries(
+      [0, 1, 2].map((i) => [`dev.fleet.release.model.gz.${i}`, chunk(i)]),
+    );
+    const after = { afterInterrupt: true };
+    for (const [i, e] of [c.api, c.cli].entries()) {
+      const m = await e.createHolder(
+        asides[i],
+        { ...big, "dev.fleet.release.model-of": project },
+        id,
+        "/fleet-never-started",
+        after,
+      );
+      assert.ok("id" in m, JSON.stringify(m));
+    }
+    const kept = await same(c, "containerLabels, large", (e) => e.containerLabels(asides));
+    assert.deepEqual([...kept.values()].map((l) => l["dev.fleet.release.model.gz.2"]), [
+      chunk(2),
+      chunk(2),
+    ]);
+    await same(c, "remove, both", (e) => e.remove(asides));
+
+    // release records: volumes with labels, one made by each
+    const label = `dev.fleet.release.project=${project}`;
+    const record = (v: string) => ({
+      "dev.fleet.release.project": project,
+      "dev.fleet.release.id": v,
+      "dev.fleet.release.note": "<a & b> = c\u00e9",
+    });
+    await c.api.createVolume(volumes[0], record(volumes[0]));
+    await c.cli.createVolume(volumes[1], record(volumes[1]));
+    assert.deepEqual(await same(c, "volumes", (e) => e.volumes(label)), volumes);
+    const read = await same(c, "volumeLabels", (e) => e.volumeLabels(volumes));
+    assert.deepEqual(read, volumes.map(record));
+    await bothThrow(
+      c,
+      "volumeLabels, one missing",
+      (e) => e.volumeLabels([volumes[0], `${volumes[0]}x`]),
+    );
+    await c.cli.removeVolumes([volumes[0]]);
+    await c.api.removeVolumes([volumes[1]]);
+    assert.deepEqual(await same(c, "volumes, none", (e) => e.volumes(label)), []);
+    await same(c, "removeVolumes, missing", (e) => e.removeVolumes(volumes));
+
+    // kept images: a tag by each, listed, dropped by the other
+    await c.api.tag(id, `${repo}:fleet-r1`);
+    await c.cli.tag(image, `${repo}:fleet-r2`);
+    assert.deepEqual(await same(c, "tags", (e) => e.tags(repo)), ["fleet-r1", "fleet-r2", "one"]);
+    await bothThrow(c, "tag of no image", (e) => e.tag(`${image}x`, `${repo}:fleet-r3`));
+    await c.cli.untag([`${repo}:fleet-r1`]);
+    await c.api.untag([`${repo}:fleet-r2`]);
+    assert.deepEqual(await same(c, "tags after untag", (e) => e.tags(repo)), ["one"]);
+    assert.deepEqual(await same(c, "tags, no such repository", (e) => e.tags(`${repo}x`)), []);
   } finally {
-    await docker(host, ["rm", "--force", lock]).catch(() => "");
+    closeEngineClients();
+    await docker(host, ["rm", "--force", ...locks, ...asides]).catch(() => "");
     await docker(host, ["volume", "rm", "--force", ...volumes]).catch(() => "");
-    await docker(host, ["rmi", image, `${repo}:fleet-r1`]).catch(() => "");
+    await docker(host, ["rmi", image, `${repo}:fleet-r1`, `${repo}:fleet-r2`]).catch(() => "");
   }
 });

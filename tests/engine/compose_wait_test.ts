@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { assess } from "../../lib/engine/compose_wait.ts";
 import type { ContainerState } from "../../lib/docker/queries.ts";
-import { parseContainers } from "../../lib/docker/queries.ts";
+import { parseContainers } from "../../lib/docker/engine_cli.ts";
 
 const st = (service: string, status: string, health = "", exitCode = 0): ContainerState => ({
   id: service,

@@ -6,6 +6,7 @@ import {
   releaseId,
   releaseLabels,
 } from "../../lib/release/history.ts";
+import { recordingRunner } from "../helpers.ts";
 
 Deno.test("release ids sort by time", () => {
   const a = releaseId(new Date("2026-01-02T03:04:05.678Z"), 0);
@@ -36,12 +37,7 @@ Deno.test("a release round-trips through labels", () => {
     note: "first",
     model: "name: app-dev\nservices:\n  web:\n    image: x:latest\n    environment: { T: ${T} }\n",
   };
-  const args = releaseLabels(r);
-  const labels = Object.fromEntries(
-    args.filter((_, i) => i % 2 === 1).map((
-      kv,
-    ) => [kv.slice(0, kv.indexOf("=")), kv.slice(kv.indexOf("=") + 1)]),
-  );
+  const labels = releaseLabels(r);
   assert.deepEqual(parseRelease(labels), r);
   assert.equal(parseRelease({ "other.label": "x" }), undefined);
 });
@@ -60,7 +56,8 @@ Deno.test("only the newest kept release tags stay", async () => {
 });
 
 Deno.test("a 1 MiB model is kept aside: stdin lines under 64 KiB, a short argv, read back whole", async () => {
-  const { asideStep, fitsInline, modelOf } = await import("../../lib/release/model_labels.ts");
+  const { asideLabels, fitsInline, modelOf } = await import("../../lib/release/model_labels.ts");
+  const { cliClient } = await import("../../lib/docker/engine_cli.ts");
   // a large env value that does not compress well (a certificate bundle, say)
   let big = "";
   for (let i = 0; big.length < 1024 * 1024; i++) big += ((i * 2654435761) >>> 0).toString(36);
@@ -68,7 +65,15 @@ Deno.test("a 1 MiB model is kept aside: stdin lines under 64 KiB, a short argv, 
   assert.equal(fitsInline(model), false);
   assert.equal(fitsInline("name: small\n"), true);
   const target = { env: {}, dockerArgv: ["docker"], label: "local engine" };
-  const step = asideStep(target, "fleet-model-a-r1", "a", "sha256:img", model);
+  const runner = recordingRunner(() => ({ stdout: "c0ffee\n" }));
+  const made = await cliClient(runner, target).createHolder(
+    "fleet-model-a-r1",
+    asideLabels("a", model),
+    "sha256:img",
+    "/fleet-never-started",
+  );
+  assert.deepEqual(made, { id: "c0ffee" });
+  const step = runner.steps[0];
   assert.ok(step.argv.join(" ").length < 300, "argv stays short");
   assert.ok(step.argv.includes("--label-file") && step.argv.includes("/dev/stdin"));
   const lines = step.input!.split("\n").filter(Boolean);

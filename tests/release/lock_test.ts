@@ -1,6 +1,6 @@
 /** The deploy lock (lib/release/lock.ts) on a recording runner: exact argv, holder, release. */
 import assert from "node:assert/strict";
-import { CommandError, FleetError } from "../../lib/core/errors.ts";
+import { CommandError, FleetError, SetupError } from "../../lib/core/errors.ts";
 import type { Step } from "../../lib/core/run.ts";
 import type { Target } from "../../lib/docker/target.ts";
 import { lockName, readLock, tryLock, unlock } from "../../lib/release/lock.ts";
@@ -106,6 +106,12 @@ Deno.test('readLock: a lock that cannot be read (host unreachable) is an error, 
     assert.equal(e.stderrTail, "Cannot connect to the Docker daemon");
     return true;
   });
+});
+
+Deno.test("readLock: an engine nobody answers is named as such (diagnose's SetupError), not rewrapped", async () => {
+  const down = new SetupError("no Docker engine answers at ssh://deploy@host");
+  const deps = testDeps("/", { runner: { run: () => Promise.reject(down) } as never });
+  await assert.rejects(readLock(deps, target, "app-dev"), (e) => e === down);
 });
 
 Deno.test("unlock: `docker rm --force` of the lock; a lock that is gone already is fine", async () => {

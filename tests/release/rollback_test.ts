@@ -38,12 +38,7 @@ services:
 
 /** A host with these releases, running `running` (web's image ID), holding `images` (ref or ID). */
 function host(releases: Release[], running: string, images: string[]) {
-  const labels = (r: Release) => {
-    const l = releaseLabels(r).filter((_, i) => i % 2 === 1);
-    return Object.fromEntries(
-      l.map((kv) => [kv.slice(0, kv.indexOf("=")), kv.slice(kv.indexOf("=") + 1)]),
-    );
-  };
+  const labels = (r: Release) => releaseLabels(r);
   return testDeps("/p", {
     runner: recordingRunner((s: Step) => {
       const a = s.argv.slice(1);
