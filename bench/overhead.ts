@@ -59,9 +59,9 @@ async function compare(
     ];
     traces.push(
       `${what}, one traced run each (untimed): fleet ${callSummary(calls[0])}; ` +
-        `the script ${callSummary(calls[1])}; fleet with FLEET_ENGINE_API=0 ${
-          callSummary(calls[2])
-        }.`,
+        `the script ${
+          callSummary(calls[1])
+        }; fleet with FLEET_ENGINE_API=0 FLEET_DIRECT_COMPOSE=0 ${callSummary(calls[2])}.`,
     );
     return [{
       label:
@@ -71,7 +71,7 @@ async function compare(
       target: { kind: "ratio", max: 1.1 },
     }, {
       label: `${what}: fleet (engine API, Compose plugin run directly) vs fleet with the docker ` +
-        "CLI for each (`FLEET_ENGINE_API=0`)",
+        "CLI for each (`FLEET_ENGINE_API=0 FLEET_DIRECT_COMPOSE=0`)",
       fleet: s.fleet,
       baseline: s.processes,
       target: { kind: "none" },
@@ -119,11 +119,11 @@ export async function overhead(ctx: Ctx): Promise<Group> {
         "`up --detach --no-build --pull never --wait` (Compose's own wait for running/healthy). " +
         "Both start from the stage already running (the warm-up deploys it).",
         "On a local engine fleet asks its bookkeeping questions (image and platform inspect, " +
-        "ps, lock, release records) over the engine's unix socket (lib/docker/engine_api.ts), " +
+        "ps, lock, release records) over the engine's unix socket (lib/docker/engine_client.ts, its API implementation), " +
         "1–3 ms each instead of a 20–90 ms docker process, and runs `docker compose …` as the " +
         "Compose plugin binary itself (lib/docker/compose_plugin.ts: no docker CLI start, ~45 ms " +
         "per call); the baseline script keeps `docker compose`. The context rows run the same " +
-        "deploy with `FLEET_ENGINE_API=0` (a docker process for each), in the same rounds; in the " +
+        "deploy with `FLEET_ENGINE_API=0 FLEET_DIRECT_COMPOSE=0` (a docker process for each), in the same rounds; in the " +
         "traces, the plugin's calls are logged by a shim plugin as `docker compose …`.",
         "Where the rest of the gap goes (issue 16): the time outside the processes is mostly " +
         "start-up — Deno, loading the modules (commander and its node: modules, yaml, valibot), " +

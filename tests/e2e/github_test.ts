@@ -211,8 +211,9 @@ e2e(
       assert.ok(mask < dl.findIndex((l) => l.startsWith("::group::")), "masked before any step");
       const all = deployed.stdout + deployed.stderr.replace(`::add-mask::${secret}`, "");
       assert.ok(!all.includes(secret), "the secret is in no other line");
-      assert.deepEqual(groups(deployed.stderr), ["pull", "stop", "rm", "up", "record release"]);
-      assert.equal(dl.filter((l) => l === "::endgroup::").length, 5);
+      // a group per docker process; the record is written over the local engine's API (no process)
+      assert.deepEqual(groups(deployed.stderr), ["pull", "stop", "rm", "up"]);
+      assert.equal(dl.filter((l) => l === "::endgroup::").length, 4);
       const out = d.outputs();
       assert.match(out.release, /^r\d{8}T\d{6}Z-[0-9a-z]{4}$/);
       assert.deepEqual(
