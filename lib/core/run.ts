@@ -5,8 +5,13 @@
  * (Compose's `logs` writes `ESC[2K` even with --no-color): fleet prefixes and colours lines itself.
  */
 import type { SpawnOptions } from "node:child_process";
+import process from "node:process";
 import { CommandError, type FleetError, InterruptedError, SetupError } from "./errors.ts";
 import type { StepProgress } from "./progress.ts";
+
+// zx's kill (an interrupt) lists the child's process tree with `ps` run through a shell, and Node
+// warns about that pattern once per process
+(process as unknown as { noDeprecation: boolean }).noDeprecation = true;
 
 /** What a step does; code branches on this, never on a step's title. */
 export type StepKind =
