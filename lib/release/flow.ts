@@ -380,12 +380,22 @@ async function releaseTask(a: Attempt, task: Step, result: ReleaseResult): Promi
       check: false,
       uninterruptible: true,
     }).catch(() => undefined);
+  // the interrupt may come while Compose is still creating the container (a first `rm` finds
+  // none, and `run` then waits on a command that ignores the signal it passes on): remove it
+  // again until the run has ended
+  let ended = false;
+  const removeUntilEnded = async () => {
+    for (let i = 0; i < 60 && !ended; i++) {
+      await remove();
+      if (!ended) await new Promise((ok) => setTimeout(ok, 500));
+    }
+  };
   let removed: Promise<unknown> = Promise.resolve();
-  const onAbort = () => (removed = remove());
+  const onAbort = () => (removed = removeUntilEnded());
   deps.signal?.addEventListener("abort", onAbort, { once: true });
   try {
     await a.engine.beforeTask(deps, ctx);
-    await runStep(deps, task);
+    await runStep(deps, task).finally(() => (ended = true));
   } catch (e) {
     if (e instanceof InterruptedError) {
       await removed;

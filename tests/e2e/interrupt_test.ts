@@ -12,14 +12,14 @@ const MOD = join(new URL("../../", import.meta.url).pathname, "mod.ts");
 
 /**
  * Run `fleet <args>` in `dir` on a terminal; once its output matches `at` (and `delayMs` later),
- * press Ctrl-C `times` times (200 ms apart). Returns the exit code, the output, and the seconds
+ * press Ctrl-C `times` times (`gapMs` apart, 200 ms by default). Returns the exit code, the output, and the seconds
  * from the first Ctrl-C to the end.
  */
 export async function interruptAt(
   dir: string,
   args: string[],
   at: RegExp,
-  o: { times?: number; delayMs?: number; path?: string } = {},
+  o: { times?: number; gapMs?: number; delayMs?: number; path?: string } = {},
 ): Promise<{ code: number; out: string; seconds: number }> {
   const times = o.times ?? 1;
   const cmd = `${Deno.execPath()} run -A --quiet ${MOD} ${args.join(" ")} -C ${dir}`;
@@ -47,8 +47,10 @@ export async function interruptAt(
   if (o.delayMs) await new Promise((r) => setTimeout(r, o.delayMs));
   const pressed = Date.now();
   for (let i = 0; i < times; i++) {
-    if (i) await new Promise((r) => setTimeout(r, 200));
-    await writer.write(new TextEncoder().encode("\x03")); // the terminal turns it into SIGINT
+    if (i) await new Promise((r) => setTimeout(r, o.gapMs ?? 200));
+    // the terminal turns it into SIGINT; a fleet already gone (a broken pipe) heard no more
+    const sent = await writer.write(new TextEncoder().encode("\x03")).then(() => true, () => false);
+    if (!sent) break;
   }
   for (;;) {
     const { value, done } = await reader.read();
@@ -106,6 +108,8 @@ for (const times of [1, 2]) {
           /==> release task: web sleep 30\r?\n/,
           {
             times,
+            // the second press while the first one's cleanup runs (it takes a fraction of a second)
+            gapMs: 20,
             delayMs: 2000, // the task's container runs
             path: tb.sshBin,
           },
@@ -113,6 +117,7 @@ for (const times of [1, 2]) {
         assert.equal(r.code, 130, r.out);
         assert.ok(r.seconds < 20, `ended ${r.seconds}s after Ctrl-C, not after the task's 30 s`);
         assert.match(r.out, /interrupted/);
+        if (times === 2) assert.match(r.out, /still cleaning up/, "the second Ctrl-C was heard");
         await lockGone(app);
         assert.deepEqual(await oneOffs(app), [], "no task container is left");
         const h = await history(app);
