@@ -93,8 +93,8 @@ export const MUTATIONS: readonly Mutation[] = [
   m(
     "whole stderr (the error's stderr tail) is not masked",
     RUN,
-    "          secrets,\n        ),\n      };",
-    "          [],\n        ),\n      };",
+    "stderr: clean(cause ? notStarted(step.argv[0], cause) : r.stderr, secrets),",
+    "stderr: clean(cause ? notStarted(step.argv[0], cause) : r.stderr, []),",
   ),
   m(
     "a failed command's argv is not masked",
@@ -124,8 +124,8 @@ export const MUTATIONS: readonly Mutation[] = [
   m(
     "Compose ${VAR} values go in the plain env (unmasked)",
     "lib/engine/compose_step.ts",
-    `env: { ...ctx.target.env, COMPOSE_PROGRESS: "plain" },\n    secretEnv: ctx.secretEnv,`,
-    `env: { ...ctx.target.env, COMPOSE_PROGRESS: "plain", ...ctx.secretEnv },`,
+    `env: { ...ctx.target.env, COMPOSE_PROGRESS: "plain", ...profilesEnv(ctx) },\n    secretEnv: ctx.secretEnv,`,
+    `env: { ...ctx.target.env, COMPOSE_PROGRESS: "plain", ...profilesEnv(ctx), ...ctx.secretEnv },`,
   ),
   m(
     "formatError drops the stderr tail",
@@ -256,8 +256,8 @@ export const MUTATIONS: readonly Mutation[] = [
   m(
     "unlock reads the lock before refusing",
     "scripts/ops.ts",
-    `  refuseWithoutTerminal(deps.ui, ctx.stage, "unlock", { ...opts, always: true });\n  const held = await readLock(deps, ctx.target, ctx.project);`,
-    `  const held = await readLock(deps, ctx.target, ctx.project);\n  refuseWithoutTerminal(deps.ui, ctx.stage, "unlock", { ...opts, always: true });`,
+    `  refuseWithoutTerminal(deps.ui, ctx.stage, "unlock", { ...opts, always: true });\n`,
+    `  if (!(await readLock(deps, ctx.target, ctx.project))) return { stage };\n  refuseWithoutTerminal(deps.ui, ctx.stage, "unlock", { ...opts, always: true });\n`,
   ),
   m(
     "a config error exits 1",
