@@ -122,12 +122,13 @@ export async function overhead(ctx: Ctx): Promise<Group> {
         "ps, lock, release records) over the engine's unix socket (lib/docker/engine_client.ts, its API implementation), " +
         "1–3 ms each instead of a 20–90 ms docker process, and runs `docker compose …` as the " +
         "Compose plugin binary itself (lib/docker/compose_plugin.ts: no docker CLI start, ~45 ms " +
-        "per call); the baseline script keeps `docker compose`. The context rows run the same " +
+        "per call), each process started without a shell in between (zx's spawn option); the " +
+        "baseline script keeps `docker compose`. The context rows run the same " +
         "deploy with `FLEET_ENGINE_API=0 FLEET_DIRECT_COMPOSE=0` (a docker process for each), in the same rounds; in the " +
         "traces, the plugin's calls are logged by a shim plugin as `docker compose …`.",
         "Where the rest of the gap goes (issue 16): the time outside the processes is mostly " +
         "start-up — Deno, loading the modules (commander and its node: modules, yaml, valibot), " +
-        "the stage files, zx — before the first process (see scenario 4: ~150–180 ms); then " +
+        "the stage files, zx — before the first process (see scenario 4: ~100–150 ms); then " +
         "Compose's check of the model (`docker compose config --quiet`, ~60–90 ms), which must end " +
         "before anything runs on the host (issue 10: a model Compose rejects is exit 2 with " +
         "nothing run), so it cannot overlap the host's queries or the stop. Both sides run the " +

@@ -61,7 +61,10 @@ async function composeFileRows(parent: string, runs: number, ctx: Ctx): Promise<
   );
 }
 
-/** Each command, in `dir`, against `baseline`: a row each, with the 150 ms target. */
+/**
+ * Each command, in `dir`, against `baseline`: a row each. Target (issues 23 and 27): no slower
+ * than `docker compose config` on the same model; `--help` keeps issue 16's 150 ms.
+ */
 async function commandRows(
   commands: readonly (readonly string[])[],
   dir: string,
@@ -82,7 +85,9 @@ async function commandRows(
       label,
       fleet: s.fleet,
       baseline: s[baseline.name],
-      target: { kind: "ms", max: 150 },
+      target: args[0] === "--help"
+        ? { kind: "ms", max: 150 }
+        : { kind: "ratio", max: 1, why: "no slower than docker compose config" },
     });
   }
   return rows;
@@ -164,7 +169,9 @@ export async function startup(ctx: Ctx): Promise<Group> {
         "The last rows run the single files of `deno task release` (built from this checkout into " +
         "the project copy, which has no deno.json) with `deno run -A <file> …`; their baseline is " +
         "the source they are made from, run the same way from the checkout.",
-        "Target: fleet's median ≤ 150 ms per command (issue 16); the ratio is context. The floor: " +
+        "Target: `stages`, `config` and `deploy --dry-run` no slower than `docker compose config` " +
+        "on the same model (ratio ≤ 1, issues 23 and 27); `--help` and the single files ≤ 150 ms " +
+        "(issue 16). The floor: " +
         `\`deno run\` of an empty module took ${fmtMs(median(floor))} (median of ${runs}; ` +
         `${fmtMs(Math.min(...floor))}–${fmtMs(Math.max(...floor))}) in the same run; ` +
         "one that only imports the libraries a stage-reading command needs (commander with " +
@@ -177,8 +184,8 @@ export async function startup(ctx: Ctx): Promise<Group> {
         "modules, then reading the stage files — yaml's parser and stringifier run cold in every " +
         "process (~25 ms of `deploy --dry-run`), valibot's checks, rendering. Leaving node:net " +
         "and node:util off the start-up path saved ~20 ms; preloading zx while the stage loads " +
-        "saved nothing (both need the one JS thread); a bundled yaml loads ~15 ms faster than " +
-        "the npm package's 60 modules, but the single files (last rows) already have that.",
+        "saved nothing (both need the one JS thread); yaml's ES-module build, vendored in one " +
+        "file (vendor/yaml.js), loads ~35 ms faster than the npm package's CommonJS entry.",
       ],
     };
   } finally {
