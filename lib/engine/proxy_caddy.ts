@@ -37,6 +37,9 @@ function order(a: ProxyRoute, b: ProxyRoute): number {
   );
 }
 
+/** How long Caddy tries again to connect to a route's container before it answers 502. */
+const UPSTREAM_RETRY = { try_duration: "2s", try_interval: "100ms" };
+
 function caddyRoute(r: ProxyRoute): Record<string, unknown> {
   const match: Record<string, string[]> = {};
   if (r.host) match.host = [r.host];
@@ -45,7 +48,13 @@ function caddyRoute(r: ProxyRoute): Record<string, unknown> {
   return {
     "@id": routeId(r.project, r.service),
     ...(Object.keys(match).length ? { match: [match] } : {}),
-    handle: [{ handler: "reverse_proxy", upstreams: [{ dial: r.upstream }] }],
+    handle: [{
+      handler: "reverse_proxy",
+      upstreams: [{ dial: r.upstream }],
+      // a connection the upstream does not take (its name not yet or briefly not resolved by
+      // Docker's DNS while containers come and go on the network) is tried again, not a 502
+      load_balancing: UPSTREAM_RETRY,
+    }],
     terminal: true,
   };
 }

@@ -54,7 +54,11 @@ Deno.test("caddyConfig: most specific route first; reading it back gives the rou
   assert.deepEqual((server.routes as Record<string, unknown>[])[1], {
     "@id": "fleet/shop-dev/api",
     match: [{ path: ["/api", "/api/*"] }],
-    handle: [{ handler: "reverse_proxy", upstreams: [{ dial: "shop-dev-api-2:4000" }] }],
+    handle: [{
+      handler: "reverse_proxy",
+      upstreams: [{ dial: "shop-dev-api-2:4000" }],
+      load_balancing: { try_duration: "2s", try_interval: "100ms" },
+    }],
     terminal: true,
   });
   assert.deepEqual(parseRoutes(JSON.stringify(cfg)).map((x) => x.service), ["web", "api", "any"]);
