@@ -1,6 +1,6 @@
 /**
- * The ONLY module that starts processes (through zx, which starts the argv itself: no shell in
- * between). Every step is an argv array, with secrets passed in the child's environment or stdin and redacted from
+ * The ONLY module that starts processes (through zx, with a spawn that starts the argv itself:
+ * no shell in between). Every step is an argv array, with secrets passed in the child's environment or stdin and redacted from
  * every line shown and every error raised. A child's colours and cursor codes are stripped
  * (Compose's `logs` writes `ESC[2K` even with --no-color): fleet prefixes and colours lines itself.
  */
@@ -177,14 +177,14 @@ export function createRunner(opts: {
         import("zx/core"),
         import("node:child_process"),
       ]);
-      // zx runs a command line through a shell (bash, or /bin/sh with POSIX quoting where there
-      // is none); fleet has the argv, so its spawn starts the program itself: no shell process
-      // per step (~5 ms each), no quoting to get wrong
-      const sh = typeof $.shell === "string"
-        ? {}
-        : { shell: "/bin/sh", quote: shQuote, prefix: "" };
+      // zx builds a shell command line (it wants a shell and a quote function for that, and
+      // has neither where there is no bash); fleet's spawn ignores that line and starts the
+      // argv itself: no shell process per step (~5 ms each), no quoting to get wrong
       const [file, ...args] = step.argv;
       const p = $({
+        shell: "/bin/sh",
+        quote: shQuote,
+        prefix: "",
         spawn: ((_cmd: string, _args: unknown, o: SpawnOptions) =>
           spawn(file, args, { ...o, shell: false })) as typeof spawn,
         env: { ...opts.env, ...step.env, ...step.secretEnv },
@@ -193,7 +193,6 @@ export function createRunner(opts: {
         quiet: true,
         nothrow: true,
         ...(ro.inherit ? { stdio: "inherit" as const } : {}),
-        ...sh,
       })`${step.argv}`;
       // a child that exits without reading its stdin (docker without the compose plugin) makes
       // the write fail with EPIPE: its exit code says what happened, not an uncaught error

@@ -387,7 +387,7 @@ async function releaseTask(a: Attempt, task: Step, result: ReleaseResult): Promi
   const removeUntilEnded = async () => {
     for (let i = 0; i < 60 && !ended; i++) {
       await remove();
-      if (!ended) await new Promise((ok) => setTimeout(ok, 500));
+      if (!ended) await deps.sleep(500);
     }
   };
   let removed: Promise<unknown> = Promise.resolve();
