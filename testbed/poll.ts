@@ -57,6 +57,8 @@ export interface PollReport {
   /** The answers' bodies (trimmed, 200 characters at most) each time they changed, in order. */
   readonly bodies: readonly string[];
   readonly perUrl: readonly UrlStats[];
+  /** The first few failed requests: when (ms from the start), which URL, and why. */
+  readonly errorSamples: readonly { atMs: number; url: string; why: string }[];
 }
 
 export interface Poller {
@@ -97,6 +99,7 @@ export function startPoll(opts: PollOptions): Poller {
   const stats = opts.urls.map((url) => ({ url, requests: 0, answers: 0, errors: 0 }));
   const answerTimes: number[] = [];
   const bodies: string[] = [];
+  const errorSamples: { atMs: number; url: string; why: string }[] = [];
   let rounds = 0, failures = 0, requests = 0;
   let firstFailure: number | undefined;
   let lastFailureEnd = 0;
@@ -115,13 +118,17 @@ export function startPoll(opts: PollOptions): Poller {
     try {
       const res = await fetch(s.url, { signal, client });
       const body = (await res.text()).trim().slice(0, 200);
-      if (!res.ok) throw new Error(`HTTP ${res.status}`);
+      if (!res.ok) throw new Error(`HTTP ${res.status}: ${body}`);
       s.answers++;
       answerTimes.push(performance.now());
       if (bodies.at(-1) !== body && bodies.length < MAX_BODIES) bodies.push(body);
       return true;
-    } catch {
+    } catch (e) {
       s.errors++;
+      if (errorSamples.length < 5 && !stopper.signal.aborted) {
+        const why = e instanceof Error ? `${e.name}: ${e.message}` : String(e);
+        errorSamples.push({ atMs: Math.round(performance.now() - start), url: s.url, why });
+      }
       return false;
     }
   }
@@ -198,6 +205,7 @@ export function startPoll(opts: PollOptions): Poller {
       stoppedBy,
       bodies: [...bodies],
       perUrl: stats.map((s) => ({ ...s })),
+      errorSamples: [...errorSamples],
     };
   }
 

@@ -6,7 +6,15 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { tempProject } from "../helpers.ts";
-import { docker, dockerShim, e2e, fleet, type Testbed, uniqueName } from "./harness.ts";
+import {
+  docker,
+  dockerShim,
+  e2e,
+  fleet,
+  pushRetried,
+  type Testbed,
+  uniqueName,
+} from "./harness.ts";
 import { ensureBusybox, matrix } from "./engines.ts";
 
 const ROOT = new URL("../../", import.meta.url).pathname;
@@ -110,10 +118,11 @@ matrix("build dev --push: every built service in the registry under the SPEC nam
   const dir = project(name, registry);
   const refs = [`${registry}/${name}-web-dev:latest`, `${registry}/${name}-dev:latest`];
   try {
-    const r = await fleet(["build", "dev", "--push"], {
-      cwd: dir,
-      env: { DOCKER_HOST: buildHost },
-    });
+    const r = await pushRetried(
+      tb,
+      [`${name}-web-dev`, `${name}-dev`],
+      () => fleet(["build", "dev", "--push"], { cwd: dir, env: { DOCKER_HOST: buildHost } }),
+    );
     ok(r);
     for (const repo of [`${name}-web-dev`, `${name}-dev`]) {
       assert.deepEqual(await tags(registry, repo), ["latest"]);

@@ -12,6 +12,7 @@ export {
   type FleetRun,
   freePort,
   part,
+  pushRetried,
   registryRaced,
   type Testbed,
   testbed,

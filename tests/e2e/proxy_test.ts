@@ -79,7 +79,7 @@ e2e("proxy: v1 → v2 redeploy drops no request; both versions seen, v2 at the e
     console.error(
       `redeploy: ${report.requests} requests, ${report.failures} failed, longest gap ${report.longestGapMs} ms`,
     );
-    assert.equal(report.failures, 0, JSON.stringify(report));
+    assert.equal(report.failures, 0, `${JSON.stringify(report)}\n${out.stderr}`);
     assert.ok(report.bodies.includes("v1") && report.bodies.includes("v2"), report.bodies.join());
     assert.equal(report.bodies.at(-1), "v2");
     const cs = await app.containers();
@@ -101,7 +101,7 @@ e2e("proxy: v1 → v2 redeploy drops no request; both versions seen, v2 at the e
     assert.equal(back.out.code, 0, back.out.stderr);
     assert.match(Deno.readTextFileSync(gh), /^result<<(\S+)\nok\n\1$/m);
     assert.match(Deno.readTextFileSync(`${gh}.md`), /\|\s*`?web`?\s*\|/);
-    assert.equal(back.report.failures, 0, JSON.stringify(back.report));
+    assert.equal(back.report.failures, 0, `${JSON.stringify(back.report)}\n${back.out.stderr}`);
     assert.equal(back.report.bodies.at(-1), "v1");
     // down takes the route away, and the proxy with it (its last route)
     const d = await app.run(["down", "dev", "--yes"]);
@@ -130,7 +130,7 @@ e2e(
       );
       assert.equal(out.code, 1, out.stderr);
       assert.match(out.stderr, /healthcheck failed.*nothing was switched/);
-      assert.equal(report.failures, 0, JSON.stringify(report));
+      assert.equal(report.failures, 0, `${JSON.stringify(report)}\n${out.stderr}`);
       assert.deepEqual(report.bodies, ["v1"]);
       assert.equal(await get(proxy.url()), "v1");
       assert.equal((await app.containers()).length, 1, "the new container is removed");
@@ -173,15 +173,16 @@ e2e(
       const hostGet = (host: string) => getAs(proxy.port, host);
       assert.equal(await hostGet("a.test"), "a1");
       assert.equal(await get(proxy.url()), "b1");
-      const { report } = await polled(proxy.url(), async () => {
+      const { out, report } = await polled(proxy.url(), async () => {
         await a.build("a2");
         const r = await a.run(["deploy", "dev", "--yes", "--no-pull"]);
         assert.equal(r.code, 0, r.stderr);
         assert.equal(await hostGet("a.test"), "a2");
         const d = await a.run(["down", "dev", "--yes"]);
         assert.equal(d.code, 0, d.stderr);
+        return { stderr: `${r.stderr}\n${d.stderr}` };
       });
-      assert.equal(report.failures, 0, JSON.stringify(report));
+      assert.equal(report.failures, 0, `${JSON.stringify(report)}\n${out.stderr}`);
       assert.deepEqual(report.bodies, ["b1"]);
       assert.equal(await hostGet("a.test"), "b1", "a's route is gone: b answers any host");
       const state = await docker(proxy.host, ["inspect", "-f", "{{.State.Status}}", proxy.name]);
