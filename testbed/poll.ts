@@ -126,7 +126,9 @@ export function startPoll(opts: PollOptions): Poller {
     } catch (e) {
       s.errors++;
       if (errorSamples.length < 5 && !stopper.signal.aborted) {
-        const why = e instanceof Error ? `${e.name}: ${e.message}` : String(e);
+        const cause = (e as { cause?: unknown }).cause;
+        const why = (e instanceof Error ? `${e.name}: ${e.message}` : String(e)) +
+          (cause ? ` (${cause instanceof Error ? cause.message : String(cause)})` : "");
         errorSamples.push({ atMs: Math.round(performance.now() - start), url: s.url, why });
       }
       return false;

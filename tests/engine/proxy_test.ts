@@ -5,7 +5,7 @@ import { loadStage } from "../../lib/config/stage.ts";
 import { engineFor } from "../../lib/engine/engines.ts";
 import { caddyConfig, parseRoutes, type ProxyRoute } from "../../lib/engine/proxy_caddy.ts";
 import { proxied, proxyOf, withProxyNetwork } from "../../lib/engine/proxy.ts";
-import { probe, startProxySteps } from "../../lib/engine/proxy_host.ts";
+import { ensureProxy, probe, startProxySteps } from "../../lib/engine/proxy_host.ts";
 import { switched } from "../../lib/engine/proxy_switch.ts";
 import { compose } from "../../lib/engine/compose.ts";
 import { errorOf, recordingRunner, tempProject, testDeps } from "../helpers.ts";
@@ -178,6 +178,8 @@ Deno.test("the proxy starts with its own network, volumes, restart policy and --
     "fp",
     "--restart",
     "unless-stopped",
+    "--sysctl",
+    "net.ipv4.tcp_migrate_req=1",
     "-p",
     "80:80",
     "-p",
@@ -255,4 +257,43 @@ Deno.test("compose_file: a proxied service with ports in the user's file is refu
     fleet_proxy: { external: true, name: "fleet-proxy" },
   });
   assert.deepEqual(parse(ok.model).services.web.networks, ["default", "fleet_proxy"]);
+});
+
+Deno.test("a kernel without tcp_migrate_req: the proxy is made again without it, with a warning", async () => {
+  const t = { env: {}, dockerArgv: ["docker"], label: "l" };
+  const runner = recordingRunner((s) => {
+    if (s.argv.includes("inspect")) return { code: 1, stderr: "Error: No such container: fp" };
+    if (s.argv.includes("--sysctl")) {
+      return {
+        code: 125,
+        stderr:
+          "docker: Error response from daemon: failed to create shim task: OCI runtime create failed: runc create failed: open /proc/sys/net/ipv4/tcp_migrate_req: no such file or directory: unknown.",
+      };
+    }
+    return undefined;
+  });
+  const deps = testDeps("/", { runner });
+  await ensureProxy(deps, t, "fp", { image: "caddy:2", http: "80", tls: "off" });
+  const argvs = runner.argvs();
+  assert.match(argvs[2], /^docker run .*--sysctl net\.ipv4\.tcp_migrate_req=1 /);
+  assert.equal(argvs[3], "docker rm --force fp");
+  assert.match(argvs[4], /^docker run --detach --name fp /);
+  assert.ok(!argvs[4].includes("--sysctl"), argvs[4]);
+  assert.match(argvs[5], /^docker exec fp wget -qO- http:\/\/127\.0\.0\.1:2019\/config\/$/);
+  assert.match(deps.ui.text(), /no net\.ipv4\.tcp_migrate_req \(Linux < 5\.14\)/);
+});
+
+Deno.test("a running proxy made without tcp_migrate_req: one warning with the fix, nothing changed", async () => {
+  const t = { env: {}, dockerArgv: ["docker"], label: "old-host" };
+  const runner = recordingRunner((s) =>
+    s.argv.includes("inspect") ? { stdout: "running caddy:2 \n" } : undefined
+  );
+  const deps = testDeps("/", { runner });
+  const settings = { image: "caddy:2", http: "80", tls: "off" } as const;
+  await ensureProxy(deps, t, "fp", settings);
+  await ensureProxy(deps, t, "fp", settings);
+  const warnings = deps.ui.text().match(/runs without net\.ipv4\.tcp_migrate_req/g) ?? [];
+  assert.equal(warnings.length, 1, deps.ui.text());
+  assert.match(deps.ui.text(), /docker rm -f fp on the host and deploy/);
+  assert.ok(!runner.argvs().some((a) => / run | rm /.test(` ${a} `)), runner.argvs().join("\n"));
 });
