@@ -62,7 +62,6 @@ type Doc = {
   readonly orchestrator?: unknown;
   readonly rollout?: unknown;
   readonly services?: unknown;
-  readonly proxy?: unknown;
 };
 
 const isMap = (x: unknown): x is Record<string, unknown> =>
@@ -93,13 +92,6 @@ export function hostsProblems(doc: Doc): HostsProblem[] {
       });
     }
     if (hosts.length === 0) out.push({ path: ["hosts"], message: "names no host" });
-    if (doc.proxy !== undefined) {
-      out.push({
-        path: ["proxy"],
-        message: "the proxy's blue/green is for a stage with one host (host:) for now; " +
-          "on several hosts each is updated stop → rm → up while the others serve",
-      });
-    }
   } else if (doc.rollout !== undefined) {
     out.push({ path: ["rollout"], message: "only for a stage with hosts: (names → Docker hosts)" });
   }

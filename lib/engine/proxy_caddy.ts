@@ -17,6 +17,8 @@ export interface ProxyRoute {
   readonly path?: string;
   /** `container:port` the proxy sends to. */
   readonly upstream: string;
+  /** On a stage with several hosts (SPEC §15): the name of the host whose proxy has the route. */
+  readonly on?: string;
 }
 
 const ID = "fleet/";

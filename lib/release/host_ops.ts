@@ -45,6 +45,8 @@ export async function psHosts(
 ): Promise<PsResult> {
   const hosts = await onHosts(deps, engine, stage, only);
   const views = await eachHost(deps, hosts, (h) => engine.ps(deps, h.ctx));
+  // the proxy on each host (SPEC §14–15): its routes, each with the host's name (`on`)
+  const routed = views.some((v) => v.routes);
   return {
     stage: stage.name,
     project: hosts[0]?.ctx.project ?? "",
@@ -52,6 +54,13 @@ export async function psHosts(
     containers: views.flatMap((v, i) =>
       v.containers.map((c) => ({ ...c, host: hosts[i].host.name }))
     ),
+    ...(routed
+      ? {
+        routes: views.flatMap((v, i) =>
+          (v.routes ?? []).map((r) => ({ ...r, on: hosts[i].host.name }))
+        ),
+      }
+      : {}),
   };
 }
 

@@ -262,12 +262,16 @@ export async function dryRunHosts(
     ...r,
     command: plans[0]?.sel.kind ?? "deploy",
     services: plans.flatMap((p) => p.sel.services).filter((s, i, a) => a.indexOf(s) === i)
-      .map((s) => ({
-        name: s,
-        image: plans.find((p) => p.sel.images[s])!.sel.images[s],
-        id: "",
-        redeployed: true,
-      })),
+      .map((s) => {
+        const p = plans.find((p) => p.sel.images[s])!;
+        return {
+          name: s,
+          image: p.sel.images[s],
+          id: "",
+          redeployed: true,
+          strategy: engine.strategy(p.ctx, s),
+        };
+      }),
     commands,
   };
 }

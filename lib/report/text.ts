@@ -144,9 +144,11 @@ export function psText(r: {
 /** The routes through the host's proxy, and the container that serves each. */
 function routesText(routes: readonly ProxyRoute[]): string {
   if (routes.length === 0) return "no routes through the proxy";
+  // several hosts: a proxy on each, so which host's proxy has the route
+  const on = routes.some((r) => r.on) ? (r: ProxyRoute) => [r.on ?? ""] : () => [];
   return table([
-    ["ROUTE", "SERVICE", "SERVED BY"],
-    ...routes.map((r) => [`${r.host ?? "*"}${r.path ?? "/"}`, r.service, r.upstream]),
+    [...(routes.some((r) => r.on) ? ["HOST"] : []), "ROUTE", "SERVICE", "SERVED BY"],
+    ...routes.map((r) => [...on(r), `${r.host ?? "*"}${r.path ?? "/"}`, r.service, r.upstream]),
   ]);
 }
 

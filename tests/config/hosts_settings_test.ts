@@ -85,8 +85,6 @@ Deno.test("on: [] runs the service nowhere: an error", () => {
   ]);
 });
 
-Deno.test("hosts: with the proxy is refused, with the reason (blue/green is for one host for now)", () => {
-  const p = hostsProblems({ hosts: { a: "unix:///a.sock" }, proxy: { http: 80 } });
-  assert.deepEqual(p.map((x) => x.path), [["proxy"]]);
-  assert.match(p[0].message, /one host/);
+Deno.test("hosts: with the proxy: a proxy on each host (SPEC §15), no problem", () => {
+  assert.deepEqual(hostsProblems({ hosts: { a: "unix:///a.sock" }, proxy: { http: 80 } }), []);
 });
