@@ -4,7 +4,6 @@ import { loadStage } from "../../lib/config/stage.ts";
 import { composeYaml } from "../../lib/engine/compose_model.ts";
 import { ConfigError } from "../../lib/core/errors.ts";
 import { errorOf, tempProject } from "../helpers.ts";
-import { hostsProblems } from "../../lib/config/hosts_settings.ts";
 
 const base = "project: app\nregistry: reg.test\n";
 const hosts = base + "hosts:\n  web2: ssh://deploy@10.0.0.12\n  web1: tcp://10.0.0.11:2376\n" +
@@ -85,6 +84,12 @@ Deno.test("on: [] runs the service nowhere: an error", () => {
   ]);
 });
 
-Deno.test("hosts: with the proxy: a proxy on each host (SPEC §15), no problem", () => {
-  assert.deepEqual(hostsProblems({ hosts: { a: "unix:///a.sock" }, proxy: { http: 80 } }), []);
+Deno.test("hosts: with the proxy (SPEC §15): a proxy on each host, the routes per service", () => {
+  const s = load(
+    hosts + "proxy: { http: 8080, tls: off }\nservices:\n" +
+      "  web: { image: x, on: [web1, web2], proxy: { port: 3000 } }\n",
+  );
+  assert.equal(s.hosts?.length, 3);
+  assert.equal(s.proxy?.http, "8080");
+  assert.equal(s.services[0].proxy?.port, 3000);
 });
