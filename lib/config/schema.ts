@@ -422,8 +422,15 @@ function toProblem(issue: v.BaseIssue<unknown>): Problem {
   const path = (issue.path ?? []).map((p) => String(p.key));
   const last = path.at(-1) ?? "";
   if (issue.type === "strict_object" && issue.expected === "never") {
-    const guess = didYouMean(last, keysAt(path));
     const valid = keysAt(path);
+    // a list where a map belongs: its indexes are no keys (valibot walks an array as an object)
+    if (Array.isArray(issue.path?.at(-1)?.input)) {
+      return {
+        path: path.slice(0, -1),
+        message: `a map (keys: ${valid.join(", ")}), not a list`,
+      };
+    }
+    const guess = didYouMean(last, valid);
     return {
       path,
       key: true,

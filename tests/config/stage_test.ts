@@ -79,6 +79,18 @@ Deno.test("unknown key with nothing close lists the valid keys", () => {
   );
 });
 
+Deno.test("a list where a map belongs says so (not 'unknown key 0' with the very keys given)", () => {
+  const root = tempProject({
+    "stages/dev.yaml": base + "services:\n  web: { image: x }\n" +
+      "tasks:\n  pre_deploy:\n    - service: web\n      command: [migrate]\n",
+  });
+  const e = errorOf(() => loadStage(root, "dev"));
+  assert.equal(
+    e.message,
+    "stages/dev.yaml:7:5: tasks.pre_deploy: a map (keys: service, command), not a list",
+  );
+});
+
 Deno.test("keys under compose: pass through", () => {
   const root = tempProject({
     "stages/dev.yaml": base +
