@@ -24,7 +24,7 @@ import {
 import { type Answer, loginCheck, reachCheck, registryHosts } from "./registry_check.ts";
 import { shareSsh } from "../docker/ssh_mux.ts";
 import { readLock } from "../release/lock.ts";
-import { proxyName, proxyState, readRoutes } from "../engine/proxy_host.ts";
+import { MIGRATE_SYSCTL, proxyInfo, proxyName, readRoutes } from "../engine/proxy_host.ts";
 import { hostStages } from "../release/host_stages.ts";
 
 /** What the stages' checks share: the docker CLI's check, the local engine's answer, … */
@@ -123,7 +123,8 @@ async function lockCheck(name: string, stage: Stage, deps: Deps, t: Target): Pro
 async function proxyCheck(name: string, stage: Stage, deps: Deps, t: Target): Promise<Check> {
   const proxy = proxyName(deps.env);
   try {
-    const state = await proxyState(deps, t, proxy);
+    const info = await proxyInfo(deps, t, proxy);
+    const state = info?.state;
     if (!state) {
       return { name, ok: true, detail: `${proxy} is not there yet: the first deploy starts it` };
     }
@@ -142,7 +143,9 @@ async function proxyCheck(name: string, stage: Stage, deps: Deps, t: Target): Pr
       name,
       ok: true,
       detail: `${proxy} answers, ${routes.length} route${routes.length === 1 ? "" : "s"}` +
-        (shown.length ? ` (this stage: ${shown.join(", ")})` : " (none of this stage yet)"),
+        (shown.length ? ` (this stage: ${shown.join(", ")})` : " (none of this stage yet)") +
+        (info?.migrates ? "" : `; started without ${MIGRATE_SYSCTL}: a route switch under load ` +
+          `may reset a connection (docker rm -f ${proxy} on the host, then deploy, makes it anew)`),
     };
   } catch (e) {
     if (e instanceof FleetError) return failedCheck(name, e);

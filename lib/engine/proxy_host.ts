@@ -96,12 +96,15 @@ export function startProxySteps(
 }
 
 /** The proxy container's state: "running", another state, or undefined when there is none. */
-export async function proxyState(deps: Deps, target: Target, name: string) {
+async function proxyState(deps: Deps, target: Target, name: string) {
   return (await proxyInfo(deps, target, name))?.state;
 }
 
-/** The proxy container's state and image, or undefined when there is none. */
-async function proxyInfo(deps: Deps, target: Target, name: string) {
+/**
+ * The proxy container's state, its image, and whether it was started with MIGRATE_SYSCTL, or
+ * undefined when there is none.
+ */
+export async function proxyInfo(deps: Deps, target: Target, name: string) {
   const r = await deps.runner.run(
     dockerStep(target, `inspect proxy ${name}`, [
       "container",

@@ -159,3 +159,39 @@ Deno.test("a host with an unset ${VAR}: says which, runs nothing on it", async (
   assert.equal(c["dev: host"].detail, "host: needs ${DEPLOY_HOST}, which is not set");
   assert.deepEqual(runner.steps, []);
 });
+
+Deno.test("the proxy: its routes; one started without tcp_migrate_req is named, with the fix", async () => {
+  const proxied = { ...web, proxy: { port: 8080 } };
+  const stage = stageFixture([proxied], {
+    host: "unix:///run/e2.sock",
+    proxy: { image: "caddy:2", http: "80", tls: "off" },
+  });
+  const routes = JSON.stringify({
+    apps: {
+      http: {
+        servers: {
+          fleet: {
+            routes: [{
+              "@id": "fleet/app-dev/web",
+              handle: [{ upstreams: [{ dial: "app-dev-web-1:8080" }] }],
+            }],
+          },
+        },
+      },
+    },
+  });
+  const answers = (sysctl: string) => ({
+    ...healthy,
+    container: { stdout: `running caddy:2 ${sysctl}\n` },
+    exec: { stdout: routes },
+  });
+  const made = (await run(stage, host(answers("1"))))["dev: proxy"];
+  assert.equal(made.ok, true);
+  assert.equal(made.detail, "fleet-proxy answers, 1 route (this stage: */ → app-dev-web-1:8080)");
+  const old = (await run(stage, host(answers(""))))["dev: proxy"];
+  assert.equal(old.ok, true);
+  assert.match(
+    old.detail,
+    /; started without net\.ipv4\.tcp_migrate_req=1: .* \(docker rm -f fleet-proxy on the host, then deploy, makes it anew\)$/,
+  );
+});
