@@ -116,6 +116,8 @@ export interface Row {
   readonly fleet: readonly number[];
   readonly baseline: readonly number[];
   readonly target: Target;
+  /** What the samples count: milliseconds (default), or failed requests. */
+  readonly unit?: "ms" | "failed";
 }
 
 /** A scenario's outcome: its rows and notes on what was run. */
@@ -131,7 +133,15 @@ export function fmtMs(ms: number): string {
   return ms < 10_000 ? `${Math.round(ms)} ms` : `${(ms / 1000).toFixed(1)} s`;
 }
 
-const range = (xs: readonly number[]) => `${fmtMs(Math.min(...xs))}–${fmtMs(Math.max(...xs))}`;
+/** A sample in the row's unit. */
+const fmtIn = (r: Row) => (x: number) => r.unit === "failed" ? `${x} failed` : fmtMs(x);
+const range = (r: Row, xs: readonly number[]) =>
+  `${fmtIn(r)(Math.min(...xs))}–${fmtIn(r)(Math.max(...xs))}`;
+/** fleet's median over the baseline's; none when the baseline's is 0. */
+const ratioText = (r: Row) => {
+  const b = median(r.baseline);
+  return b === 0 ? "—" : `${(median(r.fleet) / b).toFixed(2)}×`;
+};
 
 /** The target in words and whether the row meets it (with the margin). */
 export function verdict(row: Row): { target: string; verdict: string } {
@@ -172,11 +182,11 @@ export function table(rows: readonly Row[]): string {
     const v = verdict(r);
     return [
       r.label,
-      fmtMs(median(r.fleet)),
-      fmtMs(median(r.baseline)),
-      `${(median(r.fleet) / median(r.baseline)).toFixed(2)}×`,
-      range(r.fleet),
-      range(r.baseline),
+      fmtIn(r)(median(r.fleet)),
+      fmtIn(r)(median(r.baseline)),
+      ratioText(r),
+      range(r, r.fleet),
+      range(r, r.baseline),
       `${r.fleet.length}+${r.baseline.length}`,
       v.target,
       v.verdict,

@@ -6,7 +6,7 @@
  * engine. The numbers: the longest time with no answer, and the failed requests.
  */
 import { join } from "node:path";
-import { freePort } from "../testbed/bed.ts";
+import { docker, freePort } from "../testbed/bed.ts";
 import { type PollReport, startPoll } from "../testbed/poll.ts";
 import { caddyImage, HEALTHY, proxiedApp, testProxy } from "../testbed/proxy_app.ts";
 import { fmtMs, type Group, measure, median } from "./lib.ts";
@@ -31,6 +31,90 @@ async function during(url: string, deploy: () => Promise<unknown>): Promise<Poll
     await p.stop();
   }
   return p.snapshot();
+}
+
+const RELOADS = 30;
+
+/** `caddy reload` of `config` in container `name` on `host` (graceful: what a switch runs). */
+async function reload(host: string, name: string, config: string): Promise<void> {
+  const child = new Deno.Command("docker", {
+    args: ["exec", "-i", name, "caddy", "reload", "--config", "/dev/stdin"],
+    env: { DOCKER_HOST: host },
+    stdin: "piped",
+    stdout: "null",
+    stderr: "piped",
+  }).spawn();
+  const w = child.stdin.getWriter();
+  await w.write(new TextEncoder().encode(config));
+  await w.close();
+  const out = await child.output();
+  if (!out.success) throw new Error(`caddy reload: ${new TextDecoder().decode(out.stderr)}`);
+}
+
+/**
+ * RELOADS graceful reloads of a proxy (two equal configurations in turn) while a client polls it
+ * every 2 ms: how many requests failed. A route switch is one such reload.
+ */
+async function reloadBurst(host: string, name: string, url: string, config: string) {
+  const other = config.replace(/"try_interval":"100ms"/g, '"try_interval":"101ms"');
+  if (other === config) throw new Error("proxy: no try_interval in the configuration");
+  const p = startPoll({ urls: [url], intervalMs: 2, timeoutMs: 1000, durationMs: 300_000 });
+  try {
+    for (let i = 0; i < 500 && p.snapshot().answers === 0; i++) {
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    for (let i = 0; i < RELOADS; i++) await reload(host, name, i % 2 ? config : other);
+    await new Promise((r) => setTimeout(r, 200));
+  } finally {
+    await p.stop();
+  }
+  return p.snapshot().failures;
+}
+
+/**
+ * The proxy as fleet starts it (with net.ipv4.tcp_migrate_req=1) against the same image and
+ * routes started without that sysctl, beside it on the same network.
+ */
+async function reloads(ctx: Ctx, img: string, px: { name: string; host: string; url(): string }) {
+  const config = await docker(px.host, [
+    "exec",
+    px.name,
+    "wget",
+    "-qO-",
+    "http://127.0.0.1:2019/config/",
+  ]);
+  const plain = `${px.name}-plain`;
+  const port = freePort();
+  await docker(px.host, [
+    "run",
+    "--detach",
+    "--name",
+    plain,
+    "--network",
+    px.name,
+    "-p",
+    `127.0.0.1:${port}:80`,
+    img,
+    "caddy",
+    "run",
+  ]);
+  try {
+    await reload(px.host, plain, config);
+    return await measure(
+      "proxy reloads",
+      [
+        { name: "fleet", run: () => reloadBurst(px.host, px.name, px.url(), config) },
+        {
+          name: "plain",
+          run: () => reloadBurst(px.host, plain, `http://127.0.0.1:${port}/`, config),
+        },
+      ],
+      ctx.runs,
+      (l) => ctx.log(l.replace(/ (\d+) ms$/, " $1 failed")),
+    );
+  } finally {
+    await docker(px.host, ["rm", "--force", plain]).catch(() => "");
+  }
 }
 
 /** Blue/green behind the proxy against stop → rm → up, one host (engine 1). */
@@ -83,6 +167,7 @@ export async function proxy(ctx: Ctx): Promise<Group> {
       ctx.log,
     );
     const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
+    const r = await reloads(ctx, img, px);
     return {
       name: "proxy",
       title: "2c. Outage on one host behind the proxy",
@@ -98,6 +183,14 @@ export async function proxy(ctx: Ctx): Promise<Group> {
           max: 0.5,
           why: "no failed request; a gap no longer than a poll stall",
         },
+      }, {
+        label:
+          `route switches: failed requests in ${RELOADS} graceful reloads of the proxy under ` +
+          "a 2 ms poll, as fleet starts it (`--sysctl net.ipv4.tcp_migrate_req=1`) vs without",
+        fleet: r.fleet,
+        baseline: r.plain,
+        unit: "failed",
+        target: { kind: "none", why: "no failed request with the sysctl" },
       }],
       notes: [
         "Engine 1 (Docker 20.10); the proxy is the test bed's fleet-testbed/caddy:2 (Debian's " +
@@ -114,6 +207,14 @@ export async function proxy(ctx: Ctx): Promise<Group> {
         `per run (warm-up first): proxy ${failed.proxy.join(", ")}; Compose ${
           failed.compose.join(", ")
         }; median gap behind the proxy ${fmtMs(median(s.proxy))}.`,
+        `Route switches: fleet's proxy of the runs above (started by fleet, with ` +
+        "`net.ipv4.tcp_migrate_req=1`) and a second container of the same image on the same " +
+        "network, started without it, with the same configuration; each run loads two equal " +
+        `configurations in turn ${RELOADS} times (\`caddy reload\`, what a switch runs) while a ` +
+        "client polls that proxy every 2 ms (new connection each time). Caddy listens with " +
+        "SO_REUSEPORT: a reload opens new sockets beside the old and closes the old; without the " +
+        "sysctl the kernel resets the connections still queued on a closed one. Failed requests " +
+        `per run: fleet's ${r.fleet.join(", ")}; without ${r.plain.join(", ")}.`,
       ],
     };
   } finally {
