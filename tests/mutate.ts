@@ -314,6 +314,30 @@ export const MUTATIONS: readonly Mutation[] = [
     "names.some((n) => r.services[n] && r.services[n].id !== now[n]?.id)",
     "names.some((n) => r.services[n])",
   ),
+  m(
+    "the proxy starts without tcp_migrate_req",
+    "lib/engine/proxy_host.ts",
+    `...(migrate ? ["--sysctl", MIGRATE_SYSCTL] : []),`,
+    "",
+  ),
+  m(
+    "the proxy never falls back on a kernel without tcp_migrate_req",
+    "lib/engine/proxy_host.ts",
+    `if (r.code !== 0 && r.stderr.includes("tcp_migrate_req")) {`,
+    "if (false) {",
+  ),
+  m(
+    "a list where a map belongs is an unknown key again",
+    "lib/config/schema.ts",
+    "if (Array.isArray(issue.path?.at(-1)?.input)) {",
+    "if (false) {",
+  ),
+  m(
+    "ps across hosts drops the routes",
+    "lib/release/host_ops.ts",
+    "const routed = views.some((v) => v.routes);",
+    "const routed = false;",
+  ),
 ];
 
 const ROOT = new URL("../", import.meta.url).pathname;

@@ -13,6 +13,10 @@ import { HookError } from "../../lib/release/hooks.ts";
 import type { ReleaseResult } from "../../lib/release/types.ts";
 import { errorOf, recordingRunner, tempProject, testDeps } from "../helpers.ts";
 import { FakeHost } from "../fake_host.ts";
+import type { Engine } from "../../lib/engine/engine.ts";
+import { engineFor } from "../../lib/engine/engines.ts";
+import { psHosts } from "../../lib/release/host_ops.ts";
+import { psText } from "../../lib/report/text.ts";
 
 const STAGE = `project: app
 confirm: false
@@ -275,4 +279,30 @@ Deno.test("a deploy that covers no host of the release task's service: exit 2 be
     /tasks\.pre_deploy runs with service web, and this deploy covers no host that runs it \(hosts: c\)/,
   );
   assert.deepEqual(runner.steps, []);
+});
+
+Deno.test("ps across hosts with the proxy: each host's routes, with the host's name (on)", async () => {
+  const dir = tempProject({
+    "stages/live.yaml": "project: app\nhosts:\n  a: unix:///a.sock\n  b: unix:///b.sock\n" +
+      "proxy: { tls: off }\nservices:\n  web: { image: x, proxy: { port: 80 } }\n",
+  });
+  const stage = loadStage(dir, "live");
+  const base = engineFor(stage);
+  const engine: Engine = {
+    ...base,
+    ps: (_deps, ctx) =>
+      Promise.resolve({
+        containers: [],
+        routes: [{ project: ctx.project, service: "web", upstream: `${ctx.target.label}:80` }],
+      }),
+  };
+  const r = await psHosts(testDeps(dir), engine, stage);
+  assert.deepEqual(r.routes?.map((x) => [x.on, x.upstream]), [
+    ["a", "unix:///a.sock:80"],
+    ["b", "unix:///b.sock:80"],
+  ]);
+  assert.match(
+    psText(r),
+    /^HOST\s+ROUTE\s+SERVICE\s+SERVED BY\na\s+\*\/\s+web\s+unix:\/\/\/a\.sock:80$/m,
+  );
 });
