@@ -36,20 +36,8 @@ async function during(url: string, deploy: () => Promise<unknown>): Promise<Poll
 const RELOADS = 30;
 
 /** `caddy reload` of `config` in container `name` on `host` (graceful: what a switch runs). */
-async function reload(host: string, name: string, config: string): Promise<void> {
-  const child = new Deno.Command("docker", {
-    args: ["exec", "-i", name, "caddy", "reload", "--config", "/dev/stdin"],
-    env: { DOCKER_HOST: host },
-    stdin: "piped",
-    stdout: "null",
-    stderr: "piped",
-  }).spawn();
-  const w = child.stdin.getWriter();
-  await w.write(new TextEncoder().encode(config));
-  await w.close();
-  const out = await child.output();
-  if (!out.success) throw new Error(`caddy reload: ${new TextDecoder().decode(out.stderr)}`);
-}
+const reload = (host: string, name: string, config: string) =>
+  docker(host, ["exec", "-i", name, "caddy", "reload", "--config", "/dev/stdin"], {}, config);
 
 /**
  * RELOADS graceful reloads of a proxy (two equal configurations in turn) while a client polls it

@@ -243,18 +243,26 @@ export async function fleet(
   };
 }
 
-/** Run docker against a host; returns stdout (throws with stderr on failure). */
+/** Run docker against a host (`stdin` written to it); returns stdout (throws with stderr on failure). */
 export async function docker(
   host: string,
   args: string[],
   extraEnv: Record<string, string> = {},
+  stdin?: string,
 ): Promise<string> {
-  const out = await new Deno.Command("docker", {
+  const child = new Deno.Command("docker", {
     args,
     env: { DOCKER_HOST: host, ...extraEnv },
+    stdin: stdin === undefined ? "null" : "piped",
     stdout: "piped",
     stderr: "piped",
-  }).output();
+  }).spawn();
+  if (stdin !== undefined) {
+    const w = child.stdin.getWriter();
+    await w.write(new TextEncoder().encode(stdin));
+    await w.close();
+  }
+  const out = await child.output();
   const stdout = new TextDecoder().decode(out.stdout);
   if (!out.success) {
     throw new Error(`docker ${args.join(" ")}: ${new TextDecoder().decode(out.stderr)}`);

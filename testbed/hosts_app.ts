@@ -22,6 +22,8 @@ export interface HostsApp {
   /** Write stages/<name>.yaml (its project cleaned up with the app's). */
   writeStage(name: string, text: string): void;
   push(content: string): Promise<void>;
+  /** Run `cmd` on a host in a throwaway container of the web image with the stage's data volume. */
+  inData(socket: string, cmd: string[]): Promise<string>;
   run(args: string[]): Promise<FleetRun>;
   services(socket: string, stage?: string): Promise<string[]>;
   releases(socket: string): Promise<{ id: string; kind: string; result: string }[]>;
@@ -83,6 +85,8 @@ export function makeHostsApp(tb: Testbed): HostsApp {
       await docker(e1, ["tag", tag, `${image}:worker`]);
       await docker(e1, ["push", "-q", `${image}:worker`]);
     },
+    inData: (socket, cmd) =>
+      docker(socket, ["run", "--rm", "-v", `${project}-live_data:/data`, `${image}:live`, ...cmd]),
     run: (args) => fleet(args, { cwd: dir, env }),
     async services(socket, stage = "live") {
       const out = await docker(socket, [

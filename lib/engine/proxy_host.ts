@@ -152,12 +152,15 @@ export async function ensureProxy(
     await deps.runner.run(dockerStep(target, `start proxy ${name}`, ["start", name], "switch"));
   } else {
     deps.ui.step(`start the proxy ${name} on ${target.label}`, "switch");
-    const [net, run] = startProxySteps(target, name, s);
+    const [net, withMigrate] = startProxySteps(target, name, s);
     const n = await deps.runner.run(net, { check: false });
     if (n.code !== 0 && !/already exists/i.test(n.stderr)) throw stepError(net, n.stderr);
+    let run = withMigrate;
     let r = await deps.runner.run(run, { check: false });
     if (r.code !== 0 && r.stderr.includes("tcp_migrate_req")) {
-      // a kernel before 5.14: the proxy without it (the container was made: it goes first)
+      // a kernel before 5.14 (runc names /proc/sys/net/ipv4/tcp_migrate_req): the proxy without
+      // it (the container was made: it goes first)
+      warned.add(`${target.label} ${name}`);
       deps.ui.warn(
         `the host's kernel has no ${MIGRATE} (Linux < 5.14): the proxy ` +
           "starts without it, and a route switch under load may reset a connection or two",
@@ -166,8 +169,8 @@ export async function ensureProxy(
         dockerStep(target, `remove proxy ${name}`, ["rm", "--force", name], "switch"),
         { check: false, uninterruptible: true },
       );
-      const [, plain] = startProxySteps(target, name, s, false);
-      r = await deps.runner.run(plain, { check: false });
+      run = startProxySteps(target, name, s, false)[1];
+      r = await deps.runner.run(run, { check: false });
     }
     // another project's deploy started it meanwhile: that one serves
     if (r.code !== 0 && !/conflict|already in use/i.test(r.stderr)) throw stepError(run, r.stderr);

@@ -145,10 +145,15 @@ export function psText(r: {
 function routesText(routes: readonly ProxyRoute[]): string {
   if (routes.length === 0) return "no routes through the proxy";
   // several hosts: a proxy on each, so which host's proxy has the route
-  const on = routes.some((r) => r.on) ? (r: ProxyRoute) => [r.on ?? ""] : () => [];
+  const several = routes.some((r) => r.on);
   return table([
-    [...(routes.some((r) => r.on) ? ["HOST"] : []), "ROUTE", "SERVICE", "SERVED BY"],
-    ...routes.map((r) => [...on(r), `${r.host ?? "*"}${r.path ?? "/"}`, r.service, r.upstream]),
+    [...(several ? ["HOST"] : []), "ROUTE", "SERVICE", "SERVED BY"],
+    ...routes.map((r) => [
+      ...(several ? [r.on ?? ""] : []),
+      `${r.host ?? "*"}${r.path ?? "/"}`,
+      r.service,
+      r.upstream,
+    ]),
   ]);
 }
 

@@ -13,7 +13,6 @@ export {
   freePort,
   part,
   pushRetried,
-  registryRaced,
   type Testbed,
   testbed,
   type TestbedPart,

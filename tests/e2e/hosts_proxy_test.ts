@@ -122,15 +122,7 @@ e2e(
       }
 
       // a release unhealthy on web2 only: web2 never switches, web1 switches back; no request fails
-      await docker(s3, [
-        "run",
-        "--rm",
-        "-v",
-        `${app.project}-live_data:/data`,
-        `${app.image}:live`,
-        "touch",
-        "/data/sick",
-      ]);
+      await app.inData(s3, ["touch", "/data/sick"]);
       await app.push("v3");
       const [bad, reports3] = await pollEach(
         urls,

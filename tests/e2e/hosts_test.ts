@@ -138,15 +138,7 @@ e2e(
       await deployOk(app, "v1");
       // host web2 only: a marker in its volume that the next release's healthcheck refuses
       const [s1, s2, s3] = app.sockets;
-      await docker(s2, [
-        "run",
-        "--rm",
-        "-v",
-        `${app.project}-live_data:/data`,
-        `${tb.hostsRegistry}/${app.project}/web:live`,
-        "touch",
-        "/data/sick",
-      ]);
+      await app.inData(s2, ["touch", "/data/sick"]);
       await app.push("v2");
       app.stage(
         `    healthcheck: { test: ["CMD-SHELL", "test ! -f /data/sick && wget -qO- http://127.0.0.1:8080/"], interval: 1s, retries: 2 }\n`,
@@ -256,16 +248,7 @@ e2e(
       app.stage(undefined, task("echo task ran; touch /data/marker"));
       const first = await deployOk(app, "v1", "--json");
       assert.equal((first.stderr.match(/task ran$/gm) ?? []).length, 1, first.stderr);
-      const marker = (socket: string) =>
-        docker(socket, [
-          "run",
-          "--rm",
-          "-v",
-          `${app.project}-live_data:/data`,
-          `${app.image}:live`,
-          "ls",
-          "/data",
-        ]);
+      const marker = (socket: string) => app.inData(socket, ["ls", "/data"]);
       assert.match(await marker(s1), /marker/);
       assert.doesNotMatch(await marker(s2), /marker/);
       const v1 = JSON.parse(first.stdout).release;

@@ -15,7 +15,7 @@ import {
   e2e,
   fleet,
   type FleetRun,
-  registryRaced,
+  pushRetried,
   type Testbed,
   uniqueName,
 } from "./harness.ts";
@@ -110,15 +110,11 @@ async function buildList(tb: Testbed, eng: Engine, base: string) {
   const joined = eng.name === "20.10";
   try {
     let callsFrom = 0; // the shim's calls of the run checked (after a retry, the second)
-    const push = async () => {
-      const races = registryRaced(tb, `${name}-dev`);
-      const r = await fleet(args, { cwd: dir, env });
-      if (r.code === 0 || registryRaced(tb, `${name}-dev`) === races) return r;
-      // the bed's registry raced itself (registryRaced says how): once more, said in the log
-      console.error(`note: the bed's registry answered 500 on ${name}-dev (its own race); again`);
-      callsFrom = shim.calls().length;
-      return await fleet(args, { cwd: dir, env });
-    };
+    const push = () =>
+      pushRetried(tb, [`${name}-dev`], () => {
+        callsFrom = shim.calls().length;
+        return fleet(args, { cwd: dir, env });
+      });
     const r = await push();
     ok(r);
     // one list in the registry, with both platforms
