@@ -76,19 +76,19 @@ export const MUTATIONS: readonly Mutation[] = [
     "streamed lines are not masked",
     RUN,
     "for (const l of lines) onLine(clean(l, secrets), stream);",
-    "for (const l of lines) onLine(stripVTControlCharacters(l), stream);",
+    "for (const l of lines) onLine(stripAnsi(l), stream);",
   ),
   m(
     "a streamed last line (no newline) is not masked",
     RUN,
     "buf && onLine(clean(buf, secrets), stream)",
-    "buf && onLine(stripVTControlCharacters(buf), stream)",
+    "buf && onLine(stripAnsi(buf), stream)",
   ),
   m(
     "whole stdout is not masked",
     RUN,
     "stdout: clean(r.stdout, secrets),",
-    "stdout: stripVTControlCharacters(r.stdout),",
+    "stdout: stripAnsi(r.stdout),",
   ),
   m(
     "whole stderr (the error's stderr tail) is not masked",
@@ -337,6 +337,36 @@ export const MUTATIONS: readonly Mutation[] = [
     "lib/release/host_ops.ts",
     "const routed = views.some((v) => v.routes);",
     "const routed = false;",
+  ),
+  m(
+    "a quick --no-pull pulls",
+    "lib/cli/quick.ts",
+    `"--no-pull": { key: "pull", sets: false },`,
+    `"--no-pull": { key: "pull" },`,
+  ),
+  m(
+    "a quick line ignores FLEET_DIR",
+    "lib/cli/quick.ts",
+    "if (o.dir === undefined && env.FLEET_DIR !== undefined) o.dir = env.FLEET_DIR;",
+    "",
+  ),
+  m(
+    "a quick line takes a second argument",
+    "lib/cli/quick.ts",
+    "if (positional.length > args) return undefined;",
+    "",
+  ),
+  m(
+    "relative paths keep the common part",
+    "lib/core/paths.ts",
+    "while (same < a.length && same < b.length && a[same] === b[same]) same++;",
+    "",
+  ),
+  m(
+    "a release model is read back as nothing",
+    "lib/release/model_labels.ts",
+    'return new TextDecoder().decode(await through(gz, new DecompressionStream("gzip")));',
+    "return undefined;",
   ),
 ];
 

@@ -9,7 +9,10 @@ import {
   type OptionValues,
 } from "@commander-js/extra-typings";
 import { DEFAULTS } from "../core/defaults.ts";
-import { exitCodeOf, formatError, InterruptedError, UsageError } from "../core/errors.ts";
+import { UsageError } from "../core/errors.ts";
+import { CliExit } from "./edge.ts";
+
+export { CliExit, parseAndLeave, runEdge } from "./edge.ts";
 
 // commander's generics track each command's arguments and options; these helpers take any command
 // deno-lint-ignore no-explicit-any
@@ -233,51 +236,6 @@ export function stageArg(
 }
 
 /**
- * Run a command at the edge: Ctrl-C aborts `signal`, errors print as `error:`/`hint:`, and the
- * returned number is the exit code (0, 1, 2, 130). The caller exits with it.
- */
-export async function runEdge(
-  fn: (signal: AbortSignal) => Promise<unknown>,
-  verbose = () => Deno.args.includes("--verbose"),
-): Promise<number> {
-  const ctl = new AbortController();
-  let interrupts = 0;
-  // the first signal aborts (its reason says which, for the record); the cleanup that follows
-  // (the task's container, the lock, the record) is not skipped by a second Ctrl-C, which
-  // only says so; a third leaves at once
-  const onSignal = (how: string) => () => {
-    if (++interrupts === 1) return ctl.abort(new InterruptedError(`interrupted (${how})`));
-    if (interrupts > 2) Deno.exit(130);
-    console.error(
-      "still cleaning up (the deploy lock, the record); Ctrl-C once more leaves at once, " +
-        "and a lock left behind needs fleet unlock",
-    );
-  };
-  const onInt = onSignal("Ctrl-C");
-  const onTerm = onSignal("SIGTERM");
-  Deno.addSignalListener("SIGINT", onInt);
-  Deno.addSignalListener("SIGTERM", onTerm);
-  try {
-    const r = await fn(ctl.signal);
-    if (ctl.signal.aborted) return 130;
-    return typeof r === "number" ? r : 0; // a passed-through exit code (exec, run)
-  } catch (err) {
-    console.error(formatError(err, verbose()));
-    return ctl.signal.aborted ? 130 : exitCodeOf(err);
-  } finally {
-    Deno.removeSignalListener("SIGINT", onInt);
-    Deno.removeSignalListener("SIGTERM", onTerm);
-  }
-}
-
-/** Commander asked to leave (help shown, version, a usage error): the exit code to leave with. */
-export class CliExit extends Error {
-  constructor(readonly code: number) {
-    super(`exit ${code}`);
-  }
-}
-
-/**
  * Commander's own usage errors (unknown option, missing argument) exit 2, like ours; with
  * --json they print the failure document too (the shape of lib/report/json.ts errorJson).
  */
@@ -293,25 +251,4 @@ export function usageExits<C extends AnyCommand>(cmd: C): C {
     throw new CliExit(done ? 0 : 2);
   });
   return cmd;
-}
-
-/**
- * Parse and run, then leave with the exit code by letting the process end on its own (so Deno
- * keeps its compiled-code cache of fleet's modules: the next start is faster); a handle left
- * open cannot hold it: an unref'd timer exits after a moment.
- */
-export async function parseAndLeave(
-  parse: () => Promise<unknown>,
-  code: () => number,
-): Promise<void> {
-  let exit: number;
-  try {
-    await parse();
-    exit = code();
-  } catch (e) {
-    if (!(e instanceof CliExit)) throw e;
-    exit = e.code;
-  }
-  Deno.exitCode = exit;
-  Deno.unrefTimer(setTimeout(() => Deno.exit(exit), 3000));
 }

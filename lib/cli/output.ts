@@ -7,7 +7,7 @@
  *   and the step outputs, besides the text or JSON.
  * Exit codes are the same in every mode (0, 1, 2, 130).
  */
-import { join, relative } from "node:path";
+import { join, relative } from "../core/paths.ts";
 import type { Deps } from "../core/deps.ts";
 import { findRoot } from "../config/stage.ts";
 import { errorAnnotations, githubRunner, githubUi } from "../report/github.ts";
@@ -19,7 +19,7 @@ import {
   type EdgeOptions,
   RENDER,
 } from "../report/renderings.ts";
-import { runEdge } from "./commands.ts";
+import { runEdge } from "./edge.ts";
 
 export type { CommandName, CommandResults, EdgeOptions };
 

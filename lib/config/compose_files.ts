@@ -4,7 +4,7 @@
  * not Compose's loader: the model that is deployed is the one Compose itself makes of the files
  * (`docker compose -f … -f - config`, lib/engine/compose_source.ts), with fleet's overlay on top.
  */
-import { dirname, isAbsolute, relative, resolve } from "node:path";
+import { dirname, isAbsolute, relative, resolve } from "../core/paths.ts";
 import { ConfigError } from "../core/errors.ts";
 import { readYamlFile, type YamlFile } from "./yaml_file.ts";
 

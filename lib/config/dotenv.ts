@@ -3,7 +3,7 @@
  * `#` comments, single quotes literal, double quotes with `\n` escapes, inline ` #` comments on
  * unquoted values. The process environment wins over it; fleet only reads it, like Compose.
  */
-import { join } from "node:path";
+import { join } from "../core/paths.ts";
 
 /**
  * The variables of `dir/.env` (none when there is no such file).

@@ -2,7 +2,7 @@
  * Stage and service names as the files hold them, for shell completion: read without
  * validating, so a stage file being edited still completes. Never throws.
  */
-import { join } from "node:path";
+import { join } from "../core/paths.ts";
 import { parse } from "yaml";
 import { findRoot, listStages } from "./stage.ts";
 

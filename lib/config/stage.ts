@@ -2,7 +2,7 @@
  * Read `stages/*.yaml`, merge `_base`, validate, and resolve defaults into a typed Stage.
  * The only place that reads stage files. Values of `${VAR}` are NOT resolved here.
  */
-import { join, resolve } from "node:path";
+import { join, resolve } from "../core/paths.ts";
 import { ConfigError, UsageError } from "../core/errors.ts";
 import { keyAt, locate, type Positions, positionsOf } from "./positions.ts";
 import {

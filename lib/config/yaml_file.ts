@@ -3,7 +3,7 @@
  * aliases bounded. Every problem is a ConfigError naming the file (and the line where known).
  */
 import { isAlias, isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, visit } from "yaml";
-import { join } from "node:path";
+import { join } from "../core/paths.ts";
 import { ConfigError } from "../core/errors.ts";
 
 /** A parsed stage file: its data, and the document and lines for positions. */

@@ -5,7 +5,7 @@
  * one last time and left in the scrollback as its final state; every frame ends with a newline,
  * so an interrupt never leaves a half line (and the cursor is never hidden).
  */
-import { stripVTControlCharacters } from "node:util";
+import { stripAnsi } from "./run.ts";
 import { type Observation, observe, type Phase, type Row, rowLines, settle } from "./progress.ts";
 
 /** A block being drawn: update a service's row, then end it (rows still working → `settled`). */
@@ -56,8 +56,8 @@ export function createLive(o: LiveOptions): Live {
   let gen = 0; // the block a handle belongs to: a later block ends an earlier one's handle
   const fit = (line: string) => {
     const cols = o.columns?.() ?? 0;
-    if (cols <= 1 || stripVTControlCharacters(line).length < cols) return line;
-    return stripVTControlCharacters(line).slice(0, cols - 2) + "…";
+    if (cols <= 1 || stripAnsi(line).length < cols) return line;
+    return stripAnsi(line).slice(0, cols - 2) + "…";
   };
   const frame = (above: readonly string[]) => {
     const block = rowLines(rows, o.now(), o.paint).map(fit);

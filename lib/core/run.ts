@@ -5,13 +5,8 @@
  * (Compose's `logs` writes `ESC[2K` even with --no-color): fleet prefixes and colours lines itself.
  */
 import type { SpawnOptions } from "node:child_process";
-import process from "node:process";
 import { CommandError, type FleetError, InterruptedError, SetupError } from "./errors.ts";
 import type { StepProgress } from "./progress.ts";
-
-// zx's kill (an interrupt) lists the child's process tree with `ps` run through a shell, and Node
-// warns about that pattern once per process
-(process as unknown as { noDeprecation: boolean }).noDeprecation = true;
 
 /** What a step does; code branches on this, never on a step's title. */
 export type StepKind =
@@ -173,10 +168,14 @@ export function createRunner(opts: {
       const secrets = secretsOf(step);
       // loaded on first use: --help, config and dry runs start no process. zx/core, not zx: the
       // rest (globby, fetch, fs-extra, … 0.7 MB) is never used, and halves the single-file bundles
-      const [{ $ }, { spawn }] = await Promise.all([
+      const [{ $ }, { spawn }, { default: process }] = await Promise.all([
         import("zx/core"),
         import("node:child_process"),
+        import("node:process"),
       ]);
+      // zx's kill (an interrupt) lists the child's process tree with `ps` run through a shell,
+      // and Node warns about that pattern once per process
+      (process as unknown as { noDeprecation: boolean }).noDeprecation = true;
       // zx builds a shell command line (it wants a shell and a quote function for that, and
       // has neither where there is no bash); fleet's spawn ignores that line and starts the
       // argv itself: no shell process per step (~5 ms each), no quoting to get wrong

@@ -2,7 +2,6 @@
  * The ONLY module that prompts or draws progress. Progress and messages go to stderr;
  * results (tables, rendered config) go to stdout. NO_COLOR is respected.
  */
-import process from "node:process";
 import { FleetError, InterruptedError } from "./errors.ts";
 import type { StepKind } from "./run.ts";
 import { createLive, type LiveProgress } from "./live.ts";
@@ -155,10 +154,16 @@ export async function confirmOrCancel(
 export async function askYesNo(
   question: string,
   signal?: AbortSignal,
-  input: NodeJS.ReadableStream = process.stdin,
-  output: NodeJS.WritableStream = process.stderr,
+  input?: NodeJS.ReadableStream,
+  output?: NodeJS.WritableStream,
 ): Promise<boolean> {
-  const { createInterface } = await import("node:readline/promises");
+  // loaded when a question is asked: Node's streams are no part of a command that asks nothing
+  const [{ createInterface }, { default: process }] = await Promise.all([
+    import("node:readline/promises"),
+    import("node:process"),
+  ]);
+  input ??= process.stdin;
+  output ??= process.stderr;
   const rl = createInterface({ input, output, terminal: false });
   const closed = new Promise<string>((resolve) => rl.once("close", () => resolve("")));
   try {

@@ -10,7 +10,7 @@
  * the same DOCKER_HOST, DOCKER_CONTEXT and config. The step's title, argv in errors and diagnosis
  * stay `docker compose …`. No plugin found, or FLEET_DIRECT_COMPOSE=0: the docker CLI as before.
  */
-import { join } from "node:path";
+import { join } from "../core/paths.ts";
 import { SetupError } from "../core/errors.ts";
 import { failed, type Runner, type RunOptions, type RunResult, type Step } from "../core/run.ts";
 import { diagnose } from "./diagnose.ts";

@@ -8,7 +8,7 @@
  * For the hosts fleet logs in to, `credHelpers[host] = ""` makes Docker use the file store of the
  * temporary directory even when the user has a `credsStore` (keychain, desktop, pass).
  */
-import { join } from "node:path";
+import { join } from "../core/paths.ts";
 import { ConfigError } from "../core/errors.ts";
 
 /** Entries of the user's Docker config directory that the temporary one links to. */

@@ -4,7 +4,7 @@
  * handshake. fleet puts an `ssh` first on the children's PATH that adds OpenSSH connection
  * sharing (ControlMaster), and closes the shared connection when the command ends.
  */
-import { join } from "node:path";
+import { join } from "../core/paths.ts";
 import type { Deps } from "../core/deps.ts";
 import { shQuote } from "../core/run.ts";
 import type { Target } from "./target.ts";

@@ -4,7 +4,7 @@
  * environment: values never land in argv or a file. Text fleet makes (paths) is `literal()`.
  */
 import { stringify } from "yaml";
-import { isAbsolute, join, resolve } from "node:path";
+import { isAbsolute, join, resolve } from "../core/paths.ts";
 import { literal } from "../config/vars.ts";
 import { ConfigError } from "../core/errors.ts";
 import { composeProject, type ImageOptions, imageRef } from "../docker/images.ts";

@@ -14,7 +14,7 @@ import { dockerStep } from "../docker/target.ts";
 import { LABEL } from "./compose_model.ts";
 import type { EngineContext } from "./engine.ts";
 import { imagesOfModel } from "./swarm_model.ts";
-import { resolve } from "node:path";
+import { resolve } from "../core/paths.ts";
 
 /** The name of a stack's default network (attachable, see swarm_model.ts). */
 export const stackNetwork = (ctx: EngineContext) => `${ctx.project}_default`;

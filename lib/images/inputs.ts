@@ -8,7 +8,7 @@
  * an absolute path starts the path over, as it would in the file. `${VAR}` in `build.args`
  * never reaches argv: the resolved value goes to docker through the child's environment.
  */
-import { relative, resolve } from "node:path";
+import { relative, resolve } from "../core/paths.ts";
 import { ConfigError, UsageError } from "../core/errors.ts";
 import { checkTags, imageRef, registryOf } from "../docker/images.ts";
 import { pickServices } from "../config/services.ts";

@@ -4,7 +4,7 @@
  * the others `docker buildx build`, which pushes (or loads) itself and reuses the registry cache.
  * Several platforms take one of two routes (lib/images/manifest_list.ts).
  */
-import { join } from "node:path";
+import { join } from "../core/paths.ts";
 import type { BuildInput, BuildOptions } from "./inputs.ts";
 import {
   buildPlatforms,

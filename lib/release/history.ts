@@ -45,7 +45,10 @@ export function keepTag(ref: string, id: string): string {
 }
 
 /** The labels that encode a release record. */
-export function releaseLabels(r: Release, modelAside?: string): Record<string, string> {
+export async function releaseLabels(
+  r: Release,
+  modelAside?: string,
+): Promise<Record<string, string>> {
   const l: Record<string, string> = {
     id: r.id,
     project: r.project,
@@ -56,7 +59,7 @@ export function releaseLabels(r: Release, modelAside?: string): Record<string, s
     result: r.result,
     services: JSON.stringify(r.services),
     ...(r.note ? { note: r.note.slice(0, 2000) } : {}),
-    ...(r.model && !modelAside ? modelLabels(r.model) : {}),
+    ...(r.model && !modelAside ? await modelLabels(r.model) : {}),
     ...(r.model && modelAside ? { "model.in": modelAside } : {}),
   };
   return Object.fromEntries(Object.entries(l).map(([k, v]) => [`${P}${k}`, v]));
@@ -97,12 +100,12 @@ function servicesOf(json: string | undefined): Record<string, ReleaseImage> | st
  * Decode a release from volume labels, strictly: undefined when they are not fleet's, an
  * UnreadableRelease when they are but do not parse (a hand-made or damaged record); `models:
  * false` leaves its model out (pruning needs none, and each one is a gunzip).
- * @example parseRelease({ "dev.fleet.release.id": "r1", "dev.fleet.release.project": "a-dev", "dev.fleet.release.services": "null" }) // { id: "r1", project: "a-dev", problem: "services: not an object (null)" }
+ * @example await parseRelease({ "dev.fleet.release.id": "r1", "dev.fleet.release.project": "a-dev", "dev.fleet.release.services": "null" }) // { id: "r1", project: "a-dev", problem: "services: not an object (null)" }
  */
-export function parseRelease(
+export async function parseRelease(
   labels: Readonly<Record<string, string>>,
   opts: { models?: boolean } = {},
-): Release | UnreadableRelease | undefined {
+): Promise<Release | UnreadableRelease | undefined> {
   const g = (k: string) => labels[P + k];
   if (!g("id") || !g("project")) return undefined;
   const bad = (problem: string) => ({ id: g("id"), project: g("project"), problem });
@@ -114,7 +117,7 @@ export function parseRelease(
   if (!RESULTS.includes(result)) return bad(`result: ${JSON.stringify(result)}`);
   let model: string | undefined;
   try {
-    model = opts.models === false ? undefined : modelOf(labels, P);
+    model = opts.models === false ? undefined : await modelOf(labels, P);
   } catch {
     return bad("model: unreadable");
   }
@@ -143,14 +146,14 @@ export const isUnreadable = (r: Release | UnreadableRelease): r is UnreadableRel
  * limit, whatever the model's size.
  */
 export async function recordRelease(deps: Deps, target: Target, r: Release): Promise<void> {
-  const inline = r.model ? fitsInline(r.model) : true;
+  const inline = r.model ? await fitsInline(r.model) : true;
   const image = Object.values(r.services)[0]?.id;
   let aside: string | undefined;
   if (r.model && !inline && image) {
     aside = `fleet-model-${r.project}-${r.id}`;
     const made = await engineOf(deps, target).createHolder(
       aside,
-      asideLabels(r.project, r.model),
+      await asideLabels(r.project, r.model),
       image,
       "/fleet-never-started",
       { afterInterrupt: true },
@@ -166,7 +169,7 @@ export async function recordRelease(deps: Deps, target: Target, r: Release): Pro
   const model = inline || aside ? r.model : undefined; // no image to hold it: left out
   await engineOf(deps, target).createVolume(
     `fleet-release-${r.project}-${r.id}`,
-    releaseLabels({ ...r, model }, aside),
+    await releaseLabels({ ...r, model }, aside),
   );
 }
 
@@ -193,8 +196,10 @@ export async function readHistory(
   const engine = engineOf(deps, target);
   const names = await engine.volumes(`${P}project=${project}`);
   if (names.length === 0) return { releases: [], unreadable: [] };
-  const all = (await engine.volumeLabels(names))
-    .map((l) => parseRelease(l, opts))
+  const parsed = await Promise.all(
+    (await engine.volumeLabels(names)).map((l) => parseRelease(l, opts)),
+  );
+  const all = parsed
     .filter((x): x is Release | UnreadableRelease => x !== undefined && x.project === project)
     .sort((a, b) => b.id.localeCompare(a.id));
   const releases = all.filter((x): x is Release => !isUnreadable(x));

@@ -3,10 +3,9 @@
  * ride on the record's own labels (argv); a large one goes into the labels of a never-started
  * container (the engine client's createHolder: through the CLI with `--label-file /dev/stdin`),
  * so no argument and no line nears a limit (Linux caps one argument at 128 KiB; Docker reads a
- * label file line by line, 64 KiB a line).
+ * label file line by line, 64 KiB a line). Gzip through the web's CompressionStream: no node:
+ * module (node:zlib alone costs ~15 ms of every start, a dry run included).
  */
-import { Buffer } from "node:buffer";
-import { gunzipSync, gzipSync } from "node:zlib";
 import type { Deps } from "../core/deps.ts";
 import { engineOf } from "../docker/engine_of.ts";
 import type { Target } from "../docker/target.ts";
@@ -17,12 +16,22 @@ const CHUNK = 60_000;
 /** The most compressed model text that rides on the record's argv. */
 const INLINE = 100_000;
 
+/** `bytes` through a web compression stream (gzip, or back with DecompressionStream). */
+async function through(
+  bytes: Uint8Array,
+  stream: CompressionStream | DecompressionStream,
+): Promise<Uint8Array> {
+  const piped = new Blob([bytes as Uint8Array<ArrayBuffer>]).stream().pipeThrough(stream);
+  return new Uint8Array(await new Response(piped).arrayBuffer());
+}
+
 /**
  * The model as chunk labels (keys without the `dev.fleet.release.` prefix).
- * @example modelLabels("name: x\n") // { "model.gz.0": "H4sI…" }
+ * @example await modelLabels("name: x\n") // { "model.gz.0": "H4sI…" }
  */
-export function modelLabels(model: string): Record<string, string> {
-  const b64 = gzipSync(new TextEncoder().encode(model)).toString("base64");
+export async function modelLabels(model: string): Promise<Record<string, string>> {
+  const gz = await through(new TextEncoder().encode(model), new CompressionStream("gzip"));
+  const b64 = gz.toBase64();
   const out: Record<string, string> = {};
   for (let i = 0; i * CHUNK < b64.length; i++) {
     out[`model.gz.${i}`] = b64.slice(i * CHUNK, (i + 1) * CHUNK);
@@ -31,12 +40,15 @@ export function modelLabels(model: string): Record<string, string> {
 }
 
 /** Whether a model's chunks are small enough to go on the record's own argv. */
-export function fitsInline(model: string): boolean {
-  return Object.values(modelLabels(model)).join("").length <= INLINE;
+export async function fitsInline(model: string): Promise<boolean> {
+  return Object.values(await modelLabels(model)).join("").length <= INLINE;
 }
 
 /** The model from labels with this prefix: chunked gzip, or the plain label of older records. */
-export function modelOf(labels: Readonly<Record<string, string>>, prefix = P): string | undefined {
+export async function modelOf(
+  labels: Readonly<Record<string, string>>,
+  prefix = P,
+): Promise<string | undefined> {
   if (labels[prefix + "model"]) return labels[prefix + "model"];
   const parts: string[] = [];
   for (let i = 0; labels[`${prefix}model.gz.${i}`] !== undefined; i++) {
@@ -44,7 +56,8 @@ export function modelOf(labels: Readonly<Record<string, string>>, prefix = P): s
   }
   if (parts.length === 0) return undefined;
   try {
-    return new TextDecoder().decode(gunzipSync(Buffer.from(parts.join(""), "base64")));
+    const gz = Uint8Array.fromBase64(parts.join(""));
+    return new TextDecoder().decode(await through(gz, new DecompressionStream("gzip")));
   } catch {
     return undefined; // an unreadable model: the record still lists
   }
@@ -53,10 +66,13 @@ export function modelOf(labels: Readonly<Record<string, string>>, prefix = P): s
 /**
  * The labels of the never-started container that holds a large model (the engine client puts
  * them on `docker create`'s stdin: each chunk under Docker's 64 KiB a line).
- * @example Object.keys(asideLabels("app-dev", "name: x\n")) // ["dev.fleet.release.model-of", "dev.fleet.release.model.gz.0"]
+ * @example Object.keys(await asideLabels("app-dev", "name: x\n")) // ["dev.fleet.release.model-of", "dev.fleet.release.model.gz.0"]
  */
-export function asideLabels(project: string, model: string): Record<string, string> {
-  const chunks = Object.entries(modelLabels(model)).map(([k, v]) => [`${P}${k}`, v]);
+export async function asideLabels(
+  project: string,
+  model: string,
+): Promise<Record<string, string>> {
+  const chunks = Object.entries(await modelLabels(model)).map(([k, v]) => [`${P}${k}`, v]);
   return { [`${P}model-of`]: project, ...Object.fromEntries(chunks) };
 }
 
@@ -72,7 +88,7 @@ export async function withModelsAside<R extends { modelIn?: string; model?: stri
   const labels = await engineOf(deps, target).containerLabels(aside).catch(() => new Map());
   const models = new Map<string, string>();
   for (const [name, l] of labels) {
-    const m = modelOf(l);
+    const m = await modelOf(l);
     if (m) models.set(name, m);
   }
   return releases.map((rel) =>

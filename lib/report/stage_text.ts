@@ -1,6 +1,6 @@
 /** What `fleet stages` and `fleet config` print (pure renderings of resolved stages). */
 import { stringify } from "yaml";
-import { relative } from "node:path";
+import { relative } from "../core/paths.ts";
 import { type ImageOptions, imageRef } from "../docker/images.ts";
 import type { Stage } from "../config/stage.ts";
 import { table } from "./table.ts";

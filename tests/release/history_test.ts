@@ -24,7 +24,7 @@ Deno.test("keep tags stay in the image's repository", () => {
   assert.equal(keepTag("nginx", "r1"), "nginx:fleet-r1");
 });
 
-Deno.test("a release round-trips through labels", () => {
+Deno.test("a release round-trips through labels", async () => {
   const r: Release = {
     id: "r1",
     project: "app-dev",
@@ -37,9 +37,9 @@ Deno.test("a release round-trips through labels", () => {
     note: "first",
     model: "name: app-dev\nservices:\n  web:\n    image: x:latest\n    environment: { T: ${T} }\n",
   };
-  const labels = releaseLabels(r);
-  assert.deepEqual(parseRelease(labels), r);
-  assert.equal(parseRelease({ "other.label": "x" }), undefined);
+  const labels = await releaseLabels(r);
+  assert.deepEqual(await parseRelease(labels), r);
+  assert.equal(await parseRelease({ "other.label": "x" }), undefined);
 });
 
 Deno.test("only the newest kept release tags stay", async () => {
@@ -62,13 +62,13 @@ Deno.test("a 1 MiB model is kept aside: stdin lines under 64 KiB, a short argv, 
   let big = "";
   for (let i = 0; big.length < 1024 * 1024; i++) big += ((i * 2654435761) >>> 0).toString(36);
   const model = `name: x\nservices:\n  web:\n    environment:\n      CERTS: "${big}"\n`;
-  assert.equal(fitsInline(model), false);
-  assert.equal(fitsInline("name: small\n"), true);
+  assert.equal(await fitsInline(model), false);
+  assert.equal(await fitsInline("name: small\n"), true);
   const target = { env: {}, dockerArgv: ["docker"], label: "local engine" };
   const runner = recordingRunner(() => ({ stdout: "c0ffee\n" }));
   const made = await cliClient(runner, target).createHolder(
     "fleet-model-a-r1",
-    asideLabels("a", model),
+    await asideLabels("a", model),
     "sha256:img",
     "/fleet-never-started",
   );
@@ -81,32 +81,35 @@ Deno.test("a 1 MiB model is kept aside: stdin lines under 64 KiB, a short argv, 
   const labels = Object.fromEntries(
     lines.map((l) => [l.slice(0, l.indexOf("=")), l.slice(l.indexOf("=") + 1)]),
   );
-  assert.equal(modelOf(labels), model);
+  assert.equal(await modelOf(labels), model);
 });
 
-Deno.test("records are parsed strictly: what does not parse is unreadable, with the reason", () => {
+Deno.test("records are parsed strictly: what does not parse is unreadable, with the reason", async () => {
   const base = {
     "dev.fleet.release.id": "r1",
     "dev.fleet.release.project": "a-dev",
     "dev.fleet.release.result": "ok",
   };
-  const bad = (over: Record<string, string>) =>
-    parseRelease({ ...base, ...over }) as { problem?: string };
+  const bad = async (over: Record<string, string>) =>
+    (await parseRelease({ ...base, ...over })) as { problem?: string };
   const svc = "dev.fleet.release.services";
-  assert.equal(bad({ [svc]: "null" }).problem, "services: not an object (null)");
-  assert.equal(bad({ [svc]: "[1]" }).problem, "services: not an object ([1])");
-  assert.equal(bad({ [svc]: "{" }).problem, "services: not JSON");
-  assert.equal(bad({}).problem, "services: missing");
-  assert.equal(bad({ [svc]: '{"web":null}' }).problem, "services.web: not { ref, id } (null)");
+  assert.equal((await bad({ [svc]: "null" })).problem, "services: not an object (null)");
+  assert.equal((await bad({ [svc]: "[1]" })).problem, "services: not an object ([1])");
+  assert.equal((await bad({ [svc]: "{" })).problem, "services: not JSON");
+  assert.equal((await bad({})).problem, "services: missing");
   assert.equal(
-    bad({ [svc]: '{"web":{"ref":"x"}}' }).problem,
+    (await bad({ [svc]: '{"web":null}' })).problem,
+    "services.web: not { ref, id } (null)",
+  );
+  assert.equal(
+    (await bad({ [svc]: '{"web":{"ref":"x"}}' })).problem,
     'services.web: not { ref, id } ({"ref":"x"})',
   );
   assert.equal(
-    bad({ [svc]: "{}", "dev.fleet.release.result": "great" }).problem,
+    (await bad({ [svc]: "{}", "dev.fleet.release.result": "great" })).problem,
     'result: "great"',
   );
-  assert.equal(bad({ [svc]: "{}", "dev.fleet.release.kind": "x" }).problem, 'kind: "x"');
-  const good = parseRelease({ ...base, [svc]: '{"web":{"ref":"x","id":"sha256:1"}}' });
+  assert.equal((await bad({ [svc]: "{}", "dev.fleet.release.kind": "x" })).problem, 'kind: "x"');
+  const good = await parseRelease({ ...base, [svc]: '{"web":{"ref":"x","id":"sha256:1"}}' });
   assert.deepEqual((good as Release).services, { web: { ref: "x", id: "sha256:1" } });
 });

@@ -37,8 +37,8 @@ services:
 `;
 
 /** A host with these releases, running `running` (web's image ID), holding `images` (ref or ID). */
-function host(releases: Release[], running: string, images: string[]) {
-  const labels = (r: Release) => releaseLabels(r);
+async function host(releases: Release[], running: string, images: string[]) {
+  const labels = await Promise.all(releases.map((r) => releaseLabels(r)));
   return testDeps("/p", {
     runner: recordingRunner((s: Step) => {
       const a = s.argv.slice(1);
@@ -46,7 +46,7 @@ function host(releases: Release[], running: string, images: string[]) {
         return { stdout: releases.map((r) => `fleet-release-app-dev-${r.id}\n`).join("") };
       }
       if (a[0] === "volume" && a[1] === "inspect") {
-        return { stdout: releases.map((r) => JSON.stringify(labels(r)) + "\n").join("") };
+        return { stdout: labels.map((l) => JSON.stringify(l) + "\n").join("") };
       }
       if (a[0] === "ps") {
         return {
@@ -77,7 +77,10 @@ const history = [
 ];
 
 Deno.test("pickRollback: the newest good release that differs from what runs, by its kept tag", async () => {
-  const deps = host(history, "sha256:bbb", ["reg.example/team/app-web-dev:fleet-r1", "sha256:aaa"]);
+  const deps = await host(history, "sha256:bbb", [
+    "reg.example/team/app-web-dev:fleet-r1",
+    "sha256:aaa",
+  ]);
   const r = await pickRollback(deps, compose, ctx, ["web"]);
   assert.equal(r.release.id, "r1", "r3 failed, r2 is what runs now");
   assert.deepEqual(r.images, { web: "reg.example/team/app-web-dev:fleet-r1" });
@@ -87,19 +90,19 @@ Deno.test("pickRollback: the newest good release that differs from what runs, by
 });
 
 Deno.test("pickRollback: without its kept tag, the image ID if the host still has it", async () => {
-  const deps = host(history, "sha256:bbb", ["sha256:aaa"]);
+  const deps = await host(history, "sha256:bbb", ["sha256:aaa"]);
   assert.deepEqual((await pickRollback(deps, compose, ctx, ["web"])).images, { web: "sha256:aaa" });
 });
 
 Deno.test("pickRollback: an image the host no longer has is an error that names it", async () => {
-  const deps = host(history, "sha256:bbb", []);
+  const deps = await host(history, "sha256:bbb", []);
   await assert.rejects(pickRollback(deps, compose, ctx, ["web"]), {
     message: "the image of web in release r1 is no longer on local engine",
   });
 });
 
 Deno.test("pickRollback --to: that release, even one that runs now; an unknown id lists the known", async () => {
-  const deps = host(history, "sha256:bbb", ["sha256:bbb"]);
+  const deps = await host(history, "sha256:bbb", ["sha256:bbb"]);
   const r = await pickRollback(deps, compose, ctx, ["web"], "r2");
   assert.equal(r.release.id, "r2");
   assert.deepEqual(r.images, { web: "sha256:bbb" });
@@ -113,7 +116,7 @@ Deno.test("pickRollback --to: that release, even one that runs now; an unknown i
 });
 
 Deno.test("pickRollback: nothing to go back to, or a release without the service, says so", async () => {
-  const deps = host(history.slice(0, 2), "sha256:bbb", ["sha256:bbb"]);
+  const deps = await host(history.slice(0, 2), "sha256:bbb", ["sha256:bbb"]);
   await assert.rejects(pickRollback(deps, compose, ctx, ["web"]), (e: Error) => {
     assert.ok(e instanceof FleetError);
     assert.equal(e.message, "no earlier successful release of dev differs from what runs now");
