@@ -51,25 +51,29 @@ export function positionOf(
   return pair ? at(src, pair.key) : undefined;
 }
 
-/** Every value's position by key path; a later file's (the stage's own) win over _base's. */
-export function positionsOf(...files: readonly (SourceFile | undefined)[]): Positions {
+/** Every value's position by key path in one file. */
+export function filePositions(src: SourceFile): Record<string, Position> {
   const out: Record<string, Position> = {};
-  for (const src of files) {
-    if (!src) continue;
-    const walk = (node: unknown, path: string, fallback?: unknown): void => {
-      const p = at(src, node) ?? at(src, fallback);
-      if (p) out[path] = p;
-      const join = (k: string) => (path ? `${path}.${k}` : k);
-      if (isMap(node)) {
-        for (const it of node.items) {
-          const k = isScalar(it.key) ? String(it.key.value) : undefined;
-          if (k !== undefined && k !== "<<") walk(it.value, join(k), it.key);
-        }
-      } else if (isSeq(node)) node.items.forEach((it, i) => walk(it, join(String(i))));
-    };
-    walk(src.doc.contents, "");
-  }
+  const walk = (node: unknown, path: string, fallback?: unknown): void => {
+    const p = at(src, node) ?? at(src, fallback);
+    if (p) out[path] = p;
+    const join = (k: string) => (path ? `${path}.${k}` : k);
+    if (isMap(node)) {
+      for (const it of node.items) {
+        const k = isScalar(it.key) ? String(it.key.value) : undefined;
+        if (k !== undefined && k !== "<<") walk(it.value, join(k), it.key);
+      }
+    } else if (isSeq(node)) node.items.forEach((it, i) => walk(it, join(String(i))));
+  };
+  walk(src.doc.contents, "");
   return out;
+}
+
+/** Every value's position by key path; a later file's (the stage's own) win over _base's. */
+export function positionsOf(
+  ...files: readonly ({ positions: Positions } | undefined)[]
+): Positions {
+  return Object.assign({}, ...files.map((f) => f?.positions ?? {}));
 }
 
 /** `file:line:col` for people (just the file when the position is unknown). */

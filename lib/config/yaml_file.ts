@@ -3,22 +3,69 @@
  * aliases bounded. Every problem is a ConfigError naming the file (and the line where known).
  */
 import { isAlias, isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, visit } from "yaml";
-import { join } from "../core/paths.ts";
+import { resolve } from "../core/paths.ts";
 import { ConfigError } from "../core/errors.ts";
+import { keep, recall } from "./parse_cache.ts";
+import { filePositions, type Position, type Positions } from "./positions.ts";
 
-/** A parsed stage file: its data, and the document and lines for positions. */
+/**
+ * A parsed stage file: its data, where each value is, and the document and lines (parsed when
+ * first asked for, when the rest came from the parse cache: only an error's position needs them).
+ */
 export interface YamlFile {
   readonly file: string; // relative to the root, e.g. stages/live.yaml
   readonly data: Record<string, unknown>;
+  readonly positions: Positions;
   readonly doc: ReturnType<typeof parseDocument>;
   readonly lines: LineCounter;
 }
 
 const HINT = "fix the YAML at that line (indentation, a missing colon or quote)";
 
-/** Read and parse `root/rel`; throws ConfigError on anything but a valid map of settings. */
+/**
+ * Read and parse `root/rel`; throws ConfigError on anything but a valid map of settings. The
+ * same text as last time comes from the parse cache (parse_cache.ts).
+ */
 export function readYamlFile(root: string, rel: string): YamlFile {
-  const text = decodeUtf8(rel, Deno.readFileSync(join(root, rel)));
+  const abs = resolve(root, rel);
+  const text = decodeUtf8(rel, Deno.readFileSync(abs));
+  const kept = recall(abs, text);
+  if (kept) {
+    let parsed: Parsed | undefined;
+    const doc = () => (parsed ??= parseChecked(rel, text));
+    const positions: Record<string, Position> = {};
+    for (const [k, [line, col]] of Object.entries(kept.positions)) {
+      positions[k] = { file: rel, line, col };
+    }
+    return {
+      file: rel,
+      data: kept.data,
+      positions,
+      get doc() {
+        return doc().doc;
+      },
+      get lines() {
+        return doc().lines;
+      },
+    };
+  }
+  const { doc, lines } = parseChecked(rel, text);
+  const data = (doc.toJS({ maxAliasCount: -1 }) ?? {}) as Record<string, unknown>;
+  const positions = filePositions({ file: rel, doc, lines });
+  const at = Object.fromEntries(
+    Object.entries(positions).map(([k, p]) => [k, [p.line, p.col] as const]),
+  );
+  keep(abs, text, { data, positions: at });
+  return { file: rel, data, positions, doc, lines };
+}
+
+interface Parsed {
+  readonly doc: Doc;
+  readonly lines: LineCounter;
+}
+
+/** The document of a file's text, checked: syntax, duplicate keys, a map, aliases bounded. */
+function parseChecked(rel: string, text: string): Parsed {
   const lines = new LineCounter();
   // yaml's own duplicate-key check compares each key with every earlier one (quadratic on
   // large maps): it is off, and uniqueKeys() below does it with a set per map
@@ -48,8 +95,7 @@ export function readYamlFile(root: string, rel: string): YamlFile {
       { hint: "use fewer aliases (*name) of aliases: the file expands to too much data" },
     );
   }
-  const data = doc.toJS({ maxAliasCount: -1 }) ?? {};
-  return { file: rel, data: data as Record<string, unknown>, doc, lines };
+  return { doc, lines };
 }
 
 /** The most values a file may expand to with its aliases (a real Compose file: a few thousand). */

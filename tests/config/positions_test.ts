@@ -1,7 +1,13 @@
 /** Positions of config errors: every message starts with file:line:col, from the YAML nodes. */
 import assert from "node:assert/strict";
 import { LineCounter, parseDocument } from "yaml";
-import { keyAt, locate, positionOf, positionsOf } from "../../lib/config/positions.ts";
+import {
+  filePositions,
+  keyAt,
+  locate,
+  positionOf,
+  positionsOf,
+} from "../../lib/config/positions.ts";
 import { loadStage } from "../../lib/config/stage.ts";
 import { ConfigError, configProblems } from "../../lib/core/errors.ts";
 import { composeContext } from "../../lib/engine/compose.ts";
@@ -9,7 +15,8 @@ import { errorOf, tempProject } from "../helpers.ts";
 
 function source(file: string, text: string) {
   const lines = new LineCounter();
-  return { file, doc: parseDocument(text, { lineCounter: lines }), lines };
+  const src = { file, doc: parseDocument(text, { lineCounter: lines }), lines };
+  return { ...src, positions: filePositions(src) };
 }
 
 const own = source(
