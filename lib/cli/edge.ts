@@ -4,6 +4,7 @@
  * `error:`/`hint:`, and the process ends with the exit code (0, 1, 2, 130).
  */
 import { exitCodeOf, formatError, InterruptedError } from "../core/errors.ts";
+import { heldOpen } from "../core/leave.ts";
 
 /**
  * Run a command at the edge: Ctrl-C aborts `signal`, errors print as `error:`/`hint:`, and the
@@ -53,7 +54,8 @@ export class CliExit extends Error {
 /**
  * Parse and run, then leave with the exit code by letting the process end on its own (so Deno
  * keeps its compiled-code cache of fleet's modules: the next start is faster); a handle left
- * open cannot hold it: an unref'd timer exits after a moment.
+ * open cannot hold it: an unref'd timer exits after a moment (armed when the command opened
+ * something that could hold it, lib/core/leave.ts).
  */
 export async function parseAndLeave(
   parse: () => Promise<unknown>,
@@ -68,5 +70,5 @@ export async function parseAndLeave(
     exit = e.code;
   }
   Deno.exitCode = exit;
-  Deno.unrefTimer(setTimeout(() => Deno.exit(exit), 3000));
+  if (heldOpen()) Deno.unrefTimer(setTimeout(() => Deno.exit(exit), 3000));
 }

@@ -6,6 +6,7 @@
  */
 import type { SpawnOptions } from "node:child_process";
 import { CommandError, type FleetError, InterruptedError, SetupError } from "./errors.ts";
+import { holdsOpen } from "./leave.ts";
 import type { StepProgress } from "./progress.ts";
 
 /** What a step does; code branches on this, never on a step's title. */
@@ -168,6 +169,7 @@ export function createRunner(opts: {
       const secrets = secretsOf(step);
       // loaded on first use: --help, config and dry runs start no process. zx/core, not zx: the
       // rest (globby, fetch, fs-extra, … 0.7 MB) is never used, and halves the single-file bundles
+      holdsOpen();
       const [{ $ }, { spawn }, { default: process }] = await Promise.all([
         import("zx/core"),
         import("node:child_process"),

@@ -3,6 +3,7 @@
  * results (tables, rendered config) go to stdout. NO_COLOR is respected.
  */
 import { FleetError, InterruptedError } from "./errors.ts";
+import { holdsOpen } from "./leave.ts";
 import type { StepKind } from "./run.ts";
 import { createLive, type LiveProgress } from "./live.ts";
 import type { Observation, Phase } from "./progress.ts";
@@ -158,6 +159,7 @@ export async function askYesNo(
   output?: NodeJS.WritableStream,
 ): Promise<boolean> {
   // loaded when a question is asked: Node's streams are no part of a command that asks nothing
+  holdsOpen();
   const [{ createInterface }, { default: process }] = await Promise.all([
     import("node:readline/promises"),
     import("node:process"),

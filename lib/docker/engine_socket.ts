@@ -3,6 +3,8 @@
  * socket for the process, a request and its JSON answer, and FLEET_ENGINE_API_LOG's lines.
  * engine_api.ts asks its questions through here.
  */
+import { holdsOpen } from "../core/leave.ts";
+
 type Env = Readonly<Record<string, string | undefined>>;
 
 /** One HTTP request to the engine: method, path (with query), JSON body. */
@@ -77,6 +79,7 @@ export const markSocketDown = (socket: string) => void down.add(socket);
 export function clientOf(socket: string): Deno.HttpClient {
   let client = clients.get(socket);
   if (!client) {
+    holdsOpen();
     client = Deno.createHttpClient({ proxy: { transport: "unix", path: socket } });
     clients.set(socket, client);
   }

@@ -267,3 +267,17 @@ Deno.test("a child that fails of the interrupt before fleet's handler ran is sti
   });
   assert.equal(res.code, 1, "an answer to poll again, not a SetupError");
 });
+
+Deno.test("a process started marks the process as held open (the edge then arms its exit timer)", async () => {
+  const root = new URL("../../", import.meta.url).pathname;
+  const code = `import { heldOpen } from "${root}lib/core/leave.ts";\n` +
+    `import { createRunner } from "${root}lib/core/run.ts";\n` +
+    `const before = heldOpen();\n` +
+    `await createRunner({ env: {}, cwd: "/" }).run({ title: "t", argv: ["true"] });\n` +
+    `console.log(before, heldOpen());\n`;
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["eval", "--config", `${root}deno.json`, code],
+    stdout: "piped",
+  }).output();
+  assert.equal(new TextDecoder().decode(out.stdout).trim(), "false true");
+});
