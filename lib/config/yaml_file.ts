@@ -5,12 +5,12 @@
 import { isAlias, isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, visit } from "yaml";
 import { resolve } from "../core/paths.ts";
 import { ConfigError } from "../core/errors.ts";
-import { keep, recall } from "./parse_cache.ts";
+import { keep, recall } from "./yaml_cache.ts";
 import { filePositions, type Position, type Positions } from "./positions.ts";
 
 /**
  * A parsed stage file: its data, where each value is, and the document and lines (parsed when
- * first asked for, when the rest came from the parse cache: only an error's position needs them).
+ * first asked for, when the rest came from the YAML cache: only an error's position needs them).
  */
 export interface YamlFile {
   readonly file: string; // relative to the root, e.g. stages/live.yaml
@@ -24,7 +24,7 @@ const HINT = "fix the YAML at that line (indentation, a missing colon or quote)"
 
 /**
  * Read and parse `root/rel`; throws ConfigError on anything but a valid map of settings. The
- * same text as last time comes from the parse cache (parse_cache.ts).
+ * same text as last time comes from the YAML cache (yaml_cache.ts).
  */
 export function readYamlFile(root: string, rel: string): YamlFile {
   const abs = resolve(root, rel);

@@ -3,7 +3,7 @@
  * (lib/config/vars.ts), so user values go in as written and Compose resolves `${VAR}` from its
  * environment: values never land in argv or a file. Text fleet makes (paths) is `literal()`.
  */
-import { stringify } from "yaml";
+import { yamlText } from "../config/yaml_cache.ts";
 import { isAbsolute, join, resolve } from "../core/paths.ts";
 import { literal } from "../config/vars.ts";
 import { ConfigError } from "../core/errors.ts";
@@ -65,7 +65,7 @@ export function renderCompose(
 
 /** The Compose model as YAML text (what `fleet config <stage> --compose` prints). */
 export function composeYaml(stage: Stage, opts: Parameters<typeof renderCompose>[1] = {}): string {
-  return stringify(renderCompose(stage, opts), { lineWidth: 0 });
+  return yamlText(renderCompose(stage, opts));
 }
 
 /** Keys of a stage file's service that are fleet's own: never in the Compose model. */

@@ -5,6 +5,7 @@
  * join it). `${VAR}` stays for `docker stack deploy` to resolve from its own environment.
  */
 import { parse, stringify } from "yaml";
+import { yamlText } from "../config/yaml_cache.ts";
 import type { Service, Stage } from "../config/stage.ts";
 import { seconds } from "../config/swarm_settings.ts";
 import { imageRef } from "../docker/images.ts";
@@ -66,7 +67,7 @@ export function renderStack(stage: Stage, opts: StackOptions = {}): Model {
 
 /** The stack model as YAML text (what `fleet config <stage> --compose` prints). */
 export function stackYaml(stage: Stage, opts: StackOptions = {}): string {
-  return stringify(renderStack(stage, opts), { lineWidth: 0 });
+  return yamlText(renderStack(stage, opts));
 }
 
 /**

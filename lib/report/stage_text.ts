@@ -1,5 +1,5 @@
 /** What `fleet stages` and `fleet config` print (pure renderings of resolved stages). */
-import { stringify } from "yaml";
+import { yamlText } from "../config/yaml_cache.ts";
 import { relative } from "../core/paths.ts";
 import { type ImageOptions, imageRef } from "../docker/images.ts";
 import type { Stage } from "../config/stage.ts";
@@ -43,7 +43,7 @@ export function stagesText(list: readonly StageSummary[]): string {
  * @example configYaml(stage) // "stage: live\nproject: myapp\n…"
  */
 export function configYaml(s: Stage, opts: ImageOptions = {}): string {
-  return stringify(resolvedConfig(s, opts), { lineWidth: 0 });
+  return yamlText(resolvedConfig(s, opts));
 }
 
 /**

@@ -1,16 +1,20 @@
 /**
- * Parsed YAML kept between runs. Parsing is most of what `fleet stages`, `config` and a dry run
- * do (yaml's parser runs cold in every process: ~10 ms for two small stage files), and the files
- * rarely change between two commands. An entry is the file's data and positions, kept under the
- * user's cache directory by the file's absolute path, and used only for the very same text
- * (compared whole), parsed by the very same code (fleet's version and the parser's modules
- * as they are on disk). A file whose data JSON cannot carry exactly (`.inf`, `-0`, a `__proto__`
- * key) or that expands past {@link MAX_BYTES} is never kept.
+ * YAML parsed and written, kept between runs. Parsing the stage files and writing the model are
+ * most of what `fleet stages`, `config` and a dry run do (yaml's parser and stringifier run cold
+ * in every process: ~10 ms for two small stage files, ~5 ms for a small model), and they rarely
+ * change between two commands. Two kinds of entry, under the user's cache directory:
+ * - a parsed file: its data and positions, by the file's absolute path, used only for the very
+ *   same text (compared whole);
+ * - a written value: its YAML text, by the value's JSON, used only for the very same JSON.
+ * Either only as made by the very same code (fleet's version and the YAML modules as they are on
+ * disk). A value JSON cannot carry exactly (`.inf`, `-0`, a `__proto__` key) or an entry past
+ * {@link MAX_BYTES} is never kept.
  *
  * Where: $FLEET_CACHE_DIR, else $XDG_CACHE_HOME/fleet, else ~/.cache/fleet (in `yaml/`);
  * FLEET_CACHE_DIR="" turns it off. Only with read and write access already granted: no
  * permission is ever asked for it; any failure to read or write it is a miss, never an error.
  */
+import { stringify } from "yaml";
 import { VERSION } from "../core/version.ts";
 import { join } from "../core/paths.ts";
 
@@ -20,10 +24,12 @@ export interface Kept {
   readonly positions: Readonly<Record<string, readonly [number, number]>>;
 }
 
-interface Entry extends Kept {
+/** An entry on disk: what it is for (a path, or "yaml" for a written value), and its source. */
+interface Entry {
   readonly stamp: string;
-  readonly path: string;
+  readonly key: string;
   readonly text: string;
+  readonly value: unknown;
 }
 
 /** The largest entry kept (a file whose aliases expand far is parsed every time). */
@@ -36,6 +42,8 @@ export const MAX_ENTRIES = 400;
  * file (a bundle), this module's own URL is that file.
  */
 const CODE = ["", "./yaml_file.ts", "./positions.ts", "../../vendor/yaml.js"];
+/** The key of written values (no path starts with it). */
+const WRITTEN = "yaml:";
 
 let stampOf: string | undefined;
 
@@ -72,7 +80,7 @@ function stamp(): string {
   return (stampOf = [VERSION, ...times].join("|"));
 }
 
-/** FNV-1a (32-bit, twice with two seeds): a short file name for a path. */
+/** FNV-1a (32-bit, twice with two seeds): a short file name for an entry. */
 function nameOf(path: string): string {
   const h = (seed: number) => {
     let x = seed;
@@ -82,35 +90,60 @@ function nameOf(path: string): string {
   return `${h(2166136261)}${h(0x811c9dc5 ^ 0x5bd1e995)}.json`;
 }
 
-/** The kept parse of the file at `path` when its text is `text`, else undefined. */
-export function recall(path: string, text: string): Kept | undefined {
+/** The value kept for `key` and exactly this `text` (its file named by `name`), else undefined. */
+function recallEntry(name: string, key: string, text: string): unknown {
   const d = dir();
   if (!d) return undefined;
   try {
-    const e = JSON.parse(Deno.readTextFileSync(join(d, nameOf(path)))) as Entry;
-    if (e.path !== path || e.text !== text || e.stamp !== stamp()) return undefined;
-    return { data: e.data, positions: e.positions };
+    const e = JSON.parse(Deno.readTextFileSync(join(d, nameOf(name)))) as Entry;
+    return e.key === key && e.text === text && e.stamp === stamp() ? e.value : undefined;
   } catch {
     return undefined;
   }
 }
 
-/** Keep the parse of `path` (text, data, positions) for the next run, if JSON carries it. */
-export function keep(path: string, text: string, kept: Kept): void {
+/** Keep `value` for `key` and `text` (its file named by `name`), if it is small enough. */
+function keepEntry(name: string, key: string, text: string, value: unknown): void {
   const d = dir();
-  if (!d || !exact(kept.data)) return;
-  const body = JSON.stringify({ stamp: stamp(), path, text, ...kept } satisfies Entry);
+  if (!d) return;
+  const body = JSON.stringify({ stamp: stamp(), key, text, value } satisfies Entry);
   if (body.length > MAX_BYTES) return;
   try {
     Deno.mkdirSync(d, { recursive: true });
     // written whole, then renamed: a reader sees the old entry or the new one
-    const tmp = join(d, `.${nameOf(path)}.${Deno.pid}.tmp`);
+    const tmp = join(d, `.${nameOf(name)}.${Deno.pid}.tmp`);
     Deno.writeTextFileSync(tmp, body);
-    Deno.renameSync(tmp, join(d, nameOf(path)));
+    Deno.renameSync(tmp, join(d, nameOf(name)));
     trim(d);
   } catch {
     // a cache that cannot be written is a miss next time
   }
+}
+
+/** The kept parse of the file at `path` when its text is `text`, else undefined. */
+export function recall(path: string, text: string): Kept | undefined {
+  return recallEntry(path, path, text) as Kept | undefined;
+}
+
+/** Keep the parse of `path` (text, data, positions) for the next run, if JSON carries it. */
+export function keep(path: string, text: string, kept: Kept): void {
+  if (exact(kept.data)) keepEntry(path, path, text, kept);
+}
+
+/**
+ * `value` as YAML text (yaml's stringify, no line folding), kept between runs: the same value
+ * again (the same JSON) is not written again.
+ * @example yamlText({ name: "shop-dev", services: {} }) // "name: shop-dev\nservices: {}\n"
+ */
+export function yamlText(value: unknown): string {
+  const json = exact(value) ? JSON.stringify(value) : undefined;
+  if (json === undefined) return stringify(value, { lineWidth: 0 });
+  const name = WRITTEN + json;
+  const kept = recallEntry(name, WRITTEN, json);
+  if (typeof kept === "string") return kept;
+  const text = stringify(value, { lineWidth: 0 });
+  keepEntry(name, WRITTEN, json, text);
+  return text;
 }
 
 /** Past MAX_ENTRIES, remove the oldest half (by last write). */

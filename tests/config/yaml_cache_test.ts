@@ -1,12 +1,12 @@
 /**
- * The parse cache (lib/config/parse_cache.ts): the second read of the same text comes from the
+ * The YAML cache (lib/config/yaml_cache.ts): the second read of the same text comes from the
  * cache and gives the same stage; any other text, or other parsing code, is parsed again; what
  * JSON cannot carry exactly is never kept; an error in a kept file has its position all the same.
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { findRoot, loadStage } from "../../lib/config/stage.ts";
-import { exact, MAX_ENTRIES } from "../../lib/config/parse_cache.ts";
+import { exact, MAX_ENTRIES, yamlText } from "../../lib/config/yaml_cache.ts";
 import { readYamlFile } from "../../lib/config/yaml_file.ts";
 import { tempProject } from "../helpers.ts";
 
@@ -39,7 +39,7 @@ const FILES = {
     "host: ssh://deploy@dev.example.com\nservices:\n  web:\n    ports: ['8080:80']\n",
 };
 
-Deno.test("parse cache: the same text again gives the same stage, from the cache", async () => {
+Deno.test("YAML cache: the same text again gives the same stage, from the cache", async () => {
   await withCache((cache) => {
     const root = tempProject(FILES);
     const first = loadStage(findRoot(root), "dev", {});
@@ -62,7 +62,7 @@ Deno.test("parse cache: the same text again gives the same stage, from the cache
   });
 });
 
-Deno.test("parse cache: an error in a kept file says where, as the first time did", async () => {
+Deno.test("YAML cache: an error in a kept file says where, as the first time did", async () => {
   await withCache((cache) => {
     const root = tempProject({
       "stages/live.yaml": "project: a\nservices:\n  web:\n    image: x\n    prots: [1]\n",
@@ -82,7 +82,7 @@ Deno.test("parse cache: an error in a kept file says where, as the first time di
   });
 });
 
-Deno.test("parse cache: what JSON cannot carry exactly is parsed every time", async () => {
+Deno.test("YAML cache: what JSON cannot carry exactly is parsed every time", async () => {
   await withCache((cache) => {
     const root = tempProject({ "x.yaml": "a: .inf\nb: -0\nc: 1\n", "y.yaml": "a: 1.5\n" });
     const f = readYamlFile(root, "x.yaml");
@@ -100,23 +100,24 @@ Deno.test("parse cache: what JSON cannot carry exactly is parsed every time", as
   assert.equal(exact(JSON.parse('{"__proto__": 1}')), false);
 });
 
-Deno.test("parse cache: an entry made by other parsing code, or for another path, is not used", async () => {
+Deno.test("YAML cache: an entry made by other parsing code, or for another path, is not used", async () => {
   await withCache((cache) => {
     const root = tempProject({ "x.yaml": "a: 1\n" });
     readYamlFile(root, "x.yaml");
     const [name] = entries(cache);
     const p = join(cache, name);
     const entry = JSON.parse(Deno.readTextFileSync(p));
-    Deno.writeTextFileSync(p, JSON.stringify({ ...entry, stamp: "other", data: { a: 2 } }));
+    const value = (a: number) => ({ ...entry.value, data: { a } });
+    Deno.writeTextFileSync(p, JSON.stringify({ ...entry, stamp: "other", value: value(2) }));
     assert.equal(readYamlFile(root, "x.yaml").data.a, 1);
-    Deno.writeTextFileSync(p, JSON.stringify({ ...entry, path: "/else", data: { a: 3 } }));
+    Deno.writeTextFileSync(p, JSON.stringify({ ...entry, key: "/else", value: value(3) }));
     assert.equal(readYamlFile(root, "x.yaml").data.a, 1);
     Deno.writeTextFileSync(p, "{ torn");
     assert.equal(readYamlFile(root, "x.yaml").data.a, 1);
   });
 });
 
-Deno.test("parse cache: off with FLEET_CACHE_DIR empty; at most MAX_ENTRIES entries", async () => {
+Deno.test("YAML cache: off with FLEET_CACHE_DIR empty; at most MAX_ENTRIES entries", async () => {
   await withCache((cache) => {
     Deno.env.set("FLEET_CACHE_DIR", "");
     readYamlFile(tempProject({ "x.yaml": "a: 1\n" }), "x.yaml");
@@ -129,5 +130,26 @@ Deno.test("parse cache: off with FLEET_CACHE_DIR empty; at most MAX_ENTRIES entr
     const left = entries(cache);
     assert.ok(left.length <= MAX_ENTRIES / 2 + 1, `${left.length} left`);
     assert.ok(left.some((n) => !n.startsWith("old")), "the new entry stays");
+  });
+});
+
+Deno.test("YAML cache: a value written again comes from the cache, only for the same JSON", async () => {
+  const { stringify } = await import("yaml");
+  await withCache((cache) => {
+    const model = { name: "shop-dev", services: { web: { image: "busybox", ports: ["80:80"] } } };
+    const text = yamlText(model);
+    assert.equal(text, stringify(model, { lineWidth: 0 }));
+    assert.equal(entries(cache).length, 1);
+    // it is the cache that answers the same value again…
+    const [name] = entries(cache);
+    const p = join(cache, name);
+    Deno.writeTextFileSync(p, Deno.readTextFileSync(p).replace("image: busybox", "image: kept"));
+    assert.match(yamlText(structuredClone(model)), /image: kept/);
+    // …and only that value: another, or one JSON cannot carry, is written by yaml
+    const other = { ...model, name: "shop-live" };
+    assert.equal(yamlText(other), stringify(other, { lineWidth: 0 }));
+    const odd = { a: Infinity, b: -0 };
+    assert.equal(yamlText(odd), stringify(odd, { lineWidth: 0 }));
+    assert.equal(entries(cache).length, 2);
   });
 });
