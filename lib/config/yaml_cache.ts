@@ -10,8 +10,9 @@
  * disk). A value JSON cannot carry exactly (`.inf`, `-0`, a `__proto__` key) or an entry past
  * {@link MAX_BYTES} is never kept.
  *
- * Where: $FLEET_CACHE_DIR, else $XDG_CACHE_HOME/fleet, else ~/.cache/fleet (in `yaml/`);
- * FLEET_CACHE_DIR="" turns it off. Only with read and write access already granted: no
+ * Where: $FLEET_CACHE_DIR, else $XDG_CACHE_HOME/fleet, else ~/.cache/fleet (in `yaml/`, the
+ * user's alone: 0700, entries 0600); FLEET_CACHE_DIR="" turns it off. No secret goes in: stage
+ * files name secrets as `${VAR}`, and models and resolved stages keep them so. Only with read and write access already granted: no
  * permission is ever asked for it; any failure to read or write it is a miss, never an error.
  */
 import { stringify } from "yaml";
@@ -109,10 +110,11 @@ function keepEntry(name: string, key: string, text: string, value: unknown): voi
   const body = JSON.stringify({ stamp: stamp(), key, text, value } satisfies Entry);
   if (body.length > MAX_BYTES) return;
   try {
-    Deno.mkdirSync(d, { recursive: true });
+    // the user's own: a Compose file may hold a literal password, as the file itself does
+    Deno.mkdirSync(d, { recursive: true, mode: 0o700 });
     // written whole, then renamed: a reader sees the old entry or the new one
     const tmp = join(d, `.${nameOf(name)}.${Deno.pid}.tmp`);
-    Deno.writeTextFileSync(tmp, body);
+    Deno.writeTextFileSync(tmp, body, { mode: 0o600 });
     Deno.renameSync(tmp, join(d, nameOf(name)));
     trim(d);
   } catch {

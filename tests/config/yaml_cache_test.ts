@@ -9,6 +9,7 @@ import { findRoot, loadStage } from "../../lib/config/stage.ts";
 import { exact, MAX_ENTRIES, yamlText } from "../../lib/config/yaml_cache.ts";
 import { readYamlFile } from "../../lib/config/yaml_file.ts";
 import { tempProject } from "../helpers.ts";
+import { fleet } from "../../testbed/bed.ts";
 
 /** Run `fn` with the cache in a fresh directory; returns that directory's `yaml/`. */
 async function withCache<T>(fn: (dir: string) => T | Promise<T>): Promise<T> {
@@ -151,5 +152,30 @@ Deno.test("YAML cache: a value written again comes from the cache, only for the 
     const odd = { a: Infinity, b: -0 };
     assert.equal(yamlText(odd), stringify(odd, { lineWidth: 0 }));
     assert.equal(entries(cache).length, 2);
+  });
+});
+
+Deno.test("YAML cache: the user's alone, and no secret from the environment in it", async () => {
+  await withCache(async (cache) => {
+    const secret = `s3cret-${crypto.randomUUID()}`;
+    const root = tempProject({
+      "stages/_base.yaml": "project: shop\nservices:\n  web:\n    image: busybox\n" +
+        "    environment: { DB_PASSWORD: '${DB_PASSWORD}' }\n",
+      "stages/local.yaml": "services: {}\n",
+    });
+    const env = { DB_PASSWORD: secret, FLEET_CACHE_DIR: join(cache, "..") };
+    for (const args of [["config", "local"], ["config", "local", "--compose"], ["stages"]]) {
+      const r = await fleet(args, { cwd: root, env });
+      assert.equal(r.code, 0, r.stderr);
+    }
+    const r = await fleet(["deploy", "local", "--dry-run"], { cwd: root, env });
+    assert.equal(r.code, 0, r.stderr);
+    assert.ok(entries(cache).length >= 3, "parsed files and written values kept");
+    assert.equal(Deno.statSync(cache).mode! & 0o777, 0o700);
+    for (const name of entries(cache)) {
+      const p = join(cache, name);
+      assert.equal(Deno.statSync(p).mode! & 0o777, 0o600, name);
+      assert.ok(!Deno.readTextFileSync(p).includes(secret), name);
+    }
   });
 });
