@@ -368,6 +368,30 @@ export const MUTATIONS: readonly Mutation[] = [
     'return new TextDecoder().decode(await through(gz, new DecompressionStream("gzip")));',
     "return undefined;",
   ),
+  m(
+    "the YAML cache serves another text",
+    "lib/config/yaml_cache.ts",
+    "return e.key === key && e.text === text && e.stamp === stamp() ? e.value : undefined;",
+    "return e.key === key && e.stamp === stamp() ? e.value : undefined;",
+  ),
+  m(
+    "the YAML cache keeps what JSON cannot carry",
+    "lib/config/yaml_cache.ts",
+    "if (exact(kept.data)) keepEntry(path, path, text, kept);",
+    "keepEntry(path, path, text, kept);",
+  ),
+  m(
+    "the YAML cache is readable by others",
+    "lib/config/yaml_cache.ts",
+    "Deno.writeTextFileSync(tmp, body, { mode: 0o600 });",
+    "Deno.writeTextFileSync(tmp, body, { mode: 0o644 });",
+  ),
+  m(
+    "a kept file's error has no position",
+    "lib/config/yaml_file.ts",
+    "positions[k] = { file: rel, line, col };",
+    "void [k, line, col];",
+  ),
 ];
 
 const ROOT = new URL("../", import.meta.url).pathname;
