@@ -6,11 +6,10 @@
  * without commander (lib/cli/quick.ts): the same action, the same options, ~25 ms sooner.
  */
 import type { Command as CommandType } from "@commander-js/extra-typings";
-import { parseAndLeave, runEdge } from "./lib/cli/edge.ts";
+import { parseAndLeave, runEdge, stageArg } from "./lib/cli/edge.ts";
 import type { CommandName, CommandResults, EdgeOptions } from "./lib/cli/output.ts";
 import { type QuickCall, quickCall } from "./lib/cli/quick.ts";
 import type { Deps } from "./lib/core/deps.ts";
-import { UsageError } from "./lib/core/errors.ts";
 import { VERSION } from "./lib/core/version.ts";
 
 // read when a command runs, never on import (a library user may grant no env access)
@@ -29,17 +28,6 @@ const render = async <K extends CommandName>(
   const { runCommand } = await import("./lib/cli/output.ts");
   code = await runCommand(name, o, body);
 };
-
-/** The stage argument, else FLEET_STAGE, else a usage error (as lib/cli/commands.ts stageArg). */
-function stageArg(stage: string | undefined, env: Record<string, string | undefined>): string {
-  const s = stage ?? env.FLEET_STAGE;
-  if (!s) {
-    throw new UsageError("missing <stage>", {
-      hint: "name a stage (see `fleet stages`) or set FLEET_STAGE",
-    });
-  }
-  return s;
-}
 
 /** The action of a quick command, whichever read its command line (commander or quickCall). */
 function quick({ name, stage, o }: QuickCall): Promise<void> {

@@ -9,10 +9,9 @@ import {
   type OptionValues,
 } from "@commander-js/extra-typings";
 import { DEFAULTS } from "../core/defaults.ts";
-import { UsageError } from "../core/errors.ts";
 import { CliExit } from "./edge.ts";
 
-export { CliExit, parseAndLeave, runEdge } from "./edge.ts";
+export { CliExit, parseAndLeave, runEdge, stageArg } from "./edge.ts";
 
 // commander's generics track each command's arguments and options; these helpers take any command
 // deno-lint-ignore no-explicit-any
@@ -219,20 +218,6 @@ export function doctorCommand() {
       .argument("[stage]", "only this stage (or FLEET_STAGE; default: every stage)")
       .option("--json", "one JSON document on stdout: { checks: [{ name, ok, detail, fix }], ok }"),
   );
-}
-
-/** The stage argument, else FLEET_STAGE, else a usage error. */
-export function stageArg(
-  stage: string | undefined,
-  env: Record<string, string | undefined>,
-): string {
-  const s = stage ?? env.FLEET_STAGE;
-  if (!s) {
-    throw new UsageError("missing <stage>", {
-      hint: "name a stage (see `fleet stages`) or set FLEET_STAGE",
-    });
-  }
-  return s;
 }
 
 /**

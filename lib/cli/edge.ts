@@ -1,9 +1,10 @@
 /**
  * The edge every command leaves through, with no command-line parser loaded (the quick commands
  * of lib/cli/quick.ts start without commander): Ctrl-C and SIGTERM abort, errors print as
- * `error:`/`hint:`, and the process ends with the exit code (0, 1, 2, 130).
+ * `error:`/`hint:`, and the process ends with the exit code (0, 1, 2, 130). Also the stage
+ * argument's rule, the same for commander's actions and the quick commands.
  */
-import { exitCodeOf, formatError, InterruptedError } from "../core/errors.ts";
+import { exitCodeOf, formatError, InterruptedError, UsageError } from "../core/errors.ts";
 import { heldOpen } from "../core/leave.ts";
 
 /**
@@ -71,4 +72,18 @@ export async function parseAndLeave(
   }
   Deno.exitCode = exit;
   if (heldOpen()) Deno.unrefTimer(setTimeout(() => Deno.exit(exit), 3000));
+}
+
+/** The stage argument, else FLEET_STAGE, else a usage error. */
+export function stageArg(
+  stage: string | undefined,
+  env: Record<string, string | undefined>,
+): string {
+  const s = stage ?? env.FLEET_STAGE;
+  if (!s) {
+    throw new UsageError("missing <stage>", {
+      hint: "name a stage (see `fleet stages`) or set FLEET_STAGE",
+    });
+  }
+  return s;
 }
