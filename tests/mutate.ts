@@ -392,6 +392,12 @@ export const MUTATIONS: readonly Mutation[] = [
     "positions[k] = { file: rel, line, col };",
     "void [k, line, col];",
   ),
+  m(
+    "a container's sysctls are never read",
+    "lib/docker/engine_client.ts",
+    "sysctls: { ...d?.HostConfig?.Sysctls },",
+    "sysctls: {},",
+  ),
 ];
 
 const ROOT = new URL("../", import.meta.url).pathname;

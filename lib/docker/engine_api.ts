@@ -7,7 +7,14 @@
  * answered here (`api <method> <names>`: the tests' docker shim logs processes to the same file).
  */
 import { CommandError, InterruptedError } from "../core/errors.ts";
-import type { Container, Created, EngineClient, ImageInfo, Labels } from "./engine_client.ts";
+import {
+  type Container,
+  containerInfo,
+  type Created,
+  type EngineClient,
+  type ImageInfo,
+  type Labels,
+} from "./engine_client.ts";
 import {
   type ApiAnswer,
   type ApiRequest,
@@ -152,6 +159,12 @@ export function apiClient(socket: string, o: ApiClientOptions): EngineClient {
         if (!good(a)) throw refused(o, "ps", a);
         return (a.body as Body[]).map(containerOf);
       }, () => o.cli.containers(label)),
+    container: (name) =>
+      via(`container ${name}`, false, async () => {
+        if (!safe([name])) return CLI;
+        const a = await ask(client, { method: "GET", path: `/containers/${name}/json` });
+        return good(a) ? containerInfo(a.body) : undefined;
+      }, () => o.cli.container(name)),
     containerLabels: (names) =>
       via(`containerLabels ${names.join(" ")}`, false, async () => {
         if (!safe(names)) return CLI;

@@ -5,7 +5,14 @@
  */
 import { CommandError } from "../core/errors.ts";
 import { type Runner, type RunOptions, type RunResult, type StepKind, tail } from "../core/run.ts";
-import type { Container, Created, EngineClient, ImageInfo, Labels } from "./engine_client.ts";
+import {
+  type Container,
+  containerInfo,
+  type Created,
+  type EngineClient,
+  type ImageInfo,
+  type Labels,
+} from "./engine_client.ts";
 import { dockerStep, type Target } from "./target.ts";
 
 const ID_DIGESTS = "{{.Id}} {{json .RepoDigests}}";
@@ -133,6 +140,19 @@ export function cliClient(runner: Runner, target: Target): EngineClient {
         "{{json .}}",
       ], keep);
       return parseContainers(r.stdout);
+    },
+    async container(name) {
+      const r = await run(
+        `inspect container ${name}`,
+        ["container", "inspect", "--format", "{{json .}}", name],
+        quiet,
+      );
+      if (r.code !== 0) return undefined;
+      try {
+        return containerInfo(JSON.parse(r.stdout));
+      } catch {
+        return undefined;
+      }
     },
     async containerLabels(names) {
       const unique = [...new Set(names)];

@@ -26,6 +26,33 @@ export interface Container {
   readonly state: string;
 }
 
+/** What the engine says of one container by name: its state, image and kernel settings. */
+export interface ContainerInfo {
+  /** `running`, `exited`, `created`, … */
+  readonly state: string;
+  /** The image as the container was made with it (`Config.Image`). */
+  readonly image: string;
+  /** The namespaced kernel settings it was started with (`--sysctl`); {} when none. */
+  readonly sysctls: Readonly<Record<string, string>>;
+}
+
+/**
+ * A container's inspect document (the API's `GET /containers/{name}/json`, the CLI's
+ * `{{json .}}`: the same document) as a ContainerInfo.
+ */
+export function containerInfo(doc: unknown): ContainerInfo {
+  const d = doc as {
+    State?: { Status?: string };
+    Config?: { Image?: string };
+    HostConfig?: { Sysctls?: Record<string, string> | null };
+  };
+  return {
+    state: String(d?.State?.Status ?? ""),
+    image: String(d?.Config?.Image ?? ""),
+    sysctls: { ...d?.HostConfig?.Sysctls },
+  };
+}
+
 /** A never-started container made (its ID), or the engine's refusal (a name in use: "Conflict…"). */
 export type Created = { readonly id: string } | { readonly refused: string };
 
@@ -42,6 +69,8 @@ export interface EngineClient {
   imagePlatforms(refs: readonly string[]): Promise<string[] | undefined>;
   /** The containers (all states) that carry the label `key=value`. */
   containers(label: string): Promise<Container[]>;
+  /** One container by name; undefined when there is none or the engine does not answer. */
+  container(name: string): Promise<ContainerInfo | undefined>;
   /**
    * The labels of the named containers, by name (a missing one is left out); throws a
    * CommandError when the engine fails otherwise.

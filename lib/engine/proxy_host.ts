@@ -10,6 +10,7 @@ import type { Deps } from "../core/deps.ts";
 import { CommandError, FleetError } from "../core/errors.ts";
 import { type Step, tail } from "../core/run.ts";
 import type { ProxySettings } from "../config/proxy_settings.ts";
+import { engineOf } from "../docker/engine_of.ts";
 import { dockerStep, type Target } from "../docker/target.ts";
 import { caddyConfig, parseRoutes, type ProxyRoute } from "./proxy_caddy.ts";
 
@@ -105,19 +106,8 @@ async function proxyState(deps: Deps, target: Target, name: string) {
  * undefined when there is none.
  */
 export async function proxyInfo(deps: Deps, target: Target, name: string) {
-  const r = await deps.runner.run(
-    dockerStep(target, `inspect proxy ${name}`, [
-      "container",
-      "inspect",
-      "--format",
-      `{{.State.Status}} {{.Config.Image}} {{index .HostConfig.Sysctls "${MIGRATE}"}}`,
-      name,
-    ]),
-    { check: false, uninterruptible: true },
-  );
-  if (r.code !== 0) return undefined;
-  const [state, image = "", migrate = ""] = r.stdout.trim().split(" ");
-  return { state, image, migrates: migrate === "1" };
+  const c = await engineOf(deps, target).container(name);
+  return c && { state: c.state, image: c.image, migrates: c.sysctls[MIGRATE] === "1" };
 }
 
 /** Proxies this process has warned about (ensureProxy runs more than once per deploy). */

@@ -180,15 +180,21 @@ Deno.test("the proxy: its routes; one started without tcp_migrate_req is named, 
       },
     },
   });
-  const answers = (sysctl: string) => ({
+  const answers = (sysctls: Record<string, string> | null) => ({
     ...healthy,
-    container: { stdout: `running caddy:2 ${sysctl}\n` },
+    container: {
+      stdout: JSON.stringify({
+        State: { Status: "running" },
+        Config: { Image: "caddy:2" },
+        HostConfig: { Sysctls: sysctls },
+      }) + "\n",
+    },
     exec: { stdout: routes },
   });
-  const made = (await run(stage, host(answers("1"))))["dev: proxy"];
+  const made = (await run(stage, host(answers({ "net.ipv4.tcp_migrate_req": "1" }))))["dev: proxy"];
   assert.equal(made.ok, true);
   assert.equal(made.detail, "fleet-proxy answers, 1 route (this stage: */ → app-dev-web-1:8080)");
-  const old = (await run(stage, host(answers(""))))["dev: proxy"];
+  const old = (await run(stage, host(answers(null))))["dev: proxy"];
   assert.equal(old.ok, true);
   assert.match(
     old.detail,

@@ -65,6 +65,7 @@ matrix("the engine API client answers as the docker CLI client does", async (tb)
   const locks = [`fleet-lock-${n}-a`, `fleet-lock-${n}-b`];
   const volumes = [`fleet-release-${n}-a`, `fleet-release-${n}-b`];
   const asides = [`fleet-model-${n}-a`, `fleet-model-${n}-b`];
+  const running = `fleet-run-${n}`;
   await docker(host, ["tag", "busybox:latest", image]);
   try {
     const platform = await same(c, "hostPlatform", (e) => e.hostPlatform());
@@ -108,6 +109,29 @@ matrix("the engine API client answers as the docker CLI client does", async (tb)
     );
     assert.deepEqual([...held.keys()].sort(), locks);
     assert.equal(held.get(locks[0])?.["dev.fleet.lock.holder"], "api a=b c");
+    // one container by name: a never-started one, a running one with a sysctl, none
+    assert.deepEqual(await same(c, "container", (e) => e.container(locks[0])), {
+      state: "created",
+      image,
+      sysctls: {},
+    });
+    await docker(host, [
+      "run",
+      "--detach",
+      "--name",
+      running,
+      "--sysctl",
+      "net.ipv4.tcp_migrate_req=1",
+      image,
+      "sleep",
+      "600",
+    ]);
+    assert.deepEqual(await same(c, "container, running", (e) => e.container(running)), {
+      state: "running",
+      image,
+      sysctls: { "net.ipv4.tcp_migrate_req": "1" },
+    });
+    assert.equal(await same(c, "container, none", (e) => e.container(`${running}x`)), undefined);
     const byLabel = (e: EngineClient) =>
       e.containers(`dev.fleet.lock.project=${project}`).then((cs) =>
         cs.sort((a, b) => a.name.localeCompare(b.name))
@@ -184,7 +208,7 @@ matrix("the engine API client answers as the docker CLI client does", async (tb)
     assert.deepEqual(await same(c, "tags, no such repository", (e) => e.tags(`${repo}x`)), []);
   } finally {
     closeEngineClients();
-    await docker(host, ["rm", "--force", ...locks, ...asides]).catch(() => "");
+    await docker(host, ["rm", "--force", ...locks, ...asides, running]).catch(() => "");
     await docker(host, ["volume", "rm", "--force", ...volumes]).catch(() => "");
     await docker(host, ["rmi", image, `${repo}:fleet-r1`, `${repo}:fleet-r2`]).catch(() => "");
   }

@@ -54,7 +54,14 @@ function fakeHost(health: "healthy" | "unhealthy", others: ProxyRoute[] = [other
         }),
       };
     }
-    if (a.startsWith("docker container inspect")) return { stdout: "running caddy:2\n" };
+    if (a.startsWith("docker container inspect")) {
+      const doc = {
+        State: { Status: "running" },
+        Config: { Image: "caddy:2" },
+        HostConfig: { Sysctls: { "net.ipv4.tcp_migrate_req": "1" } },
+      };
+      return { stdout: JSON.stringify(doc) + "\n" };
+    }
     if (a.includes("wget -qO-")) return { stdout: config };
     if (a.includes("caddy reload")) config = s.input ?? "";
     if (a.startsWith("docker rm --force new")) cs.splice(cs.findIndex((c) => c.id === "new"), 1);

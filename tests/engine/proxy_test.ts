@@ -259,6 +259,13 @@ Deno.test("compose_file: a proxied service with ports in the user's file is refu
   assert.deepEqual(parse(ok.model).services.web.networks, ["default", "fleet_proxy"]);
 });
 
+/** A container's inspect document, as much of it as fleet reads. */
+const inspected = (status: string, image: string, sysctls: Record<string, string> | null) => ({
+  State: { Status: status },
+  Config: { Image: image },
+  HostConfig: { Sysctls: sysctls },
+});
+
 Deno.test("a kernel without tcp_migrate_req: the proxy is made again without it, with a warning", async () => {
   const t = { env: {}, dockerArgv: ["docker"], label: "l" };
   const runner = recordingRunner((s) => {
@@ -286,7 +293,9 @@ Deno.test("a kernel without tcp_migrate_req: the proxy is made again without it,
 Deno.test("a running proxy made without tcp_migrate_req: one warning with the fix, nothing changed", async () => {
   const t = { env: {}, dockerArgv: ["docker"], label: "old-host" };
   const runner = recordingRunner((s) =>
-    s.argv.includes("inspect") ? { stdout: "running caddy:2 \n" } : undefined
+    s.argv.includes("inspect")
+      ? { stdout: JSON.stringify(inspected("running", "caddy:2", null)) + "\n" }
+      : undefined
   );
   const deps = testDeps("/", { runner });
   const settings = { image: "caddy:2", http: "80", tls: "off" } as const;
