@@ -12,8 +12,9 @@
  *
  * Where: $FLEET_CACHE_DIR, else $XDG_CACHE_HOME/fleet, else ~/.cache/fleet (in `yaml/`, the
  * user's alone: 0700, entries 0600); FLEET_CACHE_DIR="" turns it off. No secret goes in: stage
- * files name secrets as `${VAR}`, and models and resolved stages keep them so. Only with read and write access already granted: no
- * permission is ever asked for it; any failure to read or write it is a miss, never an error.
+ * files name secrets as `${VAR}`, and models and resolved stages keep them so. Used only with
+ * read and write access already granted: no permission is ever asked for it; any failure to
+ * read or write it is a miss, never an error.
  */
 import { stringify } from "yaml";
 import { VERSION } from "../core/version.ts";
@@ -81,7 +82,7 @@ function stamp(): string {
   return (stampOf = [VERSION, ...times].join("|"));
 }
 
-/** FNV-1a (32-bit, twice with two seeds): a short file name for an entry. */
+/** FNV-1a (32-bit, with two seeds): a short file name for an entry (its key is checked inside). */
 function nameOf(path: string): string {
   const h = (seed: number) => {
     let x = seed;
